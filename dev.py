@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""WeiLinli's one entry point: `python3 dev.py run | test | lint | bench`.
+
+Standard library only, so it works on a fresh machine that has Python 3.11 and pip: it installs
+uv if missing, installs the locked workspace, then hands over to the real command.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+UV_REQUIREMENT = "uv>=0.9,<1"
+
+COMMANDS = {
+    "run": ["python", "scripts/run_local.py"],
+    "test": ["pytest"],
+    "lint": None,  # several steps, see lint()
+    "bench": ["python", "-m", "bench"],
+}
+
+
+def uv() -> list[str]:
+    found = shutil.which("uv")
+    if found:
+        return [found]
+    try:
+        subprocess.run([sys.executable, "-m", "uv", "--version"], check=True, capture_output=True)
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        print("dev.py: installing uv with pip ...", flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", UV_REQUIREMENT], check=True)
+    return [sys.executable, "-m", "uv"]
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        print(__doc__)
+        print("usage: python3 dev.py {run|test|lint|bench} [extra args for pytest/bench]")
+        return 2
+    command, extra = argv[0], argv[1:]
+    os.chdir(ROOT)
+    # The machine's Python 3.11 is the interpreter; uv must never download one.
+    os.environ["UV_PYTHON_DOWNLOADS"] = "never"
+    os.environ.setdefault("UV_PYTHON", sys.executable if sys.version_info[:2] == (3, 11) else "3.11")
+    base = uv()
+    subprocess.run([*base, "sync", "--frozen", "--quiet"], check=True)
+    run = [*base, "run", "--frozen", "--no-sync"]
+    if command == "lint":
+        for step in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+            result = subprocess.run([*run, *step])
+            if result.returncode:
+                return result.returncode
+        return 0
+    child = subprocess.Popen([*run, *COMMANDS[command], *extra])  # type: ignore[misc]
+    # Ctrl-C reaches the whole process group; the child decides how to stop (the runner stops
+    # every service cleanly), so this process only waits for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return child.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,135 @@
+"""Events produced by the errand service (跑腿). Payloads carry ids and prices, never addresses,
+parcel codes, bill accounts or delivery codes."""
+
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime
+
+from contracts.common import Fen, OrderStatus, OrderType
+from contracts.envelope import EventPayload
+from contracts.registry import register
+
+__all__ = [
+    "OrderAcceptedV1",
+    "OrderCancelledV1",
+    "OrderCompletedV1",
+    "OrderCreatedV1",
+    "OrderDeliveredV1",
+    "OrderEvent",
+    "OrderExpiredV1",
+    "OrderPickedUpV1",
+]
+
+
+class OrderEvent(EventPayload):
+    """Fields every errand order event carries (not an event itself, not registered).
+
+    `status` is the order's status after the event; `courier_id` is None until a courier accepts.
+    """
+
+    order_id: UUID
+    requester_id: UUID
+    courier_id: UUID | None = None
+    order_type: OrderType
+    status: OrderStatus
+    price_fen: Fen
+
+
+@register
+class OrderCreatedV1(OrderEvent):
+    """A resident placed an order; it is open to couriers.
+
+    Producer: errand. Consumers: gateway (notifications).
+    """
+
+    event_type: ClassVar[str] = "errand.order.created.v1"
+
+    courier_id: None = None
+    status: Literal["dispatching"] = "dispatching"
+    tip_fen: Fen = 0
+    scheduled_at: AwareDatetime | None = None
+
+
+@register
+class OrderAcceptedV1(OrderEvent):
+    """A courier took the order (first accept wins).
+
+    Producer: errand. Consumers: gateway (notifies the requester).
+    """
+
+    event_type: ClassVar[str] = "errand.order.accepted.v1"
+
+    courier_id: UUID
+    status: Literal["accepted"] = "accepted"
+
+
+@register
+class OrderPickedUpV1(OrderEvent):
+    """The courier has the goods / parcel / ticket and is on the way.
+
+    Producer: errand. Consumers: gateway (notifies the requester).
+    """
+
+    event_type: ClassVar[str] = "errand.order.picked_up.v1"
+
+    courier_id: UUID
+    status: Literal["picked_up"] = "picked_up"
+
+
+@register
+class OrderDeliveredV1(OrderEvent):
+    """The courier delivered (delivery code checked); the requester confirms, or the order
+    completes by itself at `auto_complete_at` (24 h).
+
+    Producer: errand. Consumers: gateway (notifies the requester).
+    """
+
+    event_type: ClassVar[str] = "errand.order.delivered.v1"
+
+    courier_id: UUID
+    status: Literal["delivered"] = "delivered"
+    auto_complete_at: AwareDatetime
+
+
+@register
+class OrderCompletedV1(OrderEvent):
+    """The order is completed, confirmed by the requester or automatically after 24 h.
+
+    Producer: errand. Consumers: gateway (notifies the courier).
+    """
+
+    event_type: ClassVar[str] = "errand.order.completed.v1"
+
+    courier_id: UUID
+    status: Literal["completed"] = "completed"
+    tip_fen: Fen = 0
+    completion: Literal["confirmed", "auto"]
+
+
+@register
+class OrderCancelledV1(OrderEvent):
+    """The requester cancelled the order (from `dispatching` or `accepted`).
+
+    Producer: errand. Consumers: gateway (notifies the courier, if one had accepted).
+    `cancel_fee_fen` is the fee charged per the cancellation rules (0 when free).
+    """
+
+    event_type: ClassVar[str] = "errand.order.cancelled.v1"
+
+    status: Literal["cancelled"] = "cancelled"
+    from_status: Literal["dispatching", "accepted"]
+    cancel_fee_fen: Fen = 0
+
+
+@register
+class OrderExpiredV1(OrderEvent):
+    """No courier accepted the order in time.
+
+    Producer: errand. Consumers: gateway (notifies the requester).
+    """
+
+    event_type: ClassVar[str] = "errand.order.expired.v1"
+
+    courier_id: None = None
+    status: Literal["expired"] = "expired"

@@ -1,0 +1,72 @@
+"""Events produced by the gateway (identity and community directory)."""
+
+from typing import ClassVar, Literal
+from uuid import UUID
+
+from contracts.common import Department, Label, Role
+from contracts.envelope import EventPayload
+from contracts.registry import register
+
+__all__ = ["HouseholdVerifiedV1", "RoleGrantedV1", "RoleRevokedV1", "UserRegisteredV1"]
+
+
+@register
+class UserRegisteredV1(EventPayload):
+    """A new account exists (phone or WeChat sign-up).
+
+    Producer: gateway. Consumers: none (audit trail).
+    """
+
+    event_type: ClassVar[str] = "gateway.user.registered.v1"
+
+    user_id: UUID
+    channel: Literal["phone", "wechat"]
+
+
+@register
+class RoleGrantedV1(EventPayload):
+    """A user was granted a role in the community.
+
+    Producer: gateway. Consumers: errand (courier profile), reports (staff of a department),
+    forum (mediators). `department` is set for staff roles (`property_staff`, `property_manager`).
+    """
+
+    event_type: ClassVar[str] = "gateway.role.granted.v1"
+
+    user_id: UUID
+    role: Role
+    department: Department | None = None
+
+
+@register
+class RoleRevokedV1(EventPayload):
+    """A user lost a role in the community.
+
+    Producer: gateway. Consumers: errand (courier profile), reports (staff), forum (mediators).
+    `department` is the department the revoked staff role was held in, if any.
+    """
+
+    event_type: ClassVar[str] = "gateway.role.revoked.v1"
+
+    user_id: UUID
+    role: Role
+    department: Department | None = None
+
+
+@register
+class HouseholdVerifiedV1(EventPayload):
+    """A resident's claim to a household was approved by the committee (实名 real-name binding).
+
+    Producer: gateway. Consumers: forum (one support / vote per household), errand (elderly-alone
+    orders first in the courier feed). Of the household's vulnerability flags only
+    `elderly_alone` travels; the others stay in the gateway.
+    """
+
+    event_type: ClassVar[str] = "gateway.household.verified.v1"
+
+    household_id: UUID
+    user_id: UUID
+    building: Label
+    unit: Label
+    room: Label
+    elderly_alone: bool

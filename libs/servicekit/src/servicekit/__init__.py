@@ -1,0 +1,1 @@
+"""Infrastructure every WeiLinli service shares. Holds no domain logic and imports no service."""

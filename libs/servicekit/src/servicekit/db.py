@@ -1,0 +1,183 @@
+"""Async SQLAlchemy engine, sessions, the unit of work, and per-service database creation."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Self
+
+import asyncpg
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from contracts import Envelope, EventPayload
+from servicekit.logging import correlation_id_var
+from servicekit.tables import outbox_messages, processed_events
+
+_SAFE_DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def create_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(database_url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def asyncpg_dsn(database_url: str | URL) -> str:
+    """The same database as a plain libpq DSN, for asyncpg connections SQLAlchemy does not manage."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+async def ensure_database(database_url: str) -> bool:
+    """Create the service's database if it does not exist yet. Returns True when it was created."""
+    url = make_url(database_url)
+    name = url.database or ""
+    if not _SAFE_DB_NAME.match(name):
+        raise ValueError(f"refusing to create database with unsafe name {name!r}")
+    admin = await asyncpg.connect(asyncpg_dsn(url.set(database="postgres")))
+    try:
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        except asyncpg.DuplicateDatabaseError:
+            return False  # another replica created it between our check and our create
+        return True
+    finally:
+        await admin.close()
+
+
+async def drop_database(database_url: str) -> None:
+    url = make_url(database_url)
+    name = url.database or ""
+    if not _SAFE_DB_NAME.match(name):
+        raise ValueError(f"refusing to drop database with unsafe name {name!r}")
+    admin = await asyncpg.connect(asyncpg_dsn(url.set(database="postgres")))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+class UnitOfWork:
+    """One business transaction, and the only place that commits.
+
+    Events emitted during the use case are written to the outbox in the same transaction as the
+    state change, so an event is published if and only if the change was committed.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        producer: str,
+        correlation_id: str | None = None,
+        actor_id: uuid.UUID | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.producer = producer
+        self.correlation_id = correlation_id
+        self.actor_id = actor_id
+        self._pending: list[Envelope] = []
+        self._session: AsyncSession | None = None
+        self._committed = False
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("UnitOfWork used outside 'async with'")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        self._pending = []
+        self._committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            if not self._committed:
+                await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+            self._pending = []
+
+    def emit(self, payload: EventPayload, *, actor_id: uuid.UUID | None = None) -> Envelope:
+        """Record an event to publish when (and only if) this unit of work commits."""
+        envelope = Envelope.wrap(
+            payload,
+            producer=self.producer,
+            correlation_id=self.correlation_id or correlation_id_var.get(),
+            actor_id=actor_id if actor_id is not None else self.actor_id,
+        )
+        self._pending.append(envelope)
+        return envelope
+
+    @property
+    def pending_events(self) -> Sequence[Envelope]:
+        return tuple(self._pending)
+
+    async def mark_processed(self, envelope: Envelope) -> bool:
+        """Inbox: record that this service applies ``envelope`` in this transaction.
+
+        Returns False when it was already applied (a redelivery): the caller must then skip the
+        effect. Two concurrent deliveries of one event serialise on the primary key; the second
+        sees the first's row once it commits and is told False.
+        """
+        result = await self.session.execute(
+            pg_insert(processed_events)
+            .values(event_id=envelope.event_id, event_type=envelope.event_type)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(processed_events.c.event_id)
+        )
+        return result.first() is not None
+
+    async def commit(self) -> None:
+        session = self.session
+        if self._pending:
+            await session.execute(
+                insert(outbox_messages),
+                [
+                    {
+                        "event_id": envelope.event_id,
+                        "event_type": envelope.event_type,
+                        "body": envelope.model_dump(mode="json"),
+                    }
+                    for envelope in self._pending
+                ],
+            )
+        await session.commit()
+        self._pending = []
+        self._committed = True
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self._pending = []
+
+
+class UnitOfWorkFactory:
+    """Makes units of work for one service; the API layer and the consumers use the same one."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, producer: str) -> None:
+        self.sessions = sessions
+        self.producer = producer
+
+    def __call__(self, *, correlation_id: str | None = None, actor_id: uuid.UUID | None = None) -> UnitOfWork:
+        return UnitOfWork(
+            self.sessions, producer=self.producer, correlation_id=correlation_id, actor_id=actor_id
+        )

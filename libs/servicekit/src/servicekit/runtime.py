@@ -1,0 +1,67 @@
+"""What a running service holds, started and stopped in one place: the database engine, units of
+work, the broker connection, the outbox relay and the event consumer.
+
+The FastAPI lifespan uses it; so do tests and benchmarks that need a service without HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Self
+
+from servicekit.broker import Broker
+from servicekit.consumer import EventConsumer, EventHandler
+from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
+from servicekit.health import HealthCheck, broker_check, database_check
+from servicekit.outbox import OutboxRelay
+from servicekit.settings import BaseServiceSettings
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        settings: BaseServiceSettings,
+        *,
+        handlers: Mapping[str, EventHandler] | None = None,
+        run_relay: bool = True,
+        relay_class: type[OutboxRelay] = OutboxRelay,
+    ) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database_url.get_secret_value())
+        self.sessions = session_factory(self.engine)
+        self.uow = UnitOfWorkFactory(self.sessions, producer=settings.service_name)
+        self.broker = Broker(settings)
+        self.relay = relay_class(self.engine, self.broker, settings) if run_relay else None
+        self.consumer = (
+            EventConsumer(self.broker, self.uow, settings, handlers) if handlers is not None else None
+        )
+
+    @property
+    def health_checks(self) -> dict[str, HealthCheck]:
+        return {"database": database_check(self.engine), "broker": broker_check(self.broker)}
+
+    async def start(self) -> None:
+        await self.broker.connect()
+        if self.relay is not None:
+            self.relay.start()
+        if self.consumer is not None:
+            await self.consumer.start()
+
+    async def stop(self) -> None:
+        # Stop taking work first, then finish publishing, then let go of connections.
+        if self.consumer is not None:
+            await self.consumer.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        await self.broker.close()
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,116 @@
+"""Settings base every service extends.
+
+Each service subclass sets its own env prefix (``ERRAND_``, ``REPORTS_`` ...), so one machine can run
+all four services from one environment without their variables colliding. Values that are secrets
+have development defaults so that `make run` works on a fresh machine; outside development those
+defaults are refused at start-up instead of silently going to production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Environment = Literal["development", "test", "production"]
+
+DEV_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEV_DATABASE_HOST = "postgresql+asyncpg://postgres@127.0.0.1:5432"
+
+# Where `make run` keeps what it generates locally (development JWT keys, uploaded photos).
+LOCAL_STATE_DIR = Path(".var")
+
+
+class DefaultSecretError(ValueError):
+    """A secret still has its development default in a non-development environment."""
+
+
+class BaseServiceSettings(BaseSettings):
+    """Common settings; subclasses set ``service_name`` and ``model_config['env_prefix']``."""
+
+    model_config = SettingsConfigDict(env_prefix="WEILINLI_", extra="ignore", frozen=True)
+
+    # Secret fields whose development default must be replaced outside development.
+    secret_fields: ClassVar[tuple[str, ...]] = ("amqp_url", "database_url")
+
+    service_name: str = "service"
+    environment: Environment = "development"
+    log_level: str = "INFO"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    database_url: SecretStr = SecretStr("")
+    amqp_url: SecretStr = SecretStr(DEV_AMQP_URL)
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # Messaging names are settings so that tests (and staging beside production on one broker)
+    # can use their own exchange and queues.
+    events_exchange: str = "weilinli.events"
+    dead_letter_exchange: str = "weilinli.dlx"
+    queue_prefix: str = ""
+    consumer_prefetch: int = Field(default=32, ge=1, le=1000)
+    delivery_limit: int = Field(default=5, ge=1, le=100)
+    retry_base_delay_seconds: float = Field(default=0.5, ge=0)
+    retry_max_delay_seconds: float = Field(default=30.0, ge=0)
+    publish_timeout_seconds: float = Field(default=5.0, gt=0)
+    outbox_batch_size: int = Field(default=200, ge=1, le=5000)
+    outbox_fallback_poll_seconds: float = Field(default=5.0, gt=0)
+    outbox_max_backoff_seconds: float = Field(default=10.0, gt=0)
+
+    # Access tokens are verified with the gateway's public key (PEM text or a file holding it).
+    jwt_public_key: str = ""
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str = "weilinli-gateway"
+    jwt_audience: str = "weilinli"
+    jwt_algorithms: tuple[str, ...] = ("EdDSA",)
+    jwt_leeway_seconds: int = Field(default=10, ge=0, le=300)
+
+    community_timezone: str = "Asia/Shanghai"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_database_url(cls, data: Any) -> Any:
+        # Each service gets its own database, named after the service, unless told otherwise.
+        if isinstance(data, dict) and not data.get("database_url"):
+            name = data.get("service_name") or cls.model_fields["service_name"].default
+            data = {**data, "database_url": f"{DEV_DATABASE_HOST}/weilinli_{name}"}
+        return data
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_outside_development(self) -> BaseServiceSettings:
+        if self.environment == "development":
+            return self
+        defaults = _development_defaults(self)
+        offending = [name for name in self.secret_fields if _secret_text(getattr(self, name)) in defaults]
+        if not self.jwt_public_key and self.jwt_public_key_file is None:
+            offending.append("jwt_public_key")
+        if offending:
+            prefix = self.model_config.get("env_prefix", "")
+            names = ", ".join(f"{prefix}{name.upper()}" for name in offending)
+            raise DefaultSecretError(
+                f"{self.service_name}: set {names}; development defaults are refused in {self.environment}"
+            )
+        return self
+
+    @property
+    def queue_name(self) -> str:
+        return f"{self.queue_prefix}{self.service_name}.events"
+
+    @property
+    def dead_letter_queue_name(self) -> str:
+        return f"{self.queue_name}.dlq"
+
+
+def _secret_text(value: object) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
+def _development_defaults(settings: BaseServiceSettings) -> set[str]:
+    return {
+        DEV_AMQP_URL,
+        "",
+        f"{DEV_DATABASE_HOST}/weilinli_{settings.service_name}",
+    }

@@ -1,0 +1,1 @@
+"""Adapters of the errand service: ORM tables, repositories, Redis, event mapping."""

@@ -1,0 +1,1 @@
+"""Domain of the errand service: plain Python, no framework imports."""

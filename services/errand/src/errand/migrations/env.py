@@ -1,0 +1,5 @@
+from errand.adapters.tables import metadata
+from errand.config import Settings
+from servicekit.migrations import run_alembic_env
+
+run_alembic_env(metadata, Settings)

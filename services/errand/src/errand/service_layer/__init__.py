@@ -1,0 +1,1 @@
+"""Use cases of the errand service: load -> domain call -> unit of work commits."""

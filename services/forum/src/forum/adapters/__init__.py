@@ -1,0 +1,1 @@
+"""Adapters of the forum service: ORM tables, repositories, Redis, event mapping."""

@@ -1,0 +1,5 @@
+"""HTTP routers of the forum service (thin: validate, call one use case, shape the response)."""
+
+from fastapi import APIRouter
+
+routers: list[APIRouter] = []

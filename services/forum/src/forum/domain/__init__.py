@@ -1,0 +1,1 @@
+"""Domain of the forum service: plain Python, no framework imports."""

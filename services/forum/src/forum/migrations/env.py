@@ -1,0 +1,5 @@
+from forum.adapters.tables import metadata
+from forum.config import Settings
+from servicekit.migrations import run_alembic_env
+
+run_alembic_env(metadata, Settings)

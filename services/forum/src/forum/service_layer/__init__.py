@@ -1,0 +1,1 @@
+"""Use cases of the forum service: load -> domain call -> unit of work commits."""

@@ -1,0 +1,1 @@
+"""Adapters of the gateway service: ORM tables, repositories, Redis, event mapping."""

@@ -1,0 +1,1 @@
+"""Domain of the gateway service: plain Python, no framework imports."""

@@ -1,0 +1,1 @@
+"""Adapters of the reports service: ORM tables, repositories, Redis, event mapping."""

@@ -1,0 +1,1 @@
+"""Domain of the reports service: plain Python, no framework imports."""

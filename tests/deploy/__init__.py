@@ -1,0 +1,1 @@
+"""Offline checks of docker-compose.yml and deploy/ (no Docker engine needed)."""
