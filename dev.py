@@ -60,6 +60,8 @@ def main(argv: list[str]) -> int:
     # Ctrl-C reaches the whole process group; the child decides how to stop (the runner stops
     # every service cleanly), so this process only waits for it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A SIGTERM meant for us (a supervisor, a test) is passed on, so nothing is left running.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: child.send_signal(signal.SIGTERM))
     return child.wait()
 
 

@@ -175,9 +175,15 @@ def ensure_dev_keypair(directory: Path) -> tuple[Path, Path]:
     public_pem = key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-    tmp = private_path.with_suffix(".tmp")
-    tmp.write_bytes(private_pem)
-    tmp.chmod(0o600)
-    tmp.replace(private_path)
-    public_path.write_bytes(public_pem)
+    # Written to temporary names and renamed, so a concurrent first run never reads half a key;
+    # the public key lands last, so its presence means the pair is complete.
+    _write_atomically(private_path, private_pem, mode=0o600)
+    _write_atomically(public_path, public_pem, mode=0o644)
     return private_path, public_path
+
+
+def _write_atomically(path: Path, data: bytes, *, mode: int) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_bytes(data)
+    tmp.chmod(mode)
+    tmp.replace(path)
