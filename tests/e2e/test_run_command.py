@@ -164,6 +164,15 @@ class RunCommand:
             return True
         return False
 
+    async def printed(self, text: str, timeout: float) -> bool:
+        """Whether ``text`` appears in the output within ``timeout`` seconds."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while text not in self.output:
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
     async def wait(self, timeout: float) -> int:
         code = await asyncio.wait_for(self.process.wait(), timeout)
         if self.reader is not None:
@@ -222,7 +231,8 @@ async def test_run_starts_the_whole_system_and_ctrl_c_stops_it(isolation: Isolat
             own = await client.get(f"{isolation.url(name)}/health/ready")
             assert own.status_code == 200, (name, own.text)
             assert own.json()["service"] == name
-        assert "Press Ctrl-C to stop." in run.output
+        # The runner prints its banner after its own readiness poll, which may end a moment after ours.
+        assert await run.printed("Press Ctrl-C to stop.", timeout=30), run.describe()
         assert "[errand] " in run.output  # each service's output, prefixed with its name
 
         run.signal_group(signal.SIGINT)  # what Ctrl-C in the terminal does

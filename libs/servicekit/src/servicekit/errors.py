@@ -166,7 +166,16 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, code=code, status=status, headers=exc.headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled_error", path=request.url.path, method=request.method, exc_info=exc)
+        # Starlette answers a 500 outside the request-id middleware, whose context is gone by now.
+        request_id = _request_id(request)
+        log.error(
+            "unhandled_error",
+            request_id=request_id,
+            correlation_id=request_id,
+            path=request.url.path,
+            method=request.method,
+            exc_info=exc,
+        )
         return problem_response(request, code="internal_error", status=500)
 
     app.add_exception_handler(ProblemError, on_problem)

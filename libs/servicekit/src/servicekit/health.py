@@ -75,5 +75,5 @@ def health_router(service: str) -> APIRouter:
         body = {"status": "ready" if ok else "not_ready", "service": service, "checks": report}
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    router.add_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
+    router.add_api_route("/metrics", metrics_endpoint, methods=["GET"], include_in_schema=False)
     return router

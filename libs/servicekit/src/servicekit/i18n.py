@@ -35,7 +35,7 @@ def negotiate_locale(accept_language: str | None) -> str:
         quality = 1.0
         for param in pieces[1:]:
             name, _, value = param.strip().partition("=")
-            if name.strip() == "q":
+            if name.strip().lower() == "q":
                 try:
                     quality = float(value)
                 except ValueError:

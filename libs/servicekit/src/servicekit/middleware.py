@@ -13,7 +13,7 @@ from servicekit.logging import correlation_id_var, request_id_var
 from servicekit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 REQUEST_ID_HEADER = "x-request-id"
-_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def new_request_id() -> str:
@@ -22,7 +22,7 @@ def new_request_id() -> str:
 
 def accept_request_id(value: str | None) -> str:
     """Keep a caller's id when it is sane (it ties our logs to the caller's); otherwise make one."""
-    if value and _VALID_REQUEST_ID.match(value):
+    if value and _VALID_REQUEST_ID.fullmatch(value):
         return value
     return new_request_id()
 
