@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +29,13 @@ def database_check(engine: AsyncEngine) -> HealthCheck:
     async def check() -> None:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
+
+    return check
+
+
+def redis_check(redis: Redis) -> HealthCheck:
+    async def check() -> None:
+        await redis.ping()
 
     return check
 

@@ -23,6 +23,7 @@ from servicekit.tables import (
     CREATE_NOTIFY_TRIGGER,
     DROP_NOTIFY_FUNCTION,
     DROP_NOTIFY_TRIGGER,
+    idempotency_keys,
     messaging_metadata,
     outbox_messages,
     processed_events,
@@ -88,3 +89,11 @@ def drop_messaging_tables() -> None:
     op.execute(DROP_NOTIFY_FUNCTION)
     processed_events.drop(op.get_bind())
     outbox_messages.drop(op.get_bind())
+
+
+def create_idempotency_table() -> None:
+    idempotency_keys.create(op.get_bind())
+
+
+def drop_idempotency_table() -> None:
+    idempotency_keys.drop(op.get_bind())

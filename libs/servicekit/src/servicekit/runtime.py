@@ -10,10 +10,12 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Self
 
+import redis.asyncio as aioredis
+
 from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer, EventHandler
 from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
-from servicekit.health import HealthCheck, broker_check, database_check
+from servicekit.health import HealthCheck, broker_check, database_check, redis_check
 from servicekit.outbox import OutboxRelay
 from servicekit.settings import BaseServiceSettings
 
@@ -32,6 +34,8 @@ class ServiceRuntime:
         self.sessions = session_factory(self.engine)
         self.uow = UnitOfWorkFactory(self.sessions, producer=settings.service_name)
         self.broker = Broker(settings)
+        # Redis is for fast paths (presence, rate limits, fan-out); connecting is lazy.
+        self.redis: aioredis.Redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         self.relay = relay_class(self.engine, self.broker, settings) if run_relay else None
         self.consumer = (
             EventConsumer(self.broker, self.uow, settings, handlers) if handlers is not None else None
@@ -39,7 +43,11 @@ class ServiceRuntime:
 
     @property
     def health_checks(self) -> dict[str, HealthCheck]:
-        return {"database": database_check(self.engine), "broker": broker_check(self.broker)}
+        return {
+            "database": database_check(self.engine),
+            "broker": broker_check(self.broker),
+            "redis": redis_check(self.redis),
+        }
 
     async def start(self) -> None:
         await self.broker.connect()
@@ -55,6 +63,7 @@ class ServiceRuntime:
         if self.relay is not None:
             await self.relay.stop()
         await self.broker.close()
+        await self.redis.aclose()
         await self.engine.dispose()
 
     async def __aenter__(self) -> Self:

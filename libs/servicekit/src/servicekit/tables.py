@@ -6,7 +6,19 @@ its own tables, and its first migration creates them with ``servicekit.migration
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, Identity, Index, MetaData, String, Table, func
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 messaging_metadata = MetaData()
@@ -34,6 +46,21 @@ processed_events = Table(
     Column("event_type", String(200), nullable=False),
     Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_processed_events_processed_at", "processed_at"),
+)
+
+# Idempotency-Key of creating endpoints: the first response is kept and replayed (DESIGN.md §5).
+idempotency_keys = Table(
+    "idempotency_keys",
+    messaging_metadata,
+    Column("scope", String(100), nullable=False),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_fingerprint", String(64), nullable=False),
+    Column("response_status", Integer, nullable=True),
+    Column("response_body", JSONB, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("scope", "user_id", "key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
 )
 
 # Wakes the relay as soon as an outbox insert commits (NOTIFY is delivered at commit).
