@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import httpx
 import jwt
 import pytest
-import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -198,18 +196,3 @@ async def kit(tokens: Tokens) -> AsyncIterator[Kit]:
                     yield Kit(app, client, settings)
     finally:
         await delete_messaging(settings, settings.queue_name, settings.dead_letter_queue_name)
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """configure_logging() rewires the root logger and structlog; put them back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    structlog_config = structlog.get_config()
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        structlog.reset_defaults()
-        structlog.configure(**structlog_config)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import aio_pika
 import httpx
 import pytest
-import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -27,21 +24,6 @@ PUBLIC_PEM = (
     .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     .decode()
 )
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    """create_app() configures JSON logging on the root logger; put it back afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    structlog_config = structlog.get_config()
-    try:
-        yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        structlog.reset_defaults()
-        structlog.configure(**structlog_config)
 
 
 async def queue_exists(settings: Any, name: str) -> bool:

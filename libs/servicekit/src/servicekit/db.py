@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -35,36 +36,35 @@ def asyncpg_dsn(database_url: str | URL) -> str:
     return url.render_as_string(hide_password=False)
 
 
-async def ensure_database(database_url: str) -> bool:
-    """Create the service's database if it does not exist yet. Returns True when it was created."""
+@contextlib.asynccontextmanager
+async def _maintenance_connection(database_url: str) -> AsyncIterator[tuple[asyncpg.Connection, str]]:
+    """A connection to the server's `postgres` database, and the (checked) name of ours."""
     url = make_url(database_url)
     name = url.database or ""
     if not _SAFE_DB_NAME.match(name):
-        raise ValueError(f"refusing to create database with unsafe name {name!r}")
+        raise ValueError(f"refusing to manage a database with the unsafe name {name!r}")
     admin = await asyncpg.connect(asyncpg_dsn(url.set(database="postgres")))
     try:
-        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if exists:
+        yield admin, name
+    finally:
+        await admin.close()
+
+
+async def ensure_database(database_url: str) -> bool:
+    """Create the service's database if it does not exist yet. Returns True when it was created."""
+    async with _maintenance_connection(database_url) as (admin, name):
+        if await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
             return False
         try:
             await admin.execute(f'CREATE DATABASE "{name}"')
         except asyncpg.DuplicateDatabaseError:
             return False  # another replica created it between our check and our create
         return True
-    finally:
-        await admin.close()
 
 
 async def drop_database(database_url: str) -> None:
-    url = make_url(database_url)
-    name = url.database or ""
-    if not _SAFE_DB_NAME.match(name):
-        raise ValueError(f"refusing to drop database with unsafe name {name!r}")
-    admin = await asyncpg.connect(asyncpg_dsn(url.set(database="postgres")))
-    try:
+    async with _maintenance_connection(database_url) as (admin, name):
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 class UnitOfWork:

@@ -55,7 +55,6 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncpg.Connection | None = None
-        self.published_total = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -134,7 +133,6 @@ class OutboxRelay:
                 delete(outbox_messages).where(outbox_messages.c.id.in_([row.id for row in rows]))
             )
         EVENTS_PUBLISHED.labels(self.settings.service_name).inc(len(rows))
-        self.published_total += len(rows)
         return len(rows)
 
     async def _before_delete(self, rows: Any) -> None:
