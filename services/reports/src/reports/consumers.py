@@ -1,5 +1,76 @@
-"""Incoming events -> use cases. Maps each consumed event_type to its handler."""
+"""Incoming events -> use cases. Maps each consumed event_type to its handler.
 
+- `gateway.role.granted/revoked.v1` keep the local staff projection (who works in which
+  department) for the staff roles;
+- `forum.thread.escalated.v1` files a report linked to the thread. The inbox makes a redelivery
+  a no-op; the unique (community_id, source_thread_id) index makes even a second escalation event
+  of the same thread (a new event_id) create nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from contracts import Envelope, RoleGrantedV1, RoleRevokedV1, ThreadEscalatedV1
+from reports.adapters.tables import staff
+from reports.domain.access import STAFF_ROLES
+from reports.service_layer.reports import submit_from_thread
 from servicekit.consumer import EventHandler
+from servicekit.db import UnitOfWork
 
-handlers: dict[str, EventHandler] = {}
+
+async def role_granted(envelope: Envelope, uow: UnitOfWork) -> None:
+    event = RoleGrantedV1.model_validate(envelope.payload)
+    if event.role not in STAFF_ROLES:
+        return
+    department = event.department or "property"  # API.md: the department defaults to property
+    await uow.session.execute(
+        pg_insert(staff)
+        .values(
+            community_id=event.community_id,
+            user_id=event.user_id,
+            role=event.role,
+            department=department,
+            granted_at=envelope.occurred_at,
+        )
+        .on_conflict_do_update(
+            index_elements=["community_id", "user_id", "role"],
+            set_={"department": department, "granted_at": envelope.occurred_at},
+        )
+    )
+
+
+async def role_revoked(envelope: Envelope, uow: UnitOfWork) -> None:
+    event = RoleRevokedV1.model_validate(envelope.payload)
+    if event.role not in STAFF_ROLES:
+        return
+    await uow.session.execute(
+        delete(staff).where(
+            staff.c.community_id == event.community_id,
+            staff.c.user_id == event.user_id,
+            staff.c.role == event.role,
+        )
+    )
+
+
+async def thread_escalated(envelope: Envelope, uow: UnitOfWork) -> None:
+    event = ThreadEscalatedV1.model_validate(envelope.payload)
+    await submit_from_thread(
+        uow,
+        community_id=event.community_id,
+        thread_id=event.thread_id,
+        author_id=event.author_id,
+        title=event.title,
+        body=event.body,
+        building=event.building,
+        suggested_category=event.suggested_category,
+        now=envelope.occurred_at,
+    )
+
+
+handlers: dict[str, EventHandler] = {
+    RoleGrantedV1.event_type: role_granted,
+    RoleRevokedV1.event_type: role_revoked,
+    ThreadEscalatedV1.event_type: thread_escalated,
+}

@@ -1,0 +1,372 @@
+"""Reports service figures: `/api/v1/reports/stats` over 100,000 reports (p50/p99) and report
+submission through the gateway (requests/s).
+
+The services run as their own processes (`python -m reports`, `python -m gateway`), as deployed,
+on throw-away databases and a private exchange. The 100,000 reports are bulk-inserted with one
+SQL statement (spread over a year, 15 categories, 30 staff, 18 buildings, most closed, some
+rated, breached or reopened), then `/stats` is asked sequentially, directly at the service.
+Submission is driven by wrk (POST with a resident's token, no Idempotency-Key, so every request
+files a report) through the gateway's proxy; if the gateway cannot forward a submission, the same
+load goes straight to the service and the output says so. The gateway's rate limit is switched
+off for this run: one benchmark user would otherwise be held to 600 requests a minute.
+
+Prints figures, never asserts. Plain lines, then one JSON line last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import aio_pika
+import asyncpg
+import httpx
+
+from servicekit.db import asyncpg_dsn, drop_database
+from servicekit.settings import DEV_DATABASE_HOST
+from servicekit.stack import free_port
+from servicekit.testing import new_namespace
+from servicekit.tokens import TokenSigner
+
+DESCRIPTION = "/stats over 100,000 reports (p50/p99) and report submission through the gateway (req/s)"
+
+BULK_INSERT = """
+WITH cats AS (
+    SELECT array_agg(code ORDER BY code) AS codes, array_agg(department ORDER BY code) AS departments
+    FROM categories WHERE community_id = $1
+), rows AS (
+    SELECT g,
+           now() - (random() * interval '365 days') AS submitted,
+           random() * 6 * 3600 AS accept_s,
+           random() * 96 * 3600 AS resolve_s,
+           g % 10 AS bucket
+    FROM generate_series(1, $2) AS g
+)
+INSERT INTO reports (
+    id, community_id, category, department, reporter_id, source, building, description, public_area,
+    anonymous, status, assignee_id, submitted_at, updated_at, accepted_at, first_resolved_at, resolved_at,
+    closed_at, due_accept_at, due_resolve_at, accept_breached_at, resolve_breached_at, reopen_count,
+    rating_overall, rating_speed, rating_attitude, rated_at
+)
+SELECT gen_random_uuid(), $1,
+       cats.codes[(g % cardinality(cats.codes)) + 1],
+       cats.departments[(g % cardinality(cats.codes)) + 1],
+       gen_random_uuid(), 'app', ((g % 18) + 1)::text, 'bench report', g % 3 > 0, false,
+       CASE WHEN bucket < 7 THEN 'closed' WHEN bucket = 7 THEN 'in_progress'
+            WHEN bucket = 8 THEN 'submitted' ELSE 'rejected' END,
+       CASE WHEN bucket < 8 THEN ($3::uuid[])[((g / 10) % 30) + 1] END,
+       submitted, submitted,
+       CASE WHEN bucket < 8 THEN submitted + accept_s * interval '1 second' END,
+       CASE WHEN bucket < 7 THEN submitted + (accept_s + resolve_s) * interval '1 second' END,
+       CASE WHEN bucket < 7 THEN submitted + (accept_s + resolve_s) * interval '1 second' END,
+       CASE WHEN bucket < 7 THEN submitted + (accept_s + resolve_s + 3600) * interval '1 second' END,
+       submitted + interval '4 hours', submitted + interval '72 hours',
+       CASE WHEN bucket < 8 AND accept_s > 4 * 3600 THEN submitted + interval '4 hours' END,
+       CASE WHEN bucket < 7 AND accept_s + resolve_s > 72 * 3600 THEN submitted + interval '72 hours' END,
+       CASE WHEN g % 23 = 0 THEN 1 ELSE 0 END,
+       CASE WHEN bucket < 7 AND g % 2 = 0 THEN 1 + (g % 5) END,
+       CASE WHEN bucket < 7 AND g % 2 = 0 THEN 1 + ((g / 5) % 5) END,
+       CASE WHEN bucket < 7 AND g % 2 = 0 THEN 1 + ((g / 25) % 5) END,
+       CASE WHEN bucket < 7 AND g % 2 = 0 THEN submitted + interval '3 days' END
+FROM rows, cats
+"""
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"category":"stairwell_lighting","location":{"building":"3","unit":"2"},'
+    .. '"description":"bench: stairwell light out"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+"""
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Processes:
+    """Service processes this benchmark started (stopped by their own pid only)."""
+
+    def __init__(self) -> None:
+        self.running: list[subprocess.Popen[bytes]] = []
+
+    def start(self, module: str, env: dict[str, str]) -> None:
+        self.running.append(
+            subprocess.Popen(
+                [sys.executable, "-m", module],
+                env={**os.environ, **env},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+
+    def stop(self) -> None:
+        for process in reversed(self.running):
+            process.terminate()
+        for process in self.running:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def service_env(prefix: str, namespace: str, name: str, port: int, extra: dict[str, str]) -> dict[str, str]:
+    return {
+        f"{prefix}DATABASE_URL": f"{DEV_DATABASE_HOST}/wlbench_{namespace}_{name}",
+        f"{prefix}HTTP_PORT": str(port),
+        f"{prefix}EVENTS_EXCHANGE": f"wlbench.{namespace}.events",
+        f"{prefix}DEAD_LETTER_EXCHANGE": f"wlbench.{namespace}.dlx",
+        f"{prefix}QUEUE_PREFIX": f"wlbench.{namespace}.",
+        f"{prefix}LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+async def wait_live(url: str, within_seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + within_seconds
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{url}/health/live")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+@contextlib.contextmanager
+def running(processes: Processes) -> Iterator[Processes]:
+    try:
+        yield processes
+    finally:
+        processes.stop()
+
+
+@contextlib.asynccontextmanager
+async def stack(namespace: str, signer: TokenSigner) -> AsyncIterator[dict[str, str]]:
+    ports = {"reports": free_port(), "gateway": free_port()}
+    photo_root = tempfile.mkdtemp(prefix="wlbench-photos-")
+    reports_env = service_env(
+        "REPORTS_",
+        namespace,
+        "reports",
+        ports["reports"],
+        {"REPORTS_JWT_PUBLIC_KEY": signer.public_pem, "REPORTS_PHOTO_ROOT": photo_root},
+    )
+    gateway_env = service_env(
+        "GATEWAY_",
+        namespace,
+        "gateway",
+        ports["gateway"],
+        {
+            "GATEWAY_JWT_PRIVATE_KEY": signer.private_pem,
+            "GATEWAY_JWT_PUBLIC_KEY": signer.public_pem,
+            "GATEWAY_REPORTS_URL": f"http://127.0.0.1:{ports['reports']}",
+            "GATEWAY_ERRAND_URL": "http://127.0.0.1:1",
+            "GATEWAY_FORUM_URL": "http://127.0.0.1:1",
+            "GATEWAY_RATE_LIMIT_ENABLED": "false",
+        },
+    )
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    processes = Processes()
+    try:
+        with running(processes):
+            processes.start("reports", reports_env)
+            await wait_live(urls["reports"])
+            processes.start("gateway", gateway_env)
+            await wait_live(urls["gateway"])
+            urls["reports_db"] = reports_env["REPORTS_DATABASE_URL"]
+            yield urls
+    finally:
+        for env, prefix in ((reports_env, "REPORTS_"), (gateway_env, "GATEWAY_")):
+            with contextlib.suppress(Exception):
+                await drop_database(env[f"{prefix}DATABASE_URL"])
+        with contextlib.suppress(Exception):
+            await delete_exchanges(namespace)
+        shutil.rmtree(photo_root, ignore_errors=True)
+
+
+async def delete_exchanges(namespace: str) -> None:
+    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
+    async with connection:
+        channel = await connection.channel()
+        for service in ("reports", "gateway"):
+            await channel.queue_delete(f"wlbench.{namespace}.{service}.events")
+            await channel.queue_delete(f"wlbench.{namespace}.{service}.events.dlq")
+        await channel.exchange_delete(f"wlbench.{namespace}.events")
+        await channel.exchange_delete(f"wlbench.{namespace}.dlx")
+
+
+async def bench_stats(
+    urls: dict[str, str], manager_token: str, community_id: uuid.UUID, args: Any
+) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {manager_token}"}
+    async with httpx.AsyncClient(base_url=urls["reports"], timeout=120) as client:
+        seeded = await client.get("/api/v1/reports/categories", headers=headers)
+        seeded.raise_for_status()
+        conn = await asyncpg.connect(asyncpg_dsn(urls["reports_db"]))
+        try:
+            started = time.perf_counter()
+            staff = [uuid.uuid4() for _ in range(30)]
+            await conn.execute(BULK_INSERT, community_id, args.reports, staff)
+            await conn.execute("ANALYZE reports")
+            insert_s = time.perf_counter() - started
+            total = await conn.fetchval("SELECT count(*) FROM reports WHERE community_id = $1", community_id)
+        finally:
+            await conn.close()
+        print(f"inserted {total} reports with one INSERT ... SELECT in {insert_s:.1f} s")
+        for _ in range(3):  # warm-up: plans, caches, connection pool
+            (await client.get("/api/v1/reports/stats", headers=headers)).raise_for_status()
+        latencies = []
+        body: dict[str, Any] = {}
+        for _ in range(args.stats_requests):
+            began = time.perf_counter()
+            response = await client.get("/api/v1/reports/stats", headers=headers)
+            latencies.append((time.perf_counter() - began) * 1000)
+            response.raise_for_status()
+            body = response.json()
+    counted = sum(row["count"] for row in body["by_category"])
+    result = {
+        "reports": int(total),
+        "requests": args.stats_requests,
+        "p50_ms": round(statistics.median(latencies), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "max_ms": round(max(latencies), 1),
+        "reports_counted_by_stats": counted,
+        "groups": {key: len(body[key]) for key in ("by_category", "by_staff", "by_month")},
+    }
+    print(
+        f"/stats over {total} reports ({args.stats_requests} sequential requests): "
+        f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms "
+        f"({counted} reports in the last 365 days counted; groups {result['groups']})"
+    )
+    return result
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    total = re.search(r"(\d+) requests in", output)
+    latency = re.search(r"Latency\s+([\d.]+\w+)\s+([\d.]+\w+)\s+([\d.]+\w+)", output)
+    return {
+        "requests_per_second": float(rps.group(1)) if rps else None,
+        "requests": int(total.group(1)) if total else None,
+        "non_2xx": int(non_2xx.group(1)) if non_2xx else 0,
+        "latency_avg": latency.group(1) if latency else None,
+        "latency_max": latency.group(3) if latency else None,
+    }
+
+
+async def run_wrk(target: str, token: str, args: Any) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % token)
+    try:
+        command = [
+            "wrk",
+            f"-t{args.threads}",
+            f"-c{args.connections}",
+            f"-d{args.duration}s",
+            "-s",
+            script.name,
+            f"{target}/api/v1/reports",
+        ]
+        process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+        output = (await process.communicate())[0].decode()
+    finally:
+        os.unlink(script.name)
+    return {"connections": args.connections, "duration_s": args.duration, **parse_wrk(output)}
+
+
+async def bench_submit(urls: dict[str, str], resident_token: str, args: Any) -> dict[str, Any]:
+    """Through the gateway when it forwards submissions, and straight to the service for
+    comparison (what the proxy hop costs)."""
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk): submission throughput not measured")
+        return {}
+    body = {"category": "stairwell_lighting", "location": {"building": "3"}, "description": "probe"}
+    headers = {"Authorization": f"Bearer {resident_token}"}
+    async with httpx.AsyncClient(timeout=30) as client:
+        try:
+            probe = await client.post(f"{urls['gateway']}/api/v1/reports", json=body, headers=headers)
+            forwarded, reason = probe.status_code == 201, f"gateway answered {probe.status_code}"
+        except httpx.HTTPError as exc:
+            forwarded, reason = False, f"gateway failed: {exc!r}"
+    results: dict[str, Any] = {}
+    targets = {"direct": urls["reports"]}
+    if forwarded:
+        targets = {"gateway": urls["gateway"], **targets}
+    else:
+        print(f"the gateway could not forward a submission ({reason}): measured direct only")
+    for via, target in targets.items():
+        result = await run_wrk(target, resident_token, args)
+        results[via] = result
+        print(
+            f"POST /api/v1/reports via {via}: {result['requests_per_second']} requests/s "
+            f"({result['requests']} in {args.duration} s, wrk -c{args.connections}, "
+            f"non-2xx {result['non_2xx']}, latency avg {result['latency_avg']}, max {result['latency_max']})"
+        )
+    return results
+
+
+async def run(args: Any) -> dict[str, Any]:
+    signer = TokenSigner.generate()
+    community_id = uuid.uuid4()
+    manager = signer.sign(
+        user_id=uuid.uuid4(), community_id=community_id, roles=["property_manager"], ttl_seconds=3600
+    )
+    resident = signer.sign(
+        user_id=uuid.uuid4(),
+        community_id=community_id,
+        roles=["resident"],
+        building="3",
+        household_id=uuid.uuid4(),
+        ttl_seconds=3600,
+    )
+    load_before = os.getloadavg()
+    async with stack(new_namespace(), signer) as urls:
+        stats = await bench_stats(urls, manager, community_id, args)
+        submit = await bench_submit(urls, resident, args)
+    load_after = os.getloadavg()
+    # Other work on the machine shares its cores with this run: say how busy it was.
+    print(
+        f"machine: {os.cpu_count()} CPUs, 1-minute load average "
+        f"{load_before[0]:.1f} before, {load_after[0]:.1f} after"
+    )
+    return {
+        "benchmark": "reports",
+        "cpus": os.cpu_count(),
+        "load_average_1m": [round(load_before[0], 2), round(load_after[0], 2)],
+        "stats": stats,
+        "submit": submit,
+    }
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench reports", description=DESCRIPTION)
+    parser.add_argument(
+        "--reports", type=int, default=100_000, help="reports to bulk-insert (default 100000)"
+    )
+    parser.add_argument(
+        "--stats-requests", type=int, default=50, help="sequential /stats requests (default 50)"
+    )
+    parser.add_argument("--duration", type=int, default=10, help="wrk seconds for submission (default 10)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    args = parser.parse_args(argv)
+    result = asyncio.run(run(args))
+    print(json.dumps(result))
+    return 0

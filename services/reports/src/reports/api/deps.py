@@ -1,0 +1,52 @@
+"""Request-scoped dependencies: the caller as a Viewer (token + local staff projection) with an
+open unit of work, and the service clock (replaceable in tests via app.state.clock)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+
+from reports.config import Settings
+from reports.domain.access import Viewer
+from reports.service_layer.reports import viewer_of
+from servicekit.app import get_runtime
+from servicekit.auth import User
+from servicekit.db import UnitOfWork
+from servicekit.logging import correlation_id_var
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def clock(request: Request) -> datetime:
+    now: Callable[[], datetime] = getattr(request.app.state, "clock", _system_clock)
+    return now()
+
+
+def settings_of(request: Request) -> Settings:
+    return cast(Settings, request.app.state.settings)
+
+
+@dataclass
+class Ctx:
+    uow: UnitOfWork
+    viewer: Viewer
+    now: datetime
+    settings: Settings
+
+
+async def context(request: Request, user: User) -> AsyncIterator[Ctx]:
+    runtime = get_runtime(request)
+    async with runtime.uow(correlation_id=correlation_id_var.get(), actor_id=user.id) as uow:
+        viewer = await viewer_of(
+            uow, user_id=user.id, community_id=user.community_id, roles=user.roles, building=user.building
+        )
+        yield Ctx(uow, viewer, clock(request), settings_of(request))
+
+
+Context = Annotated[Ctx, Depends(context)]

@@ -1,0 +1,106 @@
+"""Shaping a report row for one viewer: anonymity and timeline actors hidden from residents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import RowMapping
+
+from reports.adapters.tables import report_events
+from reports.api.schemas import LocationOut, PhotoOut, RatingOut, ReportOut, TimelineOut
+from reports.domain.access import Viewer, sees_reporter
+from reports.domain.model import OPEN_STATUSES
+from reports.service_layer.photos import list_photos
+from reports.service_layer.reports import facts
+from servicekit.db import UnitOfWork
+
+_OPEN = {s.value for s in OPEN_STATUSES}
+
+
+def summary(viewer: Viewer, row: RowMapping | dict[str, Any]) -> ReportOut:
+    show_reporter = sees_reporter(viewer, facts(row), row["anonymous"])
+    rating = (
+        RatingOut(
+            overall=row["rating_overall"],
+            speed=row["rating_speed"],
+            attitude=row["rating_attitude"],
+            comment=row["rating_comment"],
+        )
+        if row["rated_at"] is not None
+        else None
+    )
+    return ReportOut(
+        id=row["id"],
+        category=row["category"],
+        department=row["department"],
+        status=row["status"],
+        location=LocationOut(
+            building=row["building"],
+            unit=row["unit"],
+            room=row["room"],
+            area=row["area"],
+            lat=row["lat"],
+            lng=row["lng"],
+        ),
+        description=row["description"],
+        public_area=row["public_area"],
+        anonymous=row["anonymous"],
+        reporter_id=row["reporter_id"] if show_reporter else None,
+        assignee_id=row["assignee_id"],
+        source=row["source"],
+        source_thread_id=row["source_thread_id"],
+        submitted_at=row["submitted_at"],
+        updated_at=row["updated_at"],
+        accepted_at=row["accepted_at"],
+        resolved_at=row["resolved_at"],
+        closed_at=row["closed_at"],
+        due_accept_at=row["due_accept_at"],
+        due_resolve_at=row["due_resolve_at"],
+        paused_seconds=row["paused_seconds"],
+        accept_breached_at=row["accept_breached_at"],
+        resolve_breached_at=row["resolve_breached_at"],
+        overdue=row["status"] in _OPEN
+        and (row["accept_breached_at"] is not None or row["resolve_breached_at"] is not None),
+        supervised_at=row["supervised_at"],
+        supervision_reason=row["supervision_reason"],
+        support_count=row["support_count"],
+        reopen_count=row["reopen_count"],
+        reject_reason=row["reject_reason"],
+        duplicate_of=row["duplicate_of"],
+        resolution_note=row["resolution_note"],
+        rating=rating,
+    )
+
+
+async def detail(uow: UnitOfWork, viewer: Viewer, row: RowMapping | dict[str, Any]) -> ReportOut:
+    out = summary(viewer, row)
+    hide = row["reporter_id"] if out.reporter_id is None else None
+    events = await uow.session.execute(
+        select(report_events).where(report_events.c.report_id == row["id"]).order_by(report_events.c.id)
+    )
+    out.timeline = [
+        TimelineOut(
+            at=event["at"],
+            actor_id=None if hide is not None and event["actor_id"] == hide else event["actor_id"],
+            action=event["action"],
+            from_status=event["from_status"],
+            to_status=event["to_status"],
+            note=event["note"],
+        )
+        for event in events.mappings()
+    ]
+    out.photos = [
+        PhotoOut(
+            id=photo["id"],
+            kind=photo["kind"],
+            content_type=photo["content_type"],
+            width=photo["width"],
+            height=photo["height"],
+            size_bytes=photo["size_bytes"],
+            url=f"/api/v1/reports/{row['id']}/photos/{photo['id']}",
+            created_at=photo["created_at"],
+        )
+        for photo in await list_photos(uow, row["id"])
+    ]
+    return out

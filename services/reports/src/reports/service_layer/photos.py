@@ -1,0 +1,95 @@
+"""Before/after photos of a report. The bytes are validated and cleaned before anything is
+written; the file is written before the row and removed again if the row does not commit, so a
+refused or failed upload leaves neither a file nor a row."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import UploadFile
+from sqlalchemy import func, insert, select
+
+from reports.adapters.tables import report_photos
+from reports.domain import access
+from reports.domain.access import Viewer
+from reports.service_layer.reports import facts, visible_report
+from servicekit import photos
+from servicekit.db import UnitOfWork
+from servicekit.errors import NotFound, ProblemError
+
+
+async def add_photo(
+    uow: UnitOfWork,
+    viewer: Viewer,
+    report_id: uuid.UUID,
+    *,
+    kind: str,
+    upload: UploadFile,
+    store: photos.PhotoStore,
+    now: datetime,
+) -> dict[str, Any]:
+    row = await visible_report(uow, viewer, report_id)
+    if not access.may_upload(viewer, facts(row), kind):
+        raise ProblemError("forbidden", 403)
+    clean = photos.clean(await photos.read_limited(upload))
+    # Lock the report so that two uploads at once cannot both be the sixth.
+    await visible_report(uow, viewer, report_id, for_update=True)
+    existing = await uow.session.execute(
+        select(func.count()).select_from(report_photos).where(report_photos.c.report_id == report_id)
+    )
+    photos.check_count(int(existing.scalar_one()))
+    path = store.save(clean, str(row["community_id"]), str(report_id))
+    values = {
+        "id": uuid.uuid4(),
+        "community_id": row["community_id"],
+        "report_id": report_id,
+        "kind": kind,
+        "path": path,
+        "content_type": clean.content_type,
+        "width": clean.width,
+        "height": clean.height,
+        "size_bytes": len(clean.data),
+        "uploaded_by": viewer.user_id,
+        "created_at": now,
+    }
+    try:
+        await uow.session.execute(insert(report_photos).values(**values))
+        await uow.commit()
+    except BaseException:
+        store.delete(path)
+        raise
+    return values
+
+
+async def read_photo(
+    uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, photo_id: uuid.UUID, store: photos.PhotoStore
+) -> tuple[bytes, str]:
+    await visible_report(uow, viewer, report_id)
+    row = (
+        (
+            await uow.session.execute(
+                select(report_photos).where(
+                    report_photos.c.id == photo_id, report_photos.c.report_id == report_id
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound()
+    try:
+        return store.read(row["path"]), row["content_type"]
+    except FileNotFoundError as exc:
+        raise NotFound() from exc
+
+
+async def list_photos(uow: UnitOfWork, report_id: uuid.UUID) -> list[dict[str, Any]]:
+    result = await uow.session.execute(
+        select(report_photos)
+        .where(report_photos.c.report_id == report_id)
+        .order_by(report_photos.c.created_at)
+    )
+    return [dict(row) for row in result.mappings()]

@@ -1,0 +1,1 @@
+"""Tests of the reports service (issue 5) and servicekit.photos."""
