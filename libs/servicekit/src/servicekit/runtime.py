@@ -30,7 +30,11 @@ class ServiceRuntime:
         relay_class: type[OutboxRelay] = OutboxRelay,
     ) -> None:
         self.settings = settings
-        self.engine = create_engine(settings.database_url.get_secret_value())
+        self.engine = create_engine(
+            settings.database_url.get_secret_value(),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
         self.sessions = session_factory(self.engine)
         self.uow = UnitOfWorkFactory(self.sessions, producer=settings.service_name)
         self.broker = Broker(settings)

@@ -7,6 +7,7 @@ local runner needs.
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +19,14 @@ from servicekit.migrations import migrate
 from servicekit.settings import BaseServiceSettings
 
 
+def freeze_startup_heap() -> None:
+    """Move everything allocated at start-up (modules, app, settings: ~130k objects) out of the
+    cyclic collector's reach. Without it every full collection walks them all and stops the
+    process for 70-120 ms, long enough for the outbox relay to fall behind."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(
     settings: BaseServiceSettings, create_app: Callable[[BaseServiceSettings], FastAPI], migrations: Path
 ) -> None:
@@ -25,8 +34,10 @@ def serve(
     log = get_logger("servicekit.serve")
     asyncio.run(migrate(settings, migrations))
     log.info("migrations_applied")
+    app = create_app(settings)
+    freeze_startup_heap()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,  # our JSON logging is already configured

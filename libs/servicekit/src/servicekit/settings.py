@@ -51,7 +51,11 @@ class BaseServiceSettings(BaseSettings):
     events_exchange: str = "weilinli.events"
     dead_letter_exchange: str = "weilinli.dlx"
     queue_prefix: str = ""
-    consumer_prefetch: int = Field(default=32, ge=1, le=1000)
+    # Each message in flight holds a database connection: keep prefetch below the pool size, or
+    # a backlog opens and closes overflow connections by the hundred.
+    consumer_prefetch: int = Field(default=16, ge=1, le=1000)
+    db_pool_size: int = Field(default=24, ge=1, le=500)
+    db_max_overflow: int = Field(default=8, ge=0, le=500)
     delivery_limit: int = Field(default=5, ge=1, le=100)
     retry_base_delay_seconds: float = Field(default=0.5, ge=0)
     retry_max_delay_seconds: float = Field(default=30.0, ge=0)
@@ -93,6 +97,12 @@ class BaseServiceSettings(BaseSettings):
             raise DefaultSecretError(
                 f"{self.service_name}: set {names}; development defaults are refused in {self.environment}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _pool_covers_consumers(self) -> BaseServiceSettings:
+        if self.consumer_prefetch + 2 > self.db_pool_size + self.db_max_overflow:
+            raise ValueError("consumer_prefetch must leave room in the database pool (pool size + overflow)")
         return self
 
     @property
