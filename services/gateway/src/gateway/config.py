@@ -2,10 +2,12 @@
 
 from typing import ClassVar
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import BaseServiceSettings, DefaultSecretError
+
+MB = 1024 * 1024
 
 
 class Settings(BaseServiceSettings):
@@ -19,12 +21,51 @@ class Settings(BaseServiceSettings):
     # The gateway signs access tokens; services only ever see the public half.
     jwt_private_key: SecretStr = SecretStr("")
     jwt_private_key_file: str = ""
+    access_token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=60)
+    # argon2id cost (argon2-cffi's defaults, RFC 9106's second recommendation); tests lower it.
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024)
 
     # Upstream services the gateway routes to and reports on in /health/ready.
     errand_url: str = "http://127.0.0.1:8001"
     reports_url: str = "http://127.0.0.1:8002"
     forum_url: str = "http://127.0.0.1:8003"
     upstream_health_timeout_seconds: float = 2.0
+
+    # Proxy: whole-request budget per upstream (retries of idempotent requests fit inside it).
+    errand_timeout_seconds: float = Field(default=10.0, gt=0)
+    reports_timeout_seconds: float = Field(default=30.0, gt=0)
+    forum_timeout_seconds: float = Field(default=10.0, gt=0)
+    upstream_connect_timeout_seconds: float = Field(default=1.0, gt=0)
+    proxy_retries: int = Field(default=2, ge=0, le=5)
+    # Body limits: photo uploads to reports may carry 6 photos of 10 MB each plus form fields.
+    max_body_bytes: int = Field(default=1 * MB, ge=1024)
+    max_photo_body_bytes: int = Field(default=64 * MB, ge=1024)
+    # Circuit breaker per upstream: consecutive failures that open it and how long it stays open
+    # before one probe request is let through.
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_open_seconds: float = Field(default=5.0, gt=0)
+
+    cors_allow_origins: tuple[str, ...] = ()
+
+    # Rate limits (sliding window in Redis). Login and registration are stricter.
+    rate_limit_enabled: bool = True
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
+    rate_limit_per_user: int = Field(default=600, ge=1)
+    rate_limit_per_ip: int = Field(default=1200, ge=1)
+    auth_rate_limit_window_seconds: float = Field(default=60.0, gt=0)
+    auth_rate_limit_per_ip: int = Field(default=20, ge=1)
+    auth_rate_limit_per_phone: int = Field(default=5, ge=1)
+    redis_timeout_seconds: float = Field(default=0.25, gt=0)
+    # Trust X-Forwarded-For from these peers only (a load balancer in front of the gateway).
+    trusted_proxies: tuple[str, ...] = ()
+
+    # WeChat mini-program login.
+    wechat_api_base_url: str = "https://api.weixin.qq.com"
+    wechat_appid: str = ""
+    wechat_secret: SecretStr = SecretStr("")
+    wechat_timeout_seconds: float = Field(default=5.0, gt=0)
 
     @model_validator(mode="after")
     def _signing_key_outside_development(self) -> "Settings":
@@ -40,3 +81,17 @@ class Settings(BaseServiceSettings):
     @property
     def upstreams(self) -> dict[str, str]:
         return {"errand": self.errand_url, "reports": self.reports_url, "forum": self.forum_url}
+
+    @property
+    def redis_prefix(self) -> str:
+        """Redis keys and channels belong to the deployment's exchange, so staging beside production
+        (or parallel tests) never share rate-limit counters or notification fan-out."""
+        return f"{self.events_exchange}:gateway:"
+
+    @property
+    def upstream_timeouts(self) -> dict[str, float]:
+        return {
+            "errand": self.errand_timeout_seconds,
+            "reports": self.reports_timeout_seconds,
+            "forum": self.forum_timeout_seconds,
+        }

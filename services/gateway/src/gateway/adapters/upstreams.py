@@ -35,7 +35,9 @@ async def upstream_client(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterato
     settings = runtime.settings
     assert isinstance(settings, Settings)
     connector = aiohttp.TCPConnector(limit=200, limit_per_host=100, keepalive_timeout=30)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    # No cookie jar: a proxy's session is shared by every user, so a Set-Cookie from one answer
+    # must never ride along on someone else's request. Cookies pass through as plain headers.
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar()) as session:
         app.state.upstream_session = session
         yield {
             f"upstream:{name}": upstream_check(session, name, url, settings.upstream_health_timeout_seconds)

@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from gateway.api import auth, community, me, notifications
+
+routers: list[APIRouter] = [auth.router, me.router, notifications.router, community.router]

@@ -1,0 +1,124 @@
+"""/api/v1/auth: sign-up, sign-in (phone or WeChat), token refresh, sign-out."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, field_validator
+
+from gateway.adapters.wechat import WeChatClient
+from gateway.api.deps import PhoneThrottle, Policy, get_settings
+from gateway.api.models import Input
+from gateway.domain.identity import DomainError, normalise_phone
+from gateway.service_layer import accounts
+from servicekit.app import UoW
+from servicekit.auth import User
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+
+
+class PhoneModel(Input):
+    phone: str = Field(max_length=20, description="mainland mobile number, e.g. 13800138000")
+
+    @field_validator("phone")
+    @classmethod
+    def _mainland_mobile(cls, value: str) -> str:
+        phone = normalise_phone(value)
+        if phone is None:
+            raise ValueError("not a mainland China mobile number")
+        return phone
+
+
+class RegisterIn(PhoneModel):
+    password: Password
+    display_name: str = Field(min_length=1, max_length=64)
+    locale: Literal["zh-CN", "en", "ko"] = "zh-CN"
+    community_code: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class RegisteredOut(BaseModel):
+    id: uuid.UUID
+    phone_masked: str
+    community_id: uuid.UUID
+    roles: list[str]
+
+
+class LoginIn(PhoneModel):
+    password: str = Field(min_length=1, max_length=128)
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+
+
+class WeChatIn(Input):
+    code: str = Field(min_length=1, max_length=128)
+
+
+class RefreshIn(Input):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+class LogoutIn(Input):
+    refresh_token: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+@router.post("/register", status_code=201, response_model=RegisteredOut)
+async def register(body: RegisterIn, uow: UoW) -> dict[str, object]:
+    async with uow:
+        created = await accounts.register(
+            uow,
+            phone=body.phone,
+            password=body.password,
+            display_name=body.display_name,
+            locale=body.locale,
+            community_code=body.community_code,
+        )
+    return {**created, "phone_masked": f"{body.phone[:3]}****{body.phone[-4:]}"}
+
+
+@router.post("/login", response_model=TokensOut)
+async def login(body: LoginIn, request: Request, uow: UoW, policy: Policy) -> dict[str, object]:
+    throttle = PhoneThrottle(request, body.phone)
+    await throttle.ensure_allowed()
+    try:
+        async with uow:
+            return await accounts.login(uow, policy, phone=body.phone, password=body.password)
+    except DomainError as exc:
+        if exc.code == "bad_credentials":
+            await throttle.record_failure()
+        raise
+
+
+@router.post("/wechat", response_model=TokensOut)
+async def wechat(body: WeChatIn, request: Request, uow: UoW, policy: Policy) -> dict[str, object]:
+    settings = get_settings(request)
+    client = WeChatClient(
+        session=request.app.state.upstream_session,
+        base_url=settings.wechat_api_base_url,
+        appid=settings.wechat_appid,
+        secret=settings.wechat_secret.get_secret_value(),
+        timeout_seconds=settings.wechat_timeout_seconds,
+    )
+    openid = await client.code2session(body.code)
+    async with uow:
+        return await accounts.login_wechat(uow, policy, openid=openid)
+
+
+@router.post("/refresh", response_model=TokensOut)
+async def refresh(body: RefreshIn, uow: UoW, policy: Policy) -> dict[str, object]:
+    async with uow:
+        return await accounts.refresh(uow, policy, token=body.refresh_token)
+
+
+@router.post("/logout", status_code=204)
+async def logout(user: User, uow: UoW, body: LogoutIn | None = None) -> None:
+    async with uow:
+        await accounts.logout(uow, user_id=user.id, token=body.refresh_token if body else None)

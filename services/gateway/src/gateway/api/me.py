@@ -1,0 +1,163 @@
+"""/api/v1/me: the caller's profile, household claim, courier application and notifications."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+from pydantic import BaseModel, Field, model_validator
+
+from gateway.api.models import Input
+from gateway.service_layer import community
+from servicekit import idempotency
+from servicekit.app import UoW
+from servicekit.auth import User
+
+router = APIRouter(prefix="/api/v1/me", tags=["me"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key", max_length=200, description="the same key and body replay the first answer"
+    ),
+]
+
+
+class HouseholdOut(BaseModel):
+    id: uuid.UUID
+    building_id: uuid.UUID
+    building: str
+    unit: str
+    room: str
+
+
+class ClaimBrief(BaseModel):
+    id: uuid.UUID
+    status: str
+
+
+class ProfileOut(BaseModel):
+    id: uuid.UUID
+    community_id: uuid.UUID
+    display_name: str
+    phone: str | None
+    phone_masked: str | None
+    locale: str
+    real_name: str | None
+    roles: list[str]
+    household: HouseholdOut | None
+    household_claim: ClaimBrief | None
+    courier_status: str | None
+
+
+class ClaimIn(Input):
+    household_id: uuid.UUID | None = None
+    building: str | None = Field(default=None, min_length=1, max_length=64)
+    unit: str | None = Field(default=None, min_length=1, max_length=64)
+    room: str | None = Field(default=None, min_length=1, max_length=64)
+    real_name: str = Field(
+        min_length=1, max_length=64, description="实名: the name on the household register"
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_name_the_household(self) -> ClaimIn:
+        address = (self.building, self.unit, self.room)
+        if (self.household_id is None) == (None in address):
+            raise ValueError("send either household_id or building, unit and room")
+        return self
+
+
+class ClaimOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    household_id: uuid.UUID
+    real_name: str
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class CourierApplicationIn(Input):
+    real_name: str = Field(min_length=1, max_length=64)
+    id_number_last4: str = Field(pattern=r"^[0-9]{3}[0-9Xx]$")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class CourierApplicationOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    real_name: str
+    id_number_last4: str
+    note: str | None
+    status: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+@router.get("", response_model=ProfileOut)
+async def me(user: User, uow: UoW) -> dict[str, Any]:
+    async with uow:
+        return await community.profile_of(uow, user.id, user.community_id)
+
+
+@router.post("/household-claims", status_code=201, response_model=ClaimOut)
+async def claim_household(
+    body: ClaimIn, user: User, uow: UoW, response: Response, idempotency_key: IdempotencyKey = None
+) -> Any:
+    address = None if body.household_id else (body.building or "", body.unit or "", body.room or "")
+    async with uow:
+        claim, stored = await idempotency.claim(
+            uow,
+            scope="gateway.household_claims.create",
+            user_id=user.id,
+            key=idempotency_key,
+            request_fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
+        )
+        if stored is not None:
+            response.status_code = stored.status
+            return stored.body
+        return await community.claim_household(
+            uow,
+            user,
+            household_id=body.household_id,
+            address=address,
+            real_name=body.real_name,
+            idempotency_claim=claim,
+        )
+
+
+@router.get("/household-claims/{claim_id}", response_model=ClaimOut)
+async def get_claim(claim_id: uuid.UUID, user: User, uow: UoW) -> dict[str, Any]:
+    async with uow:
+        return await community.claim_view(uow, claim_id, user)
+
+
+@router.post("/courier-application", status_code=201, response_model=CourierApplicationOut)
+async def apply_as_courier(
+    body: CourierApplicationIn,
+    user: User,
+    uow: UoW,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    async with uow:
+        claim, stored = await idempotency.claim(
+            uow,
+            scope="gateway.courier_applications.create",
+            user_id=user.id,
+            key=idempotency_key,
+            request_fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
+        )
+        if stored is not None:
+            response.status_code = stored.status
+            return stored.body
+        return await community.apply_as_courier(
+            uow,
+            user,
+            real_name=body.real_name,
+            id_number_last4=body.id_number_last4.upper(),
+            note=body.note,
+            idempotency_claim=claim,
+        )

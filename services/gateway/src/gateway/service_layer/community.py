@@ -1,0 +1,558 @@
+"""Roles, the community directory, household claims and courier applications. Every query is
+scoped to the caller's community; another community's object is simply not found."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from sqlalchemy import and_, delete, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from contracts.gateway import HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
+from gateway.adapters.tables import (
+    buildings,
+    courier_applications,
+    household_claims,
+    households,
+    role_grants,
+    users,
+)
+from gateway.domain.identity import (
+    ApprovalState,
+    DomainError,
+    decide,
+    department_for,
+    mask_phone,
+    may_grant,
+)
+from servicekit import idempotency
+from servicekit.auth import CurrentUser
+from servicekit.db import UnitOfWork
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _record_and_commit(
+    uow: UnitOfWork, claim: idempotency.IdempotencyClaim | None, view: dict[str, Any]
+) -> None:
+    """Commit the creation together with the response an Idempotency-Key replays."""
+    if claim is not None:
+        await claim.record(uow, 201, jsonable_encoder(view))
+    await uow.commit()
+
+
+async def _user_in_community(uow: UnitOfWork, user_id: uuid.UUID, community_id: uuid.UUID) -> Any:
+    row = (
+        await uow.session.execute(
+            select(users).where(users.c.id == user_id, users.c.community_id == community_id)
+        )
+    ).first()
+    if row is None:
+        raise DomainError("not_found", 404)
+    return row
+
+
+# -- roles ----------------------------------------------------------------------------------------
+async def _grant(
+    uow: UnitOfWork,
+    *,
+    user_id: uuid.UUID,
+    community_id: uuid.UUID,
+    role: str,
+    department: str | None,
+    granted_by: uuid.UUID | None,
+) -> bool:
+    result = await uow.session.execute(
+        pg_insert(role_grants)
+        .values(
+            user_id=user_id,
+            community_id=community_id,
+            role=role,
+            department=department,
+            granted_by=granted_by,
+        )
+        .on_conflict_do_nothing()
+        .returning(role_grants.c.role)
+    )
+    if result.first() is None:
+        return False  # already held: granting again is a no-op
+    uow.emit(
+        RoleGrantedV1(community_id=community_id, user_id=user_id, role=role, department=department),
+        actor_id=granted_by,
+    )
+    return True
+
+
+async def grant_role(
+    uow: UnitOfWork, actor: CurrentUser, *, user_id: uuid.UUID, role: str, department: str | None
+) -> dict[str, Any]:
+    if not may_grant(actor.roles, role):
+        raise DomainError("forbidden", 403)
+    await _user_in_community(uow, user_id, actor.community_id)
+    department = department_for(role, department)
+    await _grant(
+        uow,
+        user_id=user_id,
+        community_id=actor.community_id,
+        role=role,
+        department=department,
+        granted_by=actor.id,
+    )
+    await uow.commit()
+    return await roles_view(uow, user_id, actor.community_id)
+
+
+async def revoke_role(uow: UnitOfWork, actor: CurrentUser, *, user_id: uuid.UUID, role: str) -> None:
+    if not may_grant(actor.roles, role):
+        raise DomainError("forbidden", 403)
+    await _user_in_community(uow, user_id, actor.community_id)
+    result = await uow.session.execute(
+        delete(role_grants)
+        .where(
+            role_grants.c.user_id == user_id,
+            role_grants.c.community_id == actor.community_id,
+            role_grants.c.role == role,
+        )
+        .returning(role_grants.c.department)
+    )
+    removed = result.first()
+    if removed is not None:
+        uow.emit(
+            RoleRevokedV1(
+                community_id=actor.community_id,
+                user_id=user_id,
+                role=role,
+                department=removed.department,
+            ),
+            actor_id=actor.id,
+        )
+    await uow.commit()
+
+
+async def roles_view(uow: UnitOfWork, user_id: uuid.UUID, community_id: uuid.UUID) -> dict[str, Any]:
+    rows = await uow.session.execute(
+        select(role_grants.c.role, role_grants.c.department)
+        .where(role_grants.c.user_id == user_id, role_grants.c.community_id == community_id)
+        .order_by(role_grants.c.role)
+    )
+    return {"user_id": user_id, "roles": [{"role": r.role, "department": r.department} for r in rows]}
+
+
+# -- profile --------------------------------------------------------------------------------------
+async def profile_of(uow: UnitOfWork, user_id: uuid.UUID, community_id: uuid.UUID) -> dict[str, Any]:
+    row = await _user_in_community(uow, user_id, community_id)
+    household = None
+    if row.household_id is not None:
+        household = await _household_view(uow, row.household_id, community_id, with_flags=False)
+    claim = (
+        await uow.session.execute(
+            select(household_claims.c.id, household_claims.c.status)
+            .where(household_claims.c.user_id == user_id)
+            .order_by(household_claims.c.created_at.desc())
+            .limit(1)
+        )
+    ).first()
+    application = await uow.session.scalar(
+        select(courier_applications.c.status)
+        .where(courier_applications.c.user_id == user_id)
+        .order_by(courier_applications.c.created_at.desc())
+        .limit(1)
+    )
+    roles = [held["role"] for held in (await roles_view(uow, user_id, community_id))["roles"]]
+    return {
+        "id": row.id,
+        "community_id": row.community_id,
+        "display_name": row.display_name,
+        # Shown to the owner and to the committee/admin who can see a profile at all.
+        "phone": row.phone,
+        "phone_masked": mask_phone(row.phone),
+        "locale": row.locale,
+        "real_name": row.real_name,
+        "roles": roles,
+        "household": household,
+        "household_claim": None if claim is None else {"id": claim.id, "status": claim.status},
+        "courier_status": "approved" if "courier" in roles else application,
+    }
+
+
+async def update_profile(
+    uow: UnitOfWork, user: CurrentUser, *, display_name: str | None, locale: str | None
+) -> dict[str, Any]:
+    changes = {
+        name: value
+        for name, value in (("display_name", display_name), ("locale", locale))
+        if value is not None
+    }
+    if changes:
+        await uow.session.execute(
+            update(users)
+            .where(users.c.id == user.id, users.c.community_id == user.community_id)
+            .values(**changes)
+        )
+        await uow.commit()
+    return await profile_of(uow, user.id, user.community_id)
+
+
+async def find_by_phone(uow: UnitOfWork, actor: CurrentUser, phone: str) -> list[dict[str, Any]]:
+    user_id = await uow.session.scalar(
+        select(users.c.id).where(users.c.phone == phone, users.c.community_id == actor.community_id)
+    )
+    return [] if user_id is None else [await profile_of(uow, user_id, actor.community_id)]
+
+
+# -- directory ------------------------------------------------------------------------------------
+async def create_building(uow: UnitOfWork, actor: CurrentUser, *, name: str) -> dict[str, Any]:
+    building_id = uuid.uuid4()
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(
+                buildings.insert().values(id=building_id, community_id=actor.community_id, name=name)
+            )
+    except IntegrityError as exc:
+        raise DomainError("directory_conflict", 409) from exc
+    await uow.commit()
+    return {"id": building_id, "name": name}
+
+
+async def list_buildings(uow: UnitOfWork, actor: CurrentUser) -> list[dict[str, Any]]:
+    rows = await uow.session.execute(
+        select(buildings.c.id, buildings.c.name)
+        .where(buildings.c.community_id == actor.community_id)
+        .order_by(buildings.c.name)
+    )
+    return [dict(row._mapping) for row in rows]
+
+
+async def create_household(
+    uow: UnitOfWork,
+    actor: CurrentUser,
+    *,
+    building_id: uuid.UUID,
+    unit: str,
+    room: str,
+    flags: dict[str, bool],
+) -> dict[str, Any]:
+    building = await uow.session.scalar(
+        select(buildings.c.id).where(
+            buildings.c.id == building_id, buildings.c.community_id == actor.community_id
+        )
+    )
+    if building is None:
+        raise DomainError("not_found", 404)
+    household_id = uuid.uuid4()
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(
+                households.insert().values(
+                    id=household_id,
+                    community_id=actor.community_id,
+                    building_id=building_id,
+                    unit=unit,
+                    room=room,
+                    **flags,
+                )
+            )
+    except IntegrityError as exc:
+        raise DomainError("directory_conflict", 409) from exc
+    await uow.commit()
+    return await _household_view(uow, household_id, actor.community_id, with_flags=True)
+
+
+_HOUSEHOLD_COLUMNS = (
+    households.c.id,
+    households.c.building_id,
+    buildings.c.name.label("building"),
+    households.c.unit,
+    households.c.room,
+    households.c.elderly_alone,
+    households.c.disability,
+    households.c.low_income,
+    households.c.created_at,
+)
+
+
+def _shape_household(row: Any, with_flags: bool) -> dict[str, Any]:
+    view = {
+        "id": row.id,
+        "building_id": row.building_id,
+        "building": row.building,
+        "unit": row.unit,
+        "room": row.room,
+    }
+    if with_flags:
+        # Vulnerability flags are for the committee and admins only (DESIGN.md §4).
+        view.update(elderly_alone=row.elderly_alone, disability=row.disability, low_income=row.low_income)
+    return view
+
+
+async def _household_view(
+    uow: UnitOfWork, household_id: uuid.UUID, community_id: uuid.UUID, *, with_flags: bool
+) -> dict[str, Any]:
+    row = (
+        await uow.session.execute(
+            select(*_HOUSEHOLD_COLUMNS)
+            .join_from(households, buildings, buildings.c.id == households.c.building_id)
+            .where(households.c.id == household_id, households.c.community_id == community_id)
+        )
+    ).first()
+    if row is None:
+        raise DomainError("not_found", 404)
+    return _shape_household(row, with_flags)
+
+
+async def list_households(
+    uow: UnitOfWork,
+    actor: CurrentUser,
+    *,
+    building_id: uuid.UUID | None,
+    limit: int,
+    after: tuple[str, str, str] | None,
+) -> tuple[list[dict[str, Any]], tuple[str, str, str] | None]:
+    """Households by (building, unit, room); ``after`` is the last key of the previous page."""
+    query = (
+        select(*_HOUSEHOLD_COLUMNS)
+        .join_from(households, buildings, buildings.c.id == households.c.building_id)
+        .where(households.c.community_id == actor.community_id)
+        .order_by(buildings.c.name, households.c.unit, households.c.room)
+        .limit(limit + 1)
+    )
+    if building_id is not None:
+        query = query.where(households.c.building_id == building_id)
+    if after is not None:
+        query = query.where(tuple_(buildings.c.name, households.c.unit, households.c.room) > after)
+    rows = (await uow.session.execute(query)).all()
+    items = [_shape_household(row, True) for row in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    return items, None if last is None else (last.building, last.unit, last.room)
+
+
+# -- household claims ----------------------------------------------------------------------------
+async def claim_household(
+    uow: UnitOfWork,
+    user: CurrentUser,
+    *,
+    household_id: uuid.UUID | None,
+    address: tuple[str, str, str] | None,
+    real_name: str,
+    idempotency_claim: idempotency.IdempotencyClaim | None = None,
+) -> dict[str, Any]:
+    if household_id is None and address is not None:
+        building, unit, room = address
+        household_id = await uow.session.scalar(
+            select(households.c.id)
+            .join_from(households, buildings, buildings.c.id == households.c.building_id)
+            .where(
+                households.c.community_id == user.community_id,
+                buildings.c.name == building,
+                households.c.unit == unit,
+                households.c.room == room,
+            )
+        )
+    if household_id is None:
+        raise DomainError("not_found", 404)
+    await _household_view(uow, household_id, user.community_id, with_flags=False)
+    claim_id = uuid.uuid4()
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(
+                household_claims.insert().values(
+                    id=claim_id,
+                    community_id=user.community_id,
+                    user_id=user.id,
+                    household_id=household_id,
+                    real_name=real_name,
+                    status=ApprovalState.PENDING,
+                )
+            )
+    except IntegrityError as exc:
+        raise DomainError("claim_exists", 409) from exc
+    view = await claim_view(uow, claim_id, user)
+    await _record_and_commit(uow, idempotency_claim, view)
+    return view
+
+
+async def claim_view(uow: UnitOfWork, claim_id: uuid.UUID, viewer: CurrentUser) -> dict[str, Any]:
+    """The claimant and the committee/admin of the community see a claim; anyone else gets 404."""
+    query = select(household_claims).where(
+        household_claims.c.id == claim_id, household_claims.c.community_id == viewer.community_id
+    )
+    if not viewer.has_any("committee", "admin"):
+        query = query.where(household_claims.c.user_id == viewer.id)
+    row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise DomainError("not_found", 404)
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "household_id": row.household_id,
+        "real_name": row.real_name,
+        "status": row.status,
+        "created_at": row.created_at,
+        "decided_at": row.decided_at,
+    }
+
+
+async def list_claims(uow: UnitOfWork, actor: CurrentUser, *, status: str | None) -> list[dict[str, Any]]:
+    query = (
+        select(household_claims.c.id)
+        .where(household_claims.c.community_id == actor.community_id)
+        .order_by(household_claims.c.created_at.desc())
+        .limit(100)
+    )
+    if status is not None:
+        query = query.where(household_claims.c.status == status)
+    ids = (await uow.session.scalars(query)).all()
+    return [await claim_view(uow, claim_id, actor) for claim_id in ids]
+
+
+async def decide_claim(
+    uow: UnitOfWork, actor: CurrentUser, *, claim_id: uuid.UUID, approve: bool
+) -> dict[str, Any]:
+    row = (
+        await uow.session.execute(
+            select(household_claims)
+            .where(household_claims.c.id == claim_id, household_claims.c.community_id == actor.community_id)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise DomainError("not_found", 404)
+    target = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
+    if decide(ApprovalState(row.status), target):
+        await uow.session.execute(
+            update(household_claims)
+            .where(household_claims.c.id == claim_id)
+            .values(status=target, decided_by=actor.id, decided_at=_now())
+        )
+        if approve:
+            household = await _household_view(uow, row.household_id, actor.community_id, with_flags=True)
+            await uow.session.execute(
+                update(users)
+                .where(users.c.id == row.user_id)
+                .values(household_id=row.household_id, real_name=row.real_name)
+            )
+            uow.emit(
+                HouseholdVerifiedV1(
+                    community_id=actor.community_id,
+                    household_id=row.household_id,
+                    user_id=row.user_id,
+                    building=household["building"],
+                    unit=household["unit"],
+                    room=household["room"],
+                    elderly_alone=household["elderly_alone"],
+                ),
+                actor_id=actor.id,
+            )
+        await uow.commit()
+    return await claim_view(uow, claim_id, actor)
+
+
+# -- courier applications ------------------------------------------------------------------------
+async def apply_as_courier(
+    uow: UnitOfWork,
+    user: CurrentUser,
+    *,
+    real_name: str,
+    id_number_last4: str,
+    note: str | None,
+    idempotency_claim: idempotency.IdempotencyClaim | None = None,
+) -> dict[str, Any]:
+    application_id = uuid.uuid4()
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.execute(
+                courier_applications.insert().values(
+                    id=application_id,
+                    community_id=user.community_id,
+                    user_id=user.id,
+                    real_name=real_name,
+                    id_number_last4=id_number_last4,
+                    note=note,
+                    status=ApprovalState.PENDING,
+                )
+            )
+    except IntegrityError as exc:
+        raise DomainError("application_exists", 409) from exc
+    view = await application_view(uow, application_id, user)
+    await _record_and_commit(uow, idempotency_claim, view)
+    return view
+
+
+async def application_view(uow: UnitOfWork, application_id: uuid.UUID, viewer: CurrentUser) -> dict[str, Any]:
+    query = select(courier_applications).where(
+        courier_applications.c.id == application_id,
+        courier_applications.c.community_id == viewer.community_id,
+    )
+    if not viewer.has_any("committee", "admin"):
+        query = query.where(courier_applications.c.user_id == viewer.id)
+    row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise DomainError("not_found", 404)
+    return {
+        "id": row.id,
+        "user_id": row.user_id,
+        "real_name": row.real_name,
+        "id_number_last4": row.id_number_last4,
+        "note": row.note,
+        "status": row.status,
+        "created_at": row.created_at,
+        "decided_at": row.decided_at,
+    }
+
+
+async def list_applications(
+    uow: UnitOfWork, actor: CurrentUser, *, status: str | None
+) -> list[dict[str, Any]]:
+    query = (
+        select(courier_applications.c.id)
+        .where(courier_applications.c.community_id == actor.community_id)
+        .order_by(courier_applications.c.created_at.desc())
+        .limit(100)
+    )
+    if status is not None:
+        query = query.where(courier_applications.c.status == status)
+    ids = (await uow.session.scalars(query)).all()
+    return [await application_view(uow, application_id, actor) for application_id in ids]
+
+
+async def decide_application(
+    uow: UnitOfWork, actor: CurrentUser, *, application_id: uuid.UUID, approve: bool
+) -> dict[str, Any]:
+    row = (
+        await uow.session.execute(
+            select(courier_applications)
+            .where(
+                and_(
+                    courier_applications.c.id == application_id,
+                    courier_applications.c.community_id == actor.community_id,
+                )
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise DomainError("not_found", 404)
+    target = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
+    if decide(ApprovalState(row.status), target):
+        await uow.session.execute(
+            update(courier_applications)
+            .where(courier_applications.c.id == application_id)
+            .values(status=target, decided_by=actor.id, decided_at=_now())
+        )
+        if approve:
+            await _grant(
+                uow,
+                user_id=row.user_id,
+                community_id=actor.community_id,
+                role="courier",
+                department=None,
+                granted_by=actor.id,
+            )
+        await uow.commit()
+    return await application_view(uow, application_id, actor)

@@ -1,0 +1,116 @@
+"""Rate limits in Redis: accuracy at twice the limit, 429 with Retry-After, stricter limits on
+sign-in, and the written decision for a Redis outage (README): ordinary traffic fails open,
+sign-in and registration fail closed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from servicekit.tokens import TokenSigner
+from tests.gateway.helpers import running_gateway, serve_app, tiny_upstream, user_token
+
+pytestmark = pytest.mark.timeout(90)
+
+SIGNER = TokenSigner.generate()
+LIMIT = 100
+DURATION_SECONDS = 20.0
+
+
+@pytest.fixture(scope="module")
+async def upstream() -> AsyncIterator[str]:
+    async with serve_app(tiny_upstream(SIGNER)) as url:
+        yield url
+
+
+async def test_accepted_count_at_twice_the_limit_is_the_limit(upstream: str, namespace: str) -> None:
+    async with running_gateway(
+        namespace,
+        SIGNER,
+        errand_url=upstream,
+        rate_limit_per_user=LIMIT,
+        rate_limit_window_seconds=DURATION_SECONDS,
+        rate_limit_per_ip=100_000,
+    ) as (gateway, _):
+        headers = {"Authorization": f"Bearer {user_token(SIGNER)}"}
+        sent = 2 * LIMIT
+        interval = DURATION_SECONDS / sent
+        async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=10) as client:
+            start = time.monotonic()
+
+            async def one(index: int) -> httpx.Response:
+                await asyncio.sleep(max(0.0, start + index * interval - time.monotonic()))
+                return await client.get("/api/v1/errand/orders")
+
+            responses = await asyncio.gather(*(one(i) for i in range(sent)))
+    statuses = [r.status_code for r in responses]
+    accepted = statuses.count(200)
+    assert statuses.count(429) == sent - accepted
+    assert abs(accepted - LIMIT) <= 0.05 * LIMIT, accepted
+    refused = [r for r in responses if r.status_code == 429]
+    assert all(1 <= int(r.headers["retry-after"]) <= DURATION_SECONDS for r in refused)
+    assert refused[0].json()["code"] == "rate_limited"
+
+
+async def test_limits_are_per_user_and_per_ip(upstream: str, namespace: str) -> None:
+    async with (
+        running_gateway(
+            namespace,
+            SIGNER,
+            errand_url=upstream,
+            rate_limit_per_user=3,
+            rate_limit_per_ip=5,
+            auth_rate_limit_per_ip=2,
+        ) as (gateway, _),
+        httpx.AsyncClient(base_url=gateway) as client,
+    ):
+        first = {"Authorization": f"Bearer {user_token(SIGNER)}"}
+        second = {"Authorization": f"Bearer {user_token(SIGNER)}"}
+        a = [(await client.get("/api/v1/errand/x", headers=first)).status_code for _ in range(4)]
+        b = [(await client.get("/api/v1/errand/x", headers=second)).status_code for _ in range(2)]
+        # The address is now used up (3 + 2 admitted = 5) for everyone, token or not.
+        anonymous = await client.get("/api/v1/errand/x")
+        # Sign-in has its own, stricter budget per address.
+        logins = [
+            (
+                await client.post("/api/v1/auth/login", json={"phone": "13800138000", "password": "x"})
+            ).status_code
+            for _ in range(3)
+        ]
+    assert a == [200, 200, 200, 429]
+    assert b == [200, 200]
+    assert anonymous.status_code == 429
+    assert logins[:2] == [401, 401]
+    assert logins[2] == 429
+
+
+async def test_redis_down_fails_open_for_traffic_and_closed_for_sign_in(
+    upstream: str, namespace: str
+) -> None:
+    async with running_gateway(
+        namespace, SIGNER, errand_url=upstream, redis_url="redis://127.0.0.1:1/0", rate_limit_per_user=1
+    ) as (gateway, _):
+        headers = {"Authorization": f"Bearer {user_token(SIGNER)}"}
+        async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
+            traffic = [(await client.get("/api/v1/errand/x", headers=headers)).status_code for _ in range(3)]
+            login = await client.post(
+                "/api/v1/auth/login", json={"phone": "13800138000", "password": "whatever"}
+            )
+            register = await client.post(
+                "/api/v1/auth/register",
+                json={"phone": "13800138001", "password": "long-enough-1", "display_name": "x"},
+            )
+            ready = await client.get("/health/ready")
+    assert traffic == [200, 200, 200]  # the limit of 1 is not enforced without Redis
+    for refused in (login, register):
+        body: dict[str, Any] = refused.json()
+        assert refused.status_code == 503
+        assert body["code"] == "rate_limiter_unavailable"
+        assert refused.headers["retry-after"] == "1"
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["redis"]["ok"] is False
