@@ -1,5 +1,46 @@
 """Incoming events -> use cases. Maps each consumed event_type to its handler."""
 
-from servicekit.consumer import EventHandler
+from __future__ import annotations
 
-handlers: dict[str, EventHandler] = {}
+from contracts import Envelope, HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
+from errand.service_layer.couriers import record_household, set_courier_active
+from servicekit.consumer import EventHandler
+from servicekit.db import UnitOfWork
+
+
+async def on_role_granted(envelope: Envelope, uow: UnitOfWork) -> None:
+    event = envelope.parse_payload()
+    assert isinstance(event, RoleGrantedV1)
+    if event.role == "courier":
+        await set_courier_active(uow, event.community_id, event.user_id, active=True, at=envelope.occurred_at)
+
+
+async def on_role_revoked(envelope: Envelope, uow: UnitOfWork) -> None:
+    event = envelope.parse_payload()
+    assert isinstance(event, RoleRevokedV1)
+    if event.role == "courier":
+        # The profile (points, history) stays; the courier can no longer accept.
+        await set_courier_active(
+            uow, event.community_id, event.user_id, active=False, at=envelope.occurred_at
+        )
+
+
+async def on_household_verified(envelope: Envelope, uow: UnitOfWork) -> None:
+    event = envelope.parse_payload()
+    assert isinstance(event, HouseholdVerifiedV1)
+    await record_household(
+        uow,
+        event.community_id,
+        event.user_id,
+        event.household_id,
+        event.building,
+        elderly_alone=event.elderly_alone,
+        at=envelope.occurred_at,
+    )
+
+
+handlers: dict[str, EventHandler] = {
+    RoleGrantedV1.event_type: on_role_granted,
+    RoleRevokedV1.event_type: on_role_revoked,
+    HouseholdVerifiedV1.event_type: on_household_verified,
+}

@@ -1,22 +1,73 @@
 """The errand service's application."""
 
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
+import errand.messages  # noqa: F401  (registers the problem codes)
+from errand.adapters.geo_index import GeoIndex
 from errand.api import routers
 from errand.config import Settings
 from errand.consumers import handlers
-from servicekit.app import create_service_app
+from errand.domain.errors import DomainError
+from errand.service_layer.context import Clock, ErrandContext, system_clock
+from errand.service_layer.jobs import TimeoutJobs, rebuild_open_index
+from servicekit.app import LifespanHook, create_service_app
+from servicekit.errors import problem_response
+from servicekit.health import HealthCheck
+from servicekit.runtime import ServiceRuntime
 from servicekit.settings import BaseServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
-    return create_service_app(
-        settings or Settings(),
+def errand_components(settings: Settings, clock: Clock, *, run_jobs: bool) -> LifespanHook:
+    """The Redis index, the context the routers use, and the timeout jobs in the background."""
+
+    @contextlib.asynccontextmanager
+    async def hook(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Mapping[str, HealthCheck]]:
+        ctx = ErrandContext(settings, GeoIndex(runtime.redis, settings.redis_key_prefix), clock)
+        app.state.errand = ctx
+        jobs = TimeoutJobs(ctx, runtime.uow)
+        app.state.errand_jobs = jobs
+        await rebuild_open_index(ctx, runtime.uow)
+        if run_jobs:
+            jobs.start()
+        try:
+            yield {}
+        finally:
+            await jobs.stop()
+
+    return hook
+
+
+def create_app(
+    settings: BaseServiceSettings | None = None,
+    *,
+    clock: Clock = system_clock,
+    run_jobs: bool = True,
+    configure_logs: bool = True,
+) -> FastAPI:
+    """The service; tests inject the clock and run the timeout jobs themselves (`run_jobs=False`)."""
+    resolved = settings or Settings()
+    assert isinstance(resolved, Settings)
+    app = create_service_app(
+        resolved,
         title="WeiLinli 跑腿服务 Errand: quotes, orders, courier dispatch",
         routers=routers,
         handlers=handlers,
+        lifespan_hooks=[errand_components(resolved, clock, run_jobs=run_jobs)],
+        configure_logs=configure_logs,
     )
+
+    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        return problem_response(request, code=exc.code, status=exc.status, params=exc.params)
+
+    app.add_exception_handler(DomainError, on_domain_error)
+    return app

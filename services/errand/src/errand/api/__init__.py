@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from errand.api import couriers, merchants, orders
+
+routers: list[APIRouter] = [orders.router, couriers.router, merchants.router]

@@ -1,0 +1,109 @@
+"""Quotes and orders: residents order, couriers move their orders on, requesters close them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from contracts.common import OrderStatus
+from errand.api.deps import Ctx, ItsCourier, Requester, Resident, UoW, Viewer
+from errand.api.schemas import CancelIn, DeliverIn, FailIn, OrderIn, QuoteIn, RateIn, TipIn
+from errand.domain.orders import Action
+from errand.service_layer import orders as cases
+from servicekit.auth import User
+from servicekit.pagination import Cursor, Limit
+
+router = APIRouter(prefix="/api/v1/errand", tags=["errand orders"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+@router.post("/quotes", status_code=201, summary="Price an errand (effort-based, in fen)")
+async def create_quote(body: QuoteIn, user: Resident, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.create_quote(ctx, uow, user, body.model_dump(mode="json", exclude_none=True))
+
+
+@router.post("/orders", status_code=201, summary="Order on a quote (Idempotency-Key supported)")
+async def create_order(
+    body: OrderIn, user: Resident, ctx: Ctx, uow: UoW, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    created = await cases.create_order(ctx, uow, user, body.model_dump(mode="json"), idempotency_key)
+    headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
+    return JSONResponse(created.body, status_code=created.status, headers=headers)
+
+
+@router.get("/orders", summary="My orders, as requester or as courier, newest first")
+async def list_orders(
+    user: User,
+    uow: UoW,
+    as_: Annotated[Literal["requester", "courier"], Query(alias="as")] = "requester",
+    status: OrderStatus | None = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    return await cases.list_orders(uow, user, as_=as_, status=status, limit=limit, cursor=cursor)
+
+
+@router.get("/orders/{order_id}", summary="An order with its timeline (requester, its courier, admin)")
+async def get_order(order_id: uuid.UUID, guard: Viewer, uow: UoW) -> dict[str, Any]:
+    return await cases.get_order(uow, guard, order_id)
+
+
+@router.get("/orders/{order_id}/cancel-quote", summary="What cancelling now would cost")
+async def cancel_quote(order_id: uuid.UUID, guard: Requester, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.cancel_quote(ctx, uow, guard, order_id)
+
+
+@router.post("/orders/{order_id}/cancel", summary="Cancel (free before acceptance, then per the rules)")
+async def cancel(order_id: uuid.UUID, body: CancelIn, guard: Requester, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.cancel(ctx, uow, guard, order_id, body.reason)
+
+
+@router.post("/orders/{order_id}/accept", summary="Accept an open order: the first courier wins")
+async def accept(order_id: uuid.UUID, user: User, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.accept(ctx, uow, user, order_id)
+
+
+@router.post("/orders/{order_id}/arrive", summary="The courier is at the pickup place")
+async def arrive(order_id: uuid.UUID, guard: ItsCourier, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.courier_step(ctx, uow, guard, order_id, Action.ARRIVE)
+
+
+@router.post("/orders/{order_id}/pickup", summary="The courier has the goods")
+async def pickup(order_id: uuid.UUID, guard: ItsCourier, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.courier_step(ctx, uow, guard, order_id, Action.PICKUP)
+
+
+@router.post("/orders/{order_id}/deliver", summary="Hand over, checked by the requester's delivery code")
+async def deliver(
+    order_id: uuid.UUID, body: DeliverIn, guard: ItsCourier, ctx: Ctx, uow: UoW
+) -> dict[str, Any]:
+    return await cases.deliver(ctx, uow, guard, order_id, body.delivery_code, body.proof_note)
+
+
+@router.post("/orders/{order_id}/fail", summary="The errand cannot be done after pickup")
+async def fail(order_id: uuid.UUID, body: FailIn, guard: ItsCourier, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.courier_step(ctx, uow, guard, order_id, Action.FAIL, note=body.reason)
+
+
+@router.post("/orders/{order_id}/release", summary="Give the order back (window, daily limit, points)")
+async def release(order_id: uuid.UUID, guard: ItsCourier, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.release(ctx, uow, guard, order_id)
+
+
+@router.post("/orders/{order_id}/confirm", summary="The requester confirms receipt")
+async def confirm(order_id: uuid.UUID, guard: Requester, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.confirm(ctx, uow, guard, order_id)
+
+
+@router.post("/orders/{order_id}/rate", summary="Rate the courier once, after delivery")
+async def rate(order_id: uuid.UUID, body: RateIn, guard: Requester, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.rate(ctx, uow, guard, order_id, body.stars, body.comment)
+
+
+@router.post("/orders/{order_id}/tip", summary="Tip the courier after delivery")
+async def tip(order_id: uuid.UUID, body: TipIn, guard: Requester, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.tip(ctx, uow, guard, order_id, body.amount_fen)

@@ -1,0 +1,139 @@
+"""Request bodies. Every model forbids unknown fields, so a write to a server-owned field
+(status, price, courier...) is a 422 rather than silently ignored (OWASP API3)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from contracts.common import OrderType
+from errand.domain.merchants import CATEGORIES
+
+
+def _known_category(value: str) -> str:
+    if value not in CATEGORIES:
+        raise ValueError(f"unknown category; one of {', '.join(CATEGORIES)}")
+    return value
+
+
+MerchantCategory = Annotated[
+    str, AfterValidator(_known_category), Field(json_schema_extra={"enum": list(CATEGORIES)})
+]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text and jsonb cannot hold NUL: refuse it here as a 422, not later as a 500.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoNul]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul]
+Note = Annotated[str, StringConstraints(max_length=500), NoNul]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Place(Strict):
+    """A place in the community. Only `building` is shown to couriers before they accept."""
+
+    building: ShortText
+    unit: ShortText | None = None
+    room: ShortText | None = None
+    detail: Text | None = Field(default=None, description="address line, landmark")
+    contact_name: ShortText | None = None
+    contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 -]{5,20}$")] | None = None
+    lat: Latitude
+    lng: Longitude
+
+
+class TimeSlot(Strict):
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeSlot:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class QuoteIn(Strict):
+    type: OrderType
+    pickup: Place | None = None
+    dropoff: Place
+    items: Annotated[list[Text], Field(max_length=30)] | None = None
+    weight_kg: Annotated[float, Field(ge=0, le=50)] | None = None
+    floors: Annotated[int, Field(ge=0, le=40, description="floors climbed without a lift")] | None = None
+    scheduled_at: AwareDatetime | None = None
+    merchant_id: uuid.UUID | None = Field(default=None, description="buy: from this merchant")
+    nearest_merchant: bool | None = Field(default=None, description="buy: from the nearest merchant")
+    merchant_category: ShortText | None = None
+    parcel_code: Code | None = Field(default=None, description="pickup_parcel: shown only to the courier")
+    bill_account: Code | None = Field(default=None, description="pay_bill: shown only to the courier")
+    bill_kind: Literal["electricity", "water", "gas", "heating", "phone", "property"] | None = None
+    queue_minutes: Annotated[int, Field(ge=1, le=480)] | None = None
+    time_slot: TimeSlot | None = None
+    service_kind: ShortText | None = None
+
+
+class OrderIn(Strict):
+    quote_id: uuid.UUID
+    note: Note | None = None
+    tip_fen: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+
+
+class CancelIn(Strict):
+    reason: Text
+
+
+class PresenceIn(Strict):
+    online: bool
+    lat: Latitude | None = None
+    lng: Longitude | None = None
+
+
+class DeliverIn(Strict):
+    delivery_code: Annotated[str, StringConstraints(min_length=1, max_length=8), NoNul]
+    proof_note: Note | None = None
+
+
+class FailIn(Strict):
+    reason: Text
+
+
+class RateIn(Strict):
+    stars: Annotated[int, Field(ge=1, le=5)]
+    comment: Note | None = None
+
+
+class TipIn(Strict):
+    amount_fen: Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class MerchantIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoNul]
+    category: MerchantCategory
+    address: Text
+    lat: Latitude
+    lng: Longitude
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 -]{5,20}$")] | None = None
+    opening_hours: ShortText | None = None
+    tags: Annotated[list[ShortText], Field(max_length=20)] = []

@@ -1,0 +1,43 @@
+"""Who may touch an order (OWASP API1). Routers declare the parties an endpoint admits; the use
+case applies the declaration to the row it loaded (under lock where it writes), so a courier who
+released the order a moment ago is turned away as surely as a stranger. Everyone else gets 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from servicekit.auth import CurrentUser
+from servicekit.errors import NotFound
+
+
+class Party(StrEnum):
+    REQUESTER = "requester"
+    COURIER = "courier"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class OrderGuard:
+    user: CurrentUser
+    parties: frozenset[Party]
+
+    def party_of(self, order: Any) -> Party | None:
+        if Party.REQUESTER in self.parties and order.requester_id == self.user.id:
+            return Party.REQUESTER
+        if (
+            Party.COURIER in self.parties
+            and order.courier_id == self.user.id
+            and self.user.has_any("courier")
+        ):
+            return Party.COURIER
+        if Party.ADMIN in self.parties and self.user.has_any("admin"):
+            return Party.ADMIN
+        return None
+
+    def check(self, order: Any) -> Party:
+        party = self.party_of(order)
+        if party is None:
+            raise NotFound()
+        return party

@@ -1,0 +1,802 @@
+"""Use cases of quotes and orders: load -> domain decision -> write + timeline + event -> commit.
+Redis (the open-order index) is updated only after the commit, from what was committed."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+from sqlalchemy import func, insert, select, update
+
+from contracts import (
+    OrderAcceptedV1,
+    OrderCancelledV1,
+    OrderCompletedV1,
+    OrderCreatedV1,
+    OrderDeliveredV1,
+    OrderExpiredV1,
+    OrderPickedUpV1,
+)
+from errand.adapters.tables import (
+    couriers,
+    merchants,
+    order_timeline,
+    orders,
+    points_ledger,
+    quotes,
+    resident_households,
+)
+from errand.domain import errors
+from errand.domain.geo import distance_m
+from errand.domain.orders import ACTIVE_FOR_COURIER, Action, OrderStatus, next_status
+from errand.domain.rules import (
+    cancellation_fee,
+    delivery_points,
+    level_for,
+    price_errand,
+    rating_points,
+    release_window_open,
+)
+from errand.domain.specs import OrderDetails, check_details
+from errand.service_layer.access import OrderGuard, Party
+from errand.service_layer.context import ErrandContext
+from errand.service_layer.views import feed_card, order_view
+from servicekit import idempotency
+from servicekit.auth import CurrentUser
+from servicekit.db import UnitOfWork
+from servicekit.errors import NotFound, ProblemError
+from servicekit.pagination import decode_cursor, encode_cursor
+
+SENSITIVE_DETAILS = ("parcel_code", "bill_account")
+
+
+# -- quotes ----------------------------------------------------------------------------------------
+async def create_quote(
+    ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, spec: dict[str, Any]
+) -> dict[str, Any]:
+    """Price the errand described by ``spec`` (the validated request body, JSON-ready)."""
+    now = ctx.now()
+    order_type = spec["type"]
+    pickup, dropoff = spec.get("pickup"), spec["dropoff"]
+    if order_type == "buy":
+        merchant = await _merchant_for(uow, user.community_id, spec, dropoff)
+        spec = {**spec, "merchant_id": str(merchant.id)}
+        pickup = {
+            "building": merchant.name[:64],
+            "detail": merchant.address,
+            "lat": merchant.lat,
+            "lng": merchant.lng,
+        }
+        spec["pickup"] = pickup
+    check_details(
+        OrderDetails(
+            order_type=order_type,
+            has_pickup=pickup is not None,
+            merchant_id=spec.get("merchant_id"),
+            nearest_merchant=bool(spec.get("nearest_merchant")),
+            items=tuple(spec.get("items") or ()),
+            parcel_code=spec.get("parcel_code"),
+            bill_account=spec.get("bill_account"),
+            queue_minutes=int(spec.get("queue_minutes") or 0),
+            has_time_slot=spec.get("time_slot") is not None,
+        )
+    )
+    scheduled_at = _parse_time(spec.get("scheduled_at"))
+    if scheduled_at is not None and not now <= scheduled_at <= now + timedelta(days=7):
+        raise errors.OrderDetailsInvalid(field="scheduled_at", type=order_type)
+    distance = (
+        0.0 if pickup is None else distance_m(pickup["lat"], pickup["lng"], dropoff["lat"], dropoff["lng"])
+    )
+    rules = ctx.settings.pricing
+    if distance > rules.max_distance_m:
+        raise errors.OutsideServiceArea(distance_m=round(distance), max_distance_m=rules.max_distance_m)
+    price = price_errand(
+        rules,
+        order_type=order_type,
+        distance_m=distance,
+        weight_kg=float(spec.get("weight_kg") or 0),
+        floors_without_lift=int(spec.get("floors") or 0),
+        queue_minutes=int(spec.get("queue_minutes") or 0),
+        local_time=(scheduled_at or now).astimezone(ctx.zone),
+    )
+    breakdown = [{k: v for k, v in vars(line).items() if v is not None} for line in price.breakdown]
+    quote_id = uuid.uuid4()
+    expires_at = now + timedelta(seconds=ctx.settings.quote_ttl_seconds)
+    await uow.session.execute(
+        insert(quotes).values(
+            id=quote_id,
+            community_id=user.community_id,
+            requester_id=user.id,
+            order_type=order_type,
+            spec=spec,
+            price_fen=price.price_fen,
+            breakdown=breakdown,
+            distance_m=round(distance),
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    await uow.commit()
+    return {
+        "quote_id": str(quote_id),
+        "type": order_type,
+        "price_fen": price.price_fen,
+        "breakdown": breakdown,
+        "distance_m": round(distance),
+        "expires_at": expires_at.isoformat(),
+    }
+
+
+async def _merchant_for(
+    uow: UnitOfWork, community_id: uuid.UUID, spec: dict[str, Any], dropoff: dict[str, Any]
+) -> Any:
+    query = select(merchants).where(merchants.c.community_id == community_id)
+    if spec.get("merchant_id"):
+        row = (
+            await uow.session.execute(query.where(merchants.c.id == uuid.UUID(spec["merchant_id"])))
+        ).first()
+        if row is None:
+            raise errors.OrderDetailsInvalid(field="merchant_id", type="buy")
+        return row
+    if not spec.get("nearest_merchant"):
+        raise errors.OrderDetailsInvalid(field="merchant_id", type="buy")
+    if spec.get("merchant_category"):
+        query = query.where(merchants.c.category == spec["merchant_category"])
+    # "nearest" (就近买): squared degree distance is enough to rank shops within one circle.
+    lat, lng = dropoff["lat"], dropoff["lng"]
+    nearest = (
+        await uow.session.execute(
+            query.order_by(func.power(merchants.c.lat - lat, 2) + func.power(merchants.c.lng - lng, 2)).limit(
+                1
+            )
+        )
+    ).first()
+    if nearest is None:
+        raise errors.OrderDetailsInvalid(field="merchant_category", type="buy")
+    return nearest
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+# -- creating an order -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Created:
+    status: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+async def create_order(
+    ctx: ErrandContext,
+    uow: UnitOfWork,
+    user: CurrentUser,
+    body: dict[str, Any],
+    idempotency_key: str | None,
+) -> Created:
+    claim, stored = await idempotency.claim(
+        uow,
+        scope="errand.orders.create",
+        user_id=user.id,
+        key=idempotency_key,
+        request_fingerprint=idempotency.fingerprint(body),
+    )
+    if stored is not None:
+        return Created(stored.status, stored.body, replayed=True)
+    now = ctx.now()
+    order_id = uuid.uuid4()
+    quote_id = uuid.UUID(body["quote_id"])
+    # Claim the quote in one statement; only when that fails, find out why.
+    quote = (
+        await uow.session.execute(
+            update(quotes)
+            .where(
+                quotes.c.id == quote_id,
+                quotes.c.community_id == user.community_id,
+                quotes.c.requester_id == user.id,
+                quotes.c.order_id.is_(None),
+                quotes.c.expires_at > now,
+            )
+            .values(order_id=order_id)
+            .returning(quotes)
+        )
+    ).first()
+    if quote is None:
+        await _refuse_quote(uow, user, quote_id)
+    tip_fen = int(body.get("tip_fen") or 0)
+    if tip_fen > ctx.settings.max_tip_fen:
+        raise errors.OrderDetailsInvalid(field="tip_fen", type=quote.order_type)
+    spec = dict(quote.spec)
+    household = (
+        await uow.session.execute(
+            select(resident_households.c.household_id, resident_households.c.elderly_alone).where(
+                resident_households.c.community_id == user.community_id,
+                resident_households.c.user_id == user.id,
+            )
+        )
+    ).first()
+    pickup, dropoff = spec.get("pickup"), spec["dropoff"]
+    anchor = pickup or dropoff  # where the courier goes first: what the feed measures from
+    scheduled_at = _parse_time(spec.get("scheduled_at"))
+    details = {
+        key: spec[key]
+        for key in (
+            "merchant_id",
+            "items",
+            "weight_kg",
+            "floors",
+            "parcel_code",
+            "bill_account",
+            "bill_kind",
+            "queue_minutes",
+            "time_slot",
+            "service_kind",
+        )
+        if spec.get(key) is not None
+    }
+    values = {
+        "id": order_id,
+        "community_id": user.community_id,
+        "requester_id": user.id,
+        "household_id": household.household_id if household else user.household_id,
+        "elderly_alone": bool(household and household.elderly_alone),
+        "order_type": quote.order_type,
+        "status": OrderStatus.DISPATCHING.value,
+        "price_fen": quote.price_fen,
+        "tip_fen": tip_fen,
+        "breakdown": quote.breakdown,
+        "note": body.get("note"),
+        "pickup": pickup,
+        "dropoff": dropoff,
+        "details": details,
+        "pickup_building": pickup["building"] if pickup else None,
+        "dropoff_building": dropoff["building"],
+        "lat": anchor["lat"],
+        "lng": anchor["lng"],
+        "distance_m": quote.distance_m,
+        "scheduled_at": scheduled_at,
+        "delivery_code": f"{secrets.randbelow(10_000):04d}",
+        "created_at": now,
+        "dispatch_expires_at": max(now, scheduled_at or now)
+        + timedelta(seconds=ctx.settings.dispatch_timeout_seconds),
+        "updated_at": now,
+    }
+    row = (await uow.session.execute(insert(orders).values(**values).returning(orders))).one()
+    created = await _timeline(uow, row, None, "create", actor=user.id, role="requester", at=now)
+    uow.emit(
+        OrderCreatedV1(**_event_fields(row), tip_fen=tip_fen, scheduled_at=scheduled_at),
+        actor_id=user.id,
+    )
+    response = order_view(row, Party.REQUESTER, timeline=[created])
+    if claim is not None:
+        await claim.record(uow, 201, response)
+    await uow.commit()
+    await index_open(ctx, row)
+    return Created(201, response, replayed=False)
+
+
+async def _refuse_quote(uow: UnitOfWork, user: CurrentUser, quote_id: uuid.UUID) -> NoReturn:
+    quote = (
+        await uow.session.execute(
+            select(quotes.c.order_id, quotes.c.expires_at).where(
+                quotes.c.id == quote_id,
+                quotes.c.community_id == user.community_id,
+                quotes.c.requester_id == user.id,
+            )
+        )
+    ).first()
+    if quote is None:
+        raise ProblemError("quote_not_found", 404)
+    if quote.order_id is not None:
+        raise errors.QuoteAlreadyUsed(order_id=str(quote.order_id))
+    raise errors.QuoteExpired(expired_at=quote.expires_at.isoformat())
+
+
+async def index_open(ctx: ErrandContext, row: Any) -> None:
+    await ctx.index.add_open(
+        row.community_id, row.id, lat=row.lat, lng=row.lng, elderly=row.elderly_alone, card=feed_card(row)
+    )
+
+
+# -- reading -------------------------------------------------------------------------------------------
+async def get_order(uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID) -> dict[str, Any]:
+    row = await _load(uow, guard.user, order_id)
+    party = guard.check(row)
+    return order_view(row, party, timeline=await _load_timeline(uow, order_id))
+
+
+async def list_orders(
+    uow: UnitOfWork, user: CurrentUser, *, as_: str, status: str | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    owner = orders.c.requester_id if as_ == "requester" else orders.c.courier_id
+    party = Party.REQUESTER if as_ == "requester" else Party.COURIER
+    if party is Party.COURIER and not user.has_any("courier"):
+        return {"items": [], "next_cursor": None}
+    query = select(orders).where(orders.c.community_id == user.community_id, owner == user.id)
+    if status is not None:
+        query = query.where(orders.c.status == status)
+    position = decode_cursor(cursor)
+    if position is not None:
+        try:
+            at, last_id = datetime.fromisoformat(position["at"]), uuid.UUID(position["id"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProblemError("invalid_cursor", 400) from exc
+        query = query.where(
+            (orders.c.created_at < at) | ((orders.c.created_at == at) & (orders.c.id < last_id))
+        )
+    rows = (
+        await uow.session.execute(
+            query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)
+        )
+    ).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor({"at": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
+    return {"items": [order_view(row, party) for row in rows], "next_cursor": next_cursor}
+
+
+async def cancel_quote(
+    ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
+) -> dict[str, Any]:
+    row = await _load(uow, guard.user, order_id)
+    guard.check(row)
+    now = ctx.now()
+    status = OrderStatus(row.status)
+    cancellable = (status, Action.CANCEL) in _cancellable
+    rules = ctx.settings.cancellation
+    fee = (
+        cancellation_fee(
+            rules, status=row.status, price_fen=row.price_fen, accepted_at=row.accepted_at, now=now
+        )
+        if cancellable
+        else 0
+    )
+    free_until = None
+    if cancellable and row.accepted_at is not None:
+        free_until = (row.accepted_at + timedelta(seconds=rules.free_grace_seconds)).isoformat()
+    return {
+        "order_id": str(row.id),
+        "status": row.status,
+        "cancellable": cancellable,
+        "fee_fen": fee,
+        "free_until": free_until,
+    }
+
+
+_cancellable = {(OrderStatus.DISPATCHING, Action.CANCEL), (OrderStatus.ACCEPTED, Action.CANCEL)}
+
+
+# -- transitions -------------------------------------------------------------------------------------
+async def accept(
+    ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, order_id: uuid.UUID
+) -> dict[str, Any]:
+    """First accept wins: the conditional UPDATE lets exactly one courier move the row out of
+    `dispatching`; the others find it taken. The courier's profile row is locked first, so one
+    courier's parallel accepts cannot overshoot their concurrent-job limit."""
+    if not user.has_any("courier"):
+        raise NotFound()
+    now = ctx.now()
+    profile = (
+        await uow.session.execute(
+            select(couriers)
+            .where(couriers.c.community_id == user.community_id, couriers.c.user_id == user.id)
+            .with_for_update()
+        )
+    ).first()
+    current = await _load(uow, user, order_id)
+    if current.courier_id == user.id and current.status == OrderStatus.ACCEPTED:
+        return order_view(current, Party.COURIER, timeline=await _load_timeline(uow, order_id))
+    if current.requester_id == user.id:
+        raise errors.CannotAcceptOwnOrder()
+    next_status(OrderStatus(current.status), Action.ACCEPT)  # taken / illegal before any other check
+    if profile is None or not profile.active:
+        raise errors.CourierNotVerified()
+    if await ctx.index.location(user.community_id, user.id) is None:
+        raise errors.CourierOffline()
+    level = level_for(ctx.settings.points, profile.points)
+    active = (
+        await uow.session.execute(
+            select(func.count())
+            .select_from(orders)
+            .where(
+                orders.c.community_id == user.community_id,
+                orders.c.courier_id == user.id,
+                orders.c.status.in_([s.value for s in ACTIVE_FOR_COURIER]),
+            )
+        )
+    ).scalar_one()
+    if active >= level.max_concurrent_jobs:
+        raise errors.CourierAtCapacity(max_jobs=level.max_concurrent_jobs, level=level.code)
+    row = (
+        await uow.session.execute(
+            update(orders)
+            .where(
+                orders.c.id == order_id,
+                orders.c.community_id == user.community_id,
+                orders.c.status == OrderStatus.DISPATCHING.value,
+            )
+            .values(status=OrderStatus.ACCEPTED.value, courier_id=user.id, accepted_at=now, updated_at=now)
+            .returning(orders)
+        )
+    ).first()
+    if row is None:
+        # Lost the race: someone else's accept committed between our read and our update.
+        latest = await _load(uow, user, order_id)
+        next_status(OrderStatus(latest.status), Action.ACCEPT)
+        raise errors.OrderAlreadyTaken(status=latest.status)
+    await _timeline(
+        uow, row, OrderStatus.DISPATCHING, Action.ACCEPT.value, actor=user.id, role="courier", at=now
+    )
+    uow.emit(OrderAcceptedV1(**_event_fields(row)), actor_id=user.id)
+    view = order_view(row, Party.COURIER, timeline=await _load_timeline(uow, order_id))
+    await uow.commit()
+    await ctx.index.remove_open(row.community_id, row.id)
+    return view
+
+
+async def courier_step(
+    ctx: ErrandContext,
+    uow: UnitOfWork,
+    guard: OrderGuard,
+    order_id: uuid.UUID,
+    action: Action,
+    *,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """arrive / pickup / fail: the courier moves their own order on."""
+    row = await _load(uow, guard.user, order_id, lock=True)
+    party = guard.check(row)
+    now = ctx.now()
+    extra: dict[str, Any] = {"fail_reason": note} if action is Action.FAIL else {}
+    updated = await _move(
+        uow, row, action, actor=guard.user.id, role="courier", at=now, values=extra, note=note
+    )
+    if updated is not None and action is Action.PICKUP:
+        uow.emit(OrderPickedUpV1(**_event_fields(updated)), actor_id=guard.user.id)
+    return await _finish(uow, updated or row, party)
+
+
+async def deliver(
+    ctx: ErrandContext,
+    uow: UnitOfWork,
+    guard: OrderGuard,
+    order_id: uuid.UUID,
+    code: str,
+    proof_note: str | None = None,
+) -> dict[str, Any]:
+    row = await _load(uow, guard.user, order_id, lock=True)
+    party = guard.check(row)
+    now = ctx.now()
+    if next_status(OrderStatus(row.status), Action.DELIVER) is None:
+        return await _finish(uow, row, party)
+    limit = ctx.settings.delivery_code_max_attempts
+    if row.delivery_attempts >= limit:
+        raise errors.DeliveryCodeLocked(max_attempts=limit)
+    if not hmac.compare_digest(code.encode(), row.delivery_code.encode()):
+        attempts = row.delivery_attempts + 1
+        await uow.session.execute(
+            update(orders).where(orders.c.id == row.id).values(delivery_attempts=attempts)
+        )
+        await uow.commit()  # the failed attempt counts even though the request fails
+        if attempts >= limit:
+            raise errors.DeliveryCodeLocked(max_attempts=limit)
+        raise errors.DeliveryCodeIncorrect(attempts_left=limit - attempts)
+    auto_at = now + timedelta(hours=ctx.settings.auto_complete_hours)
+    updated = await _move(
+        uow,
+        row,
+        Action.DELIVER,
+        actor=guard.user.id,
+        role="courier",
+        at=now,
+        values={"delivered_at": now, "auto_complete_at": auto_at},
+        note=proof_note,
+    )
+    assert updated is not None
+    reason, points = delivery_points(ctx.settings.points, accepted_at=row.accepted_at, delivered_at=now)
+    await add_points(uow, row.community_id, row.courier_id, row.id, reason, points, now)
+    uow.emit(OrderDeliveredV1(**_event_fields(updated), auto_complete_at=auto_at), actor_id=guard.user.id)
+    return await _finish(uow, updated, party)
+
+
+async def release(
+    ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
+) -> dict[str, Any]:
+    """The courier gives the order back to the feed: within the window after accepting, a few
+    times a day, at a points cost."""
+    row = await _load(uow, guard.user, order_id, lock=True)
+    guard.check(row)
+    now = ctx.now()
+    next_status(OrderStatus(row.status), Action.RELEASE)
+    rules = ctx.settings.release
+    if not release_window_open(rules, accepted_at=row.accepted_at, now=now):
+        raise errors.ReleaseWindowPassed(window_seconds=rules.window_seconds)
+    local_midnight = now.astimezone(ctx.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    released_today = (
+        await uow.session.execute(
+            select(func.count())
+            .select_from(points_ledger)
+            .where(
+                points_ledger.c.community_id == row.community_id,
+                points_ledger.c.courier_id == guard.user.id,
+                points_ledger.c.reason == "release",
+                points_ledger.c.at >= local_midnight,
+            )
+        )
+    ).scalar_one()
+    if released_today >= rules.daily_limit:
+        raise errors.ReleaseLimitReached(daily_limit=rules.daily_limit)
+    updated = await _move(
+        uow,
+        row,
+        Action.RELEASE,
+        actor=guard.user.id,
+        role="courier",
+        at=now,
+        values={
+            "courier_id": None,
+            "accepted_at": None,
+            "dispatch_expires_at": now + timedelta(seconds=ctx.settings.dispatch_timeout_seconds),
+        },
+    )
+    assert updated is not None
+    await add_points(uow, row.community_id, guard.user.id, row.id, "release", -rules.points_deduction, now)
+    await uow.commit()
+    await index_open(ctx, updated)
+    return {"id": str(row.id), "status": updated.status, "released": True}
+
+
+async def cancel(
+    ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID, reason: str
+) -> dict[str, Any]:
+    row = await _load(uow, guard.user, order_id, lock=True)
+    party = guard.check(row)
+    now = ctx.now()
+    fee = cancellation_fee(
+        ctx.settings.cancellation,
+        status=row.status,
+        price_fen=row.price_fen,
+        accepted_at=row.accepted_at,
+        now=now,
+    )
+    updated = await _move(
+        uow,
+        row,
+        Action.CANCEL,
+        actor=guard.user.id,
+        role="requester",
+        at=now,
+        values={"cancel_fee_fen": fee, "cancel_reason": reason},
+        note=reason,
+    )
+    if updated is None:
+        return await _finish(uow, row, party)
+    uow.emit(
+        OrderCancelledV1(**_event_fields(updated), from_status=row.status, cancel_fee_fen=fee),
+        actor_id=guard.user.id,
+    )
+    view = await _finish(uow, updated, party)
+    await ctx.index.remove_open(row.community_id, row.id)
+    return view
+
+
+async def confirm(
+    ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
+) -> dict[str, Any]:
+    row = await _load(uow, guard.user, order_id, lock=True)
+    party = guard.check(row)
+    updated = await complete(uow, row, at=ctx.now(), actor=guard.user.id, auto=False)
+    return await _finish(uow, updated or row, party)
+
+
+async def complete(uow: UnitOfWork, row: Any, *, at: datetime, actor: uuid.UUID | None, auto: bool) -> Any:
+    action = Action.AUTO_COMPLETE if auto else Action.CONFIRM
+    updated = await _move(
+        uow,
+        row,
+        action,
+        actor=actor,
+        role="system" if auto else "requester",
+        at=at,
+        values={"completed_at": at, "completion": "auto" if auto else "confirmed"},
+    )
+    if updated is not None:
+        uow.emit(
+            OrderCompletedV1(
+                **_event_fields(updated), tip_fen=updated.tip_fen, completion="auto" if auto else "confirmed"
+            ),
+            actor_id=actor,
+        )
+    return updated
+
+
+async def expire(uow: UnitOfWork, row: Any, *, at: datetime) -> Any:
+    updated = await _move(uow, row, Action.EXPIRE, actor=None, role="system", at=at, values={})
+    if updated is not None:
+        uow.emit(OrderExpiredV1(**_event_fields(updated)))
+    return updated
+
+
+RATABLE = frozenset({OrderStatus.DELIVERED, OrderStatus.COMPLETED})
+
+
+async def rate(
+    ctx: ErrandContext,
+    uow: UnitOfWork,
+    guard: OrderGuard,
+    order_id: uuid.UUID,
+    stars: int,
+    comment: str | None,
+) -> dict[str, Any]:
+    row = await _load(uow, guard.user, order_id, lock=True)
+    party = guard.check(row)
+    if OrderStatus(row.status) not in RATABLE:
+        raise errors.NotRatableYet(status=row.status)
+    if row.rating_stars is not None:
+        raise errors.AlreadyRated()
+    now = ctx.now()
+    updated = (
+        await uow.session.execute(
+            update(orders)
+            .where(orders.c.id == row.id)
+            .values(rating_stars=stars, rating_comment=comment, updated_at=now)
+            .returning(orders)
+        )
+    ).one()
+    earned = rating_points(ctx.settings.points, stars)
+    if earned is not None and row.courier_id is not None:
+        await add_points(uow, row.community_id, row.courier_id, row.id, earned[0], earned[1], now)
+    return await _finish(uow, updated, party)
+
+
+async def tip(
+    ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID, amount_fen: int
+) -> dict[str, Any]:
+    row = await _load(uow, guard.user, order_id, lock=True)
+    party = guard.check(row)
+    if OrderStatus(row.status) not in RATABLE:
+        raise errors.NotRatableYet(status=row.status)
+    if row.tip_fen + amount_fen > ctx.settings.max_tip_fen:
+        raise errors.OrderDetailsInvalid(field="amount_fen", type=row.order_type)
+    updated = (
+        await uow.session.execute(
+            update(orders)
+            .where(orders.c.id == row.id)
+            .values(tip_fen=orders.c.tip_fen + amount_fen, updated_at=ctx.now())
+            .returning(orders)
+        )
+    ).one()
+    return await _finish(uow, updated, party)
+
+
+# -- points ----------------------------------------------------------------------------------------
+async def add_points(
+    uow: UnitOfWork,
+    community_id: uuid.UUID,
+    courier_id: uuid.UUID,
+    order_id: uuid.UUID | None,
+    reason: str,
+    points: int,
+    at: datetime,
+) -> None:
+    await uow.session.execute(
+        insert(points_ledger).values(
+            community_id=community_id,
+            courier_id=courier_id,
+            order_id=order_id,
+            reason=reason,
+            points=points,
+            at=at,
+        )
+    )
+    await uow.session.execute(
+        update(couriers)
+        .where(couriers.c.community_id == community_id, couriers.c.user_id == courier_id)
+        .values(points=couriers.c.points + points, updated_at=at)
+    )
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+async def _load(uow: UnitOfWork, user: CurrentUser, order_id: uuid.UUID, *, lock: bool = False) -> Any:
+    query = select(orders).where(orders.c.id == order_id, orders.c.community_id == user.community_id)
+    if lock:
+        query = query.with_for_update()
+    row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise NotFound()
+    return row
+
+
+async def _move(
+    uow: UnitOfWork,
+    row: Any,
+    action: Action,
+    *,
+    actor: uuid.UUID | None,
+    role: str,
+    at: datetime,
+    values: dict[str, Any],
+    note: str | None = None,
+) -> Any:
+    """Apply ``action`` to a locked row; None when it was already applied (a safe repeat)."""
+    current = OrderStatus(row.status)
+    target = next_status(current, action)
+    if target is None:
+        return None
+    updated = (
+        await uow.session.execute(
+            update(orders)
+            .where(orders.c.id == row.id)
+            .values(status=target.value, updated_at=at, **values)
+            .returning(orders)
+        )
+    ).one()
+    await _timeline(uow, updated, current, action.value, actor=actor, role=role, at=at, note=note)
+    return updated
+
+
+async def _timeline(
+    uow: UnitOfWork,
+    row: Any,
+    from_status: OrderStatus | None,
+    action: str,
+    *,
+    actor: uuid.UUID | None,
+    role: str,
+    at: datetime,
+    note: str | None = None,
+) -> Any:
+    return (
+        await uow.session.execute(
+            insert(order_timeline)
+            .values(
+                order_id=row.id,
+                community_id=row.community_id,
+                action=action,
+                from_status=from_status.value if from_status else None,
+                to_status=row.status,
+                actor_id=actor,
+                actor_role=role,
+                at=at,
+                note=note,
+            )
+            .returning(order_timeline)
+        )
+    ).one()
+
+
+async def _load_timeline(uow: UnitOfWork, order_id: uuid.UUID) -> list[Any]:
+    return list(
+        (
+            await uow.session.execute(
+                select(order_timeline)
+                .where(order_timeline.c.order_id == order_id)
+                .order_by(order_timeline.c.id)
+            )
+        ).all()
+    )
+
+
+async def _finish(uow: UnitOfWork, row: Any, party: Party) -> dict[str, Any]:
+    view = order_view(row, party, timeline=await _load_timeline(uow, row.id))
+    await uow.commit()
+    return view
+
+
+def _event_fields(row: Any) -> dict[str, Any]:
+    return {
+        "community_id": row.community_id,
+        "order_id": row.id,
+        "requester_id": row.requester_id,
+        "courier_id": row.courier_id,
+        "order_type": row.order_type,
+        "price_fen": row.price_fen,
+    }

@@ -1,0 +1,101 @@
+"""What each party sees of an order (DESIGN.md §4 personal data).
+
+- the requester: everything of their own order, including the delivery code;
+- the courier who accepted: exact places, parcel code and bill account, never the delivery code;
+- admin: the order and its timeline with places coarse (building) and codes masked;
+- the feed (any courier before accepting): coarse cards only, built by `feed_card`.
+Once an order is final, parcel codes, bill accounts and the delivery code are masked for everyone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from errand.domain.orders import FINAL, OrderStatus
+from errand.domain.rules import mask
+from errand.service_layer.access import Party
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def feed_card(order: Any) -> dict[str, Any]:
+    """The only facts a courier sees before accepting: no unit, room, address line or codes."""
+    details = order.details or {}
+    return {
+        "id": str(order.id),
+        "type": order.order_type,
+        "price_fen": order.price_fen,
+        "tip_fen": order.tip_fen,
+        "pickup_building": order.pickup_building,
+        "dropoff_building": order.dropoff_building,
+        "item_count": len(details.get("items") or []),
+        "weight_kg": details.get("weight_kg"),
+        "scheduled_at": _iso(order.scheduled_at),
+        "created_at": _iso(order.created_at),
+    }
+
+
+def order_view(order: Any, party: Party, timeline: list[Any] | None = None) -> dict[str, Any]:
+    details = dict(order.details or {})
+    parcel_code = details.pop("parcel_code", None)
+    bill_account = details.pop("bill_account", None)
+    final = OrderStatus(order.status) in FINAL
+    exact = party in (Party.REQUESTER, Party.COURIER)
+    if not exact or final:
+        parcel_code, bill_account = mask(parcel_code), mask(bill_account)
+    delivery_code: str | None = None
+    if party is Party.REQUESTER:
+        delivery_code = mask(order.delivery_code, 0) if final else order.delivery_code
+    view: dict[str, Any] = {
+        "id": str(order.id),
+        "type": order.order_type,
+        "status": order.status,
+        "requester_id": str(order.requester_id),
+        "courier_id": str(order.courier_id) if order.courier_id else None,
+        "price_fen": order.price_fen,
+        "tip_fen": order.tip_fen,
+        "breakdown": order.breakdown,
+        "note": order.note if exact else None,
+        "pickup": order.pickup if exact else None,
+        "dropoff": order.dropoff if exact else None,
+        "pickup_building": order.pickup_building,
+        "dropoff_building": order.dropoff_building,
+        "distance_m": order.distance_m,
+        "details": details,
+        "pickup_code": parcel_code,
+        "bill_account": bill_account,
+        "delivery_code": delivery_code,
+        "scheduled_at": _iso(order.scheduled_at),
+        "created_at": _iso(order.created_at),
+        "dispatch_expires_at": _iso(order.dispatch_expires_at),
+        "accepted_at": _iso(order.accepted_at),
+        "delivered_at": _iso(order.delivered_at),
+        "auto_complete_at": _iso(order.auto_complete_at),
+        "completed_at": _iso(order.completed_at),
+        "completion": order.completion,
+        "cancel_fee_fen": order.cancel_fee_fen,
+        "cancel_reason": order.cancel_reason,
+        "fail_reason": order.fail_reason,
+        "rating": (
+            {"stars": order.rating_stars, "comment": order.rating_comment}
+            if order.rating_stars is not None
+            else None
+        ),
+    }
+    if timeline is not None:
+        view["timeline"] = [
+            {
+                "action": row.action,
+                "from_status": row.from_status,
+                "to_status": row.to_status,
+                "actor_id": str(row.actor_id) if row.actor_id else None,
+                "actor_role": row.actor_role,
+                "at": _iso(row.at),
+                "note": row.note if exact else None,
+            }
+            for row in timeline
+        ]
+    return view
