@@ -1,5 +1,47 @@
 """Incoming events -> use cases. Maps each consumed event_type to its handler."""
 
-from servicekit.consumer import EventHandler
+from __future__ import annotations
 
-handlers: dict[str, EventHandler] = {}
+from contracts import (
+    Envelope,
+    HouseholdVerifiedV1,
+    PostCreatedV1,
+    ReportRatedV1,
+    ReportStatusChangedV1,
+    ReportSubmittedV1,
+    RoleGrantedV1,
+    RoleRevokedV1,
+)
+from forum.domain.text import Segmenter
+from forum.service_layer import projections
+from servicekit.consumer import EventHandler
+from servicekit.db import UnitOfWork
+
+
+def build_handlers(segmenter: Segmenter, timezone: str) -> dict[str, EventHandler]:
+    async def household(envelope: Envelope, uow: UnitOfWork) -> None:
+        await projections.household_verified(uow, envelope, envelope.parse_payload())
+
+    async def granted(envelope: Envelope, uow: UnitOfWork) -> None:
+        await projections.role_changed(uow, envelope, envelope.parse_payload(), granted=True)
+
+    async def revoked(envelope: Envelope, uow: UnitOfWork) -> None:
+        await projections.role_changed(uow, envelope, envelope.parse_payload(), granted=False)
+
+    async def post(envelope: Envelope, uow: UnitOfWork) -> None:
+        await projections.post_created(
+            uow, envelope, envelope.parse_payload(), segmenter=segmenter, timezone=timezone
+        )
+
+    async def report(envelope: Envelope, uow: UnitOfWork) -> None:
+        await projections.report_event(uow, envelope, envelope.parse_payload(), timezone=timezone)
+
+    return {
+        HouseholdVerifiedV1.event_type: household,
+        RoleGrantedV1.event_type: granted,
+        RoleRevokedV1.event_type: revoked,
+        PostCreatedV1.event_type: post,
+        ReportSubmittedV1.event_type: report,
+        ReportStatusChangedV1.event_type: report,
+        ReportRatedV1.event_type: report,
+    }

@@ -2,21 +2,43 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
+import forum.messages  # noqa: F401  (registers the service's problem codes)
 from forum.api import routers
 from forum.config import Settings
-from forum.consumers import handlers
+from forum.consumers import build_handlers
+from forum.domain.errors import DomainError
+from forum.domain.hotspots import BurstDetector
+from forum.domain.text import default_segmenter
+from forum.service_layer.common import system_clock
+from forum.service_layer.jobs import jobs_hook
 from servicekit.app import create_service_app
+from servicekit.errors import problem_response
 from servicekit.settings import BaseServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
-    return create_service_app(
-        settings or Settings(),
+    forum_settings = settings if isinstance(settings, Settings) else Settings()
+    segmenter = default_segmenter()
+    app = create_service_app(
+        forum_settings,
         title="WeiLinli 邻里喧 · 调解 · 议事厅 Forum: grievances, mediation, deliberation",
         routers=routers,
-        handlers=handlers,
+        handlers=build_handlers(segmenter, forum_settings.community_timezone),
+        lifespan_hooks=[jobs_hook(forum_settings, segmenter, BurstDetector())],
     )
+    # Tests move time by replacing this; every use case and job reads the time from it.
+    app.state.clock = system_clock
+    app.state.segmenter = segmenter
+
+    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        headers = {"Retry-After": str(exc.params["retry_after"])} if "retry_after" in exc.params else None
+        return problem_response(request, code=exc.code, status=exc.status, params=exc.params, headers=headers)
+
+    app.add_exception_handler(DomainError, on_domain_error)
+    return app

@@ -2,4 +2,12 @@
 
 from fastapi import APIRouter
 
-routers: list[APIRouter] = []
+from forum.api import deliberations, disputes, hotspots, moderation, threads
+
+routers: list[APIRouter] = [
+    threads.router,
+    moderation.router,
+    disputes.router,
+    deliberations.router,
+    hotspots.router,
+]

@@ -1,0 +1,120 @@
+"""Dependencies of the routers: the request's unit of work, the acting member with the forum's
+projections, the clock, and the permission checks."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from forum.config import Settings
+from forum.domain.errors import DomainError
+from forum.domain.text import Segmenter
+from forum.service_layer.common import Actor, PostingGuard, load_actor
+from servicekit import idempotency
+from servicekit.app import get_runtime, get_uow
+from servicekit.auth import User
+from servicekit.db import UnitOfWork
+
+
+async def entered_uow(request: Request) -> AsyncIterator[UnitOfWork]:
+    async with get_uow(request) as uow:
+        yield uow
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Everything a use case is called with."""
+
+    uow: UnitOfWork
+    actor: Actor
+    now: datetime
+    settings: Settings
+    segmenter: Segmenter
+    guard: PostingGuard
+
+
+async def context(request: Request, user: User, uow: Annotated[UnitOfWork, Depends(entered_uow)]) -> Ctx:
+    now: datetime = request.app.state.clock()
+    settings: Settings = request.app.state.settings
+    runtime = get_runtime(request)
+    return Ctx(
+        uow=uow,
+        actor=await load_actor(uow, user, now),
+        now=now,
+        settings=settings,
+        segmenter=request.app.state.segmenter,
+        guard=PostingGuard(
+            runtime.redis,
+            prefix=settings.redis_prefix,
+            per_minute=settings.posts_per_minute,
+            duplicate_seconds=settings.duplicate_window_seconds,
+        ),
+    )
+
+
+def _requiring(check: Callable[[Actor], bool]) -> Callable[..., object]:
+    async def dependency(ctx: Annotated[Ctx, Depends(context)]) -> Ctx:
+        if not check(ctx.actor):
+            raise DomainError("forbidden", 403)
+        return ctx
+
+    return dependency
+
+
+Context = Annotated[Ctx, Depends(context)]
+# Moderation queue, audit log, hidden posts: mediators (from gateway role events) and admins.
+ModeratorContext = Annotated[Ctx, Depends(_requiring(lambda a: a.is_moderator))]
+# Mediator notes: mediators only.
+MediatorContext = Annotated[Ctx, Depends(_requiring(lambda a: a.is_mediator))]
+# Hotspots: property managers, the committee and mediators.
+HotspotViewerContext = Annotated[
+    Ctx,
+    Depends(_requiring(lambda a: a.is_mediator or a.user.has_any("property_manager", "committee", "admin"))),
+]
+HotspotActorContext = Annotated[
+    Ctx, Depends(_requiring(lambda a: a.user.has_any("property_manager", "committee", "admin")))
+]
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="the same key and body return the original response"),
+]
+
+
+async def once(
+    ctx: Ctx,
+    *,
+    scope: str,
+    key: str | None,
+    body: BaseModel,
+    run: Callable[[], Awaitable[tuple[int, dict[str, Any]]]],
+) -> JSONResponse:
+    """Run a creating use case at most once per Idempotency-Key.
+
+    The key is claimed in the use case's own transaction, so the key and the created object
+    commit together; the response is stored right after. A crash in between leaves the key
+    answering 409 (in progress) rather than creating twice.
+    """
+    claim, stored = await idempotency.claim(
+        ctx.uow,
+        scope=scope,
+        user_id=ctx.actor.id,
+        key=key,
+        request_fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
+    )
+    if stored is not None:
+        return JSONResponse(stored.body, status_code=stored.status)
+    status, result = await run()
+    content = jsonable_encoder(result)
+    if claim is not None:
+        await claim.record(ctx.uow, status, content)
+        await ctx.uow.commit()
+    return JSONResponse(content, status_code=status)

@@ -1,0 +1,69 @@
+"""Background jobs with an injectable clock: deliberation windows, overdue milestones, hotspot
+detection. The lifespan runs `run_once(clock())` every interval; tests call it with any time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+
+from forum.config import Settings
+from forum.domain.hotspots import BurstDetector
+from forum.domain.text import Segmenter
+from forum.service_layer import deliberations, hotspots
+from servicekit.app import LifespanHook
+from servicekit.db import UnitOfWorkFactory
+from servicekit.health import HealthCheck
+from servicekit.logging import get_logger
+from servicekit.runtime import ServiceRuntime
+
+log = get_logger(__name__)
+
+
+class ForumJobs:
+    def __init__(
+        self, uows: UnitOfWorkFactory, settings: Settings, segmenter: Segmenter, detector: BurstDetector
+    ) -> None:
+        self._uows = uows
+        self._settings = settings
+        self._segmenter = segmenter
+        self.detector = detector
+
+    async def run_once(self, now: datetime) -> dict[str, Any]:
+        async with self._uows() as uow:
+            deadlines = await deliberations.run_deadlines(uow, now)
+        async with self._uows() as uow:
+            found = await hotspots.detect(
+                uow, detector=self.detector, segmenter=self._segmenter, settings=self._settings, now=now
+            )
+        return {**deadlines, "hotspots": found}
+
+
+def jobs_hook(settings: Settings, segmenter: Segmenter, detector: BurstDetector) -> LifespanHook:
+    @contextlib.asynccontextmanager
+    async def hook(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Mapping[str, HealthCheck]]:
+        jobs = ForumJobs(runtime.uow, settings, segmenter, detector)
+        app.state.jobs = jobs
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(settings.jobs_interval_seconds)
+                try:
+                    await jobs.run_once(app.state.clock())
+                except Exception:  # a failed round is logged and retried next interval
+                    log.exception("forum_jobs_failed")
+
+        task = asyncio.create_task(loop()) if settings.jobs_enabled else None
+        try:
+            yield {}
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return hook
