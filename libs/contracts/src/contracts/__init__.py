@@ -17,6 +17,7 @@ from contracts.forum import (
     DisputeStateChangedV1,
     HotspotDetectedV1,
     PostCreatedV1,
+    PostMentionedV1,
     ThreadEscalatedV1,
 )
 from contracts.gateway import HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1, UserRegisteredV1
@@ -27,6 +28,7 @@ from contracts.reports import (
     ReportRatedV1,
     ReportStatusChangedV1,
     ReportSubmittedV1,
+    ReportUrgedV1,
 )
 
 __all__ = [
@@ -47,11 +49,13 @@ __all__ = [
     "OrderExpiredV1",
     "OrderPickedUpV1",
     "PostCreatedV1",
+    "PostMentionedV1",
     "ReportEvent",
     "ReportOverdueV1",
     "ReportRatedV1",
     "ReportStatusChangedV1",
     "ReportSubmittedV1",
+    "ReportUrgedV1",
     "RoleGrantedV1",
     "RoleRevokedV1",
     "ThreadEscalatedV1",

@@ -15,6 +15,7 @@ __all__ = [
     "DisputeStateChangedV1",
     "HotspotDetectedV1",
     "PostCreatedV1",
+    "PostMentionedV1",
     "ThreadEscalatedV1",
 ]
 
@@ -56,6 +57,22 @@ class PostCreatedV1(EventPayload):
     board: Board
     building: Label | None = None
     text: _Text
+
+
+@register
+class PostMentionedV1(EventPayload):
+    """A post @-mentioned members of the community (only those it became visible to).
+
+    Producer: forum. Consumer: gateway (notifies each of `mentioned_user_ids`). Not in API.md's
+    first event table: added so mentions notify like every other user-targeted event.
+    """
+
+    event_type: ClassVar[str] = "forum.post.mentioned.v1"
+
+    post_id: UUID
+    thread_id: UUID
+    author_id: UUID
+    mentioned_user_ids: list[UUID] = Field(min_length=1, max_length=50)
 
 
 @register

@@ -16,6 +16,7 @@ __all__ = [
     "ReportRatedV1",
     "ReportStatusChangedV1",
     "ReportSubmittedV1",
+    "ReportUrgedV1",
 ]
 
 
@@ -101,3 +102,18 @@ class ReportRatedV1(ReportEvent):
     overall: Stars
     speed: Stars
     attitude: Stars
+
+
+@register
+class ReportUrgedV1(ReportEvent):
+    """The reporter urged (催单) a report that is taking long; at most once an hour.
+
+    Producer: reports. Consumer: gateway (notifies the assignee, and the property managers of the
+    report's department). Not in API.md's first event table: added so `/urge` can notify.
+    """
+
+    event_type: ClassVar[str] = "reports.report.urged.v1"
+
+    status: ReportStatus
+    assignee_id: UUID | None = None
+    urged_by: UUID
