@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 # Run, in this order, by `python -m bench` with no arguments.
-DEFAULT: tuple[str, ...] = ("event_latency",)
+DEFAULT: tuple[str, ...] = ("event_latency", "errand", "reports", "forum", "gateway")
 
 
 HERE = Path(__file__).parent

@@ -31,13 +31,15 @@ import gc
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import uvloop
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -50,6 +52,7 @@ from servicekit.db import UnitOfWork
 from servicekit.logging import configure_logging
 from servicekit.outbox import OutboxRelay
 from servicekit.runtime import ServiceRuntime
+from servicekit.serve import freeze_startup_heap
 from servicekit.settings import BaseServiceSettings
 from servicekit.tables import CREATE_NOTIFY_FUNCTION, CREATE_NOTIFY_TRIGGER, messaging_metadata
 from servicekit.testing import delete_messaging, isolated_database, isolated_settings, new_namespace
@@ -281,8 +284,64 @@ async def wait_for_all(timeline: Timeline, stall_limit: float) -> tuple[float, b
     return time.perf_counter() - started, timeline.all_arrived.is_set()
 
 
+@contextlib.asynccontextmanager
+async def consumer_process(namespace: str, timeline: Timeline) -> AsyncIterator[None]:
+    """The consuming service in a process of its own, as deployed. It prints one line per handled
+    event, `<event_id> <perf_counter>`: perf_counter is CLOCK_MONOTONIC on Linux, one clock for
+    every process of the machine, so its stamps compare with the producer's."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.event_latency",
+        "--consumer-child",
+        namespace,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert child.stdout is not None
+    ready = await asyncio.wait_for(child.stdout.readline(), 60)
+    if ready.strip() != b"ready":
+        raise RuntimeError(f"the consumer process did not start: {ready!r}")
+
+    async def read_handled() -> None:
+        assert child.stdout is not None
+        async for line in child.stdout:
+            event_id, at = line.split()
+            timeline.record_handled(uuid.UUID(event_id.decode()), float(at))
+
+    reader = asyncio.create_task(read_handled())
+    try:
+        yield
+    finally:
+        child.terminate()
+        await child.wait()
+        reader.cancel()
+
+
+async def run_consumer_child(namespace: str) -> None:
+    settings = bench_settings(GatewaySettings, namespace, "gateway")
+    out = sys.stdout
+
+    async def on_event(envelope: Envelope, _uow: UnitOfWork) -> None:
+        out.write(f"{envelope.event_id} {time.perf_counter()}\n")  # first thing: handler start
+        out.flush()
+
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    async with ServiceRuntime(settings, handlers={EVENT_TYPE: on_event}):
+        freeze_startup_heap()
+        out.write("ready\n")
+        out.flush()
+        await stop.wait()
+
+
 async def run(
-    *, rate: float, seconds: float, warmup: float, drain_timeout: float, target_ms: float
+    *,
+    rate: float,
+    seconds: float,
+    warmup: float,
+    drain_timeout: float,
+    target_ms: float,
+    separate_consumer: bool = True,
 ) -> dict[str, Any]:
     namespace = f"bench{new_namespace()}"
     producer_settings = bench_settings(ErrandSettings, namespace, "errand")
@@ -300,16 +359,21 @@ async def run(
         await create_messaging_tables(producer_settings)
         await create_messaging_tables(consumer_settings)
         # The consumer first: its queue must be bound before the first event is published.
-        consumer = await stack.enter_async_context(
-            ServiceRuntime(consumer_settings, handlers={EVENT_TYPE: on_event})
-        )
+        if separate_consumer:
+            await stack.enter_async_context(consumer_process(namespace, timeline))
+        else:
+            consumer = await stack.enter_async_context(
+                ServiceRuntime(consumer_settings, handlers={EVENT_TYPE: on_event})
+            )
+            count_connects(consumer.engine, timeline)
         producer = await stack.enter_async_context(ServiceRuntime(producer_settings, relay_class=TimedRelay))
         relay = producer.relay
         assert isinstance(relay, TimedRelay)
         relay.timeline = timeline
         count_connects(producer.engine, timeline)
-        count_connects(consumer.engine, timeline)
 
+        # As a served process does (servicekit.serve): start-up objects leave the cyclic collector.
+        freeze_startup_heap()
         load_before = os.getloadavg()[0]
         ticks_before = machine_cpu_ticks()
         cpu_before = time.process_time()
@@ -502,6 +566,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument(
         "--target-p99-ms", type=float, default=TARGET_P99_MS, help="the p99 target in ms (default 50)"
     )
+    parser.add_argument(
+        "--one-process",
+        action="store_true",
+        help="run the consumer in this process too (default: its own process, as deployed)",
+    )
+    parser.add_argument("--consumer-child", metavar="NAMESPACE", help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv))
     if args.rate <= 0 or args.seconds <= 0 or not 0 <= args.warmup < args.seconds or args.drain_timeout <= 0:
         parser.error("need --rate > 0, --seconds > 0, 0 <= --warmup < --seconds and --drain-timeout > 0")
@@ -510,19 +580,29 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str] = ()) -> int:
     args = parse_args(argv)
+    if args.consumer_child:
+        configure_logging("bench-consumer", "WARNING")
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(sys.stderr)
+        with contextlib.suppress(KeyboardInterrupt):
+            uvloop.run(run_consumer_child(args.consumer_child))
+        return 0
     # Service logs (JSON) go to stderr at WARNING and above, so stdout holds only the figures.
     configure_logging("bench", "WARNING")
     for handler in logging.getLogger().handlers:
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(sys.stderr)
     try:
-        result = asyncio.run(
+        # uvloop, as the services run under uvicorn[standard] (servicekit.serve).
+        result = uvloop.run(
             run(
                 rate=args.rate,
                 seconds=args.seconds,
                 warmup=args.warmup,
                 drain_timeout=args.drain_timeout,
                 target_ms=args.target_p99_ms,
+                separate_consumer=not args.one_process,
             )
         )
     except KeyboardInterrupt:
