@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -238,16 +239,19 @@ def errand_spec() -> ServiceSpec:
 async def errand_server(namespace: str, signer: TokenSigner) -> AsyncIterator[Stack]:
     """The errand service alone as a real uvicorn server (what `tests.e2e.stack.stack_of(["errand"])`
     starts, without importing the other services)."""
-    async with running_stack(
-        [errand_spec()],
-        namespace=namespace,
-        public_key_pem=signer.public_pem,
-        overrides={"errand": {"redis_key_prefix": f"wltest:{namespace}:errand"}},
-    ) as stack:
-        try:
-            yield stack
-        finally:
-            await drop_redis_keys(stack.settings["errand"].redis_url, f"wltest:{namespace}:errand")
+    with tempfile.TemporaryDirectory(prefix="errand-photos-") as photo_root:
+        async with running_stack(
+            [errand_spec()],
+            namespace=namespace,
+            public_key_pem=signer.public_pem,
+            overrides={
+                "errand": {"redis_key_prefix": f"wltest:{namespace}:errand", "photo_root": photo_root}
+            },
+        ) as stack:
+            try:
+                yield stack
+            finally:
+                await drop_redis_keys(stack.settings["errand"].redis_url, f"wltest:{namespace}:errand")
 
 
 async def drop_redis_keys(redis_url: str, prefix: str) -> None:

@@ -4,10 +4,13 @@ Business rules (pricing, cancellation, releases, points and levels) are nested o
 them as JSON, e.g. ``ERRAND_PRICING='{"per_100m_fen": 60}'``.
 """
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from errand.domain.rules import CancellationRules, PointsRules, PricingRules, ReleaseRules
+from servicekit.photos import DEFAULT_PHOTO_ROOT
 from servicekit.settings import BaseServiceSettings
 
 
@@ -30,6 +33,8 @@ class Settings(BaseServiceSettings):
     auto_complete_hours: float = Field(default=24, gt=0)
     delivery_code_max_attempts: int = Field(default=5, ge=1)
     max_tip_fen: int = Field(default=20_000, ge=0)
+    # Where the couriers' proof-of-delivery photos are kept (<root>/<community>/<order>/<uuid>.<ext>).
+    photo_root: Path = DEFAULT_PHOTO_ROOT / "errand"
 
     # How often the in-service timeout jobs look for dispatching orders to expire and delivered
     # orders to complete.

@@ -18,7 +18,9 @@ from sqlalchemy import func, insert, select
 
 from errand.adapters.tables import merchants
 from errand.config import Settings
+from errand.main import MIGRATIONS
 from servicekit.db import UnitOfWork, UnitOfWorkFactory, create_engine, session_factory
+from servicekit.migrations import migrate
 
 # category -> (shop names seen around Beijing's old compounds, tags, opening hours)
 SHOPS: dict[str, tuple[list[str], list[str], str]] = {
@@ -151,6 +153,8 @@ async def seed_merchants(
 
 async def _main(args: argparse.Namespace) -> int:
     settings = Settings()
+    # Like the gateway's CLI: usable before the service ever ran (creates and migrates its database).
+    await migrate(settings, MIGRATIONS)
     engine = create_engine(settings.database_url.get_secret_value())
     try:
         uows = UnitOfWorkFactory(session_factory(engine), producer=settings.service_name)

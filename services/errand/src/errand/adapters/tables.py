@@ -160,3 +160,19 @@ merchants = Table(
     Column("created_at", TS, nullable=False),
     Index("ix_merchants_community_category", "community_id", "category", "name"),
 )
+
+# The courier's proof of hand-over: at most one photo per order, written together with the
+# delivery itself. `path` is relative to the configured photo root.
+order_proof_photos = Table(
+    "order_proof_photos",
+    metadata,
+    Column("order_id", UUID(as_uuid=True), ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("community_id", UUID(as_uuid=True), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("uploaded_by", UUID(as_uuid=True), nullable=False),
+    Column("created_at", TS, nullable=False),
+)

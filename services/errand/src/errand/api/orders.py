@@ -5,16 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from contracts.common import OrderStatus
+from errand.api.delivery import DELIVER_REQUEST_BODY, read_delivery
 from errand.api.deps import Ctx, ItsCourier, Requester, Resident, UoW, Viewer
-from errand.api.schemas import CancelIn, DeliverIn, FailIn, OrderIn, QuoteIn, RateIn, TipIn
+from errand.api.schemas import CancelIn, FailIn, OrderIn, QuoteIn, RateIn, TipIn
 from errand.domain.orders import Action
 from errand.service_layer import orders as cases
+from errand.service_layer.proof_photos import read_proof_photo
 from servicekit.auth import User
 from servicekit.pagination import Cursor, Limit
+from servicekit.photos import PhotoStore
 
 router = APIRouter(prefix="/api/v1/errand", tags=["errand orders"])
 
@@ -77,11 +80,28 @@ async def pickup(order_id: uuid.UUID, guard: ItsCourier, ctx: Ctx, uow: UoW) -> 
     return await cases.courier_step(ctx, uow, guard, order_id, Action.PICKUP)
 
 
-@router.post("/orders/{order_id}/deliver", summary="Hand over, checked by the requester's delivery code")
+@router.post(
+    "/orders/{order_id}/deliver",
+    summary="Hand over, checked by the requester's delivery code (JSON, or multipart with a proof photo)",
+    openapi_extra=DELIVER_REQUEST_BODY,
+)
 async def deliver(
-    order_id: uuid.UUID, body: DeliverIn, guard: ItsCourier, ctx: Ctx, uow: UoW
+    order_id: uuid.UUID, request: Request, guard: ItsCourier, ctx: Ctx, uow: UoW
 ) -> dict[str, Any]:
-    return await cases.deliver(ctx, uow, guard, order_id, body.delivery_code, body.proof_note)
+    store = PhotoStore(ctx.settings.photo_root)
+    body, photo = await read_delivery(request, store)
+    return await cases.deliver(ctx, uow, guard, order_id, body.delivery_code, body.proof_note, photo)
+
+
+@router.get(
+    "/orders/{order_id}/proof-photo",
+    summary="The courier's proof-of-delivery photo (requester, its courier, admin)",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
+)
+async def proof_photo(order_id: uuid.UUID, guard: Viewer, ctx: Ctx, uow: UoW) -> Response:
+    data, content_type = await read_proof_photo(uow, guard, order_id, PhotoStore(ctx.settings.photo_root))
+    return Response(data, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.post("/orders/{order_id}/fail", summary="The errand cannot be done after pickup")

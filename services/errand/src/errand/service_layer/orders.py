@@ -44,6 +44,7 @@ from errand.domain.rules import (
 from errand.domain.specs import OrderDetails, check_details
 from errand.service_layer.access import OrderGuard, Party
 from errand.service_layer.context import ErrandContext
+from errand.service_layer.proof_photos import StagedPhoto, attach
 from errand.service_layer.views import feed_card, order_view
 from servicekit import idempotency
 from servicekit.auth import CurrentUser
@@ -471,7 +472,10 @@ async def deliver(
     order_id: uuid.UUID,
     code: str,
     proof_note: str | None = None,
+    photo: StagedPhoto | None = None,
 ) -> dict[str, Any]:
+    """Hand over against the requester's code. A repeat after success is a no-op (a photo sent
+    with the repeat is ignored); the photo is stored only with a delivery that commits."""
     row = await _load(uow, guard.user, order_id, lock=True)
     party = guard.check(row)
     now = ctx.now()
@@ -501,10 +505,18 @@ async def deliver(
         note=proof_note,
     )
     assert updated is not None
-    reason, points = delivery_points(ctx.settings.points, accepted_at=row.accepted_at, delivered_at=now)
-    await add_points(uow, row.community_id, row.courier_id, row.id, reason, points, now)
-    uow.emit(OrderDeliveredV1(**_event_fields(updated), auto_complete_at=auto_at), actor_id=guard.user.id)
-    return await _finish(uow, updated, party)
+    stored: str | None = None
+    try:
+        if photo is not None:
+            stored = await attach(uow, photo, updated, uploaded_by=guard.user.id, at=now)
+        reason, points = delivery_points(ctx.settings.points, accepted_at=row.accepted_at, delivered_at=now)
+        await add_points(uow, row.community_id, row.courier_id, row.id, reason, points, now)
+        uow.emit(OrderDeliveredV1(**_event_fields(updated), auto_complete_at=auto_at), actor_id=guard.user.id)
+        return await _finish(uow, updated, party)
+    except BaseException:
+        if photo is not None and stored is not None:
+            photo.store.delete(stored)
+        raise
 
 
 async def release(

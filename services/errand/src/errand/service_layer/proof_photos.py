@@ -1,0 +1,86 @@
+"""The courier's proof-of-delivery photo (one per order, optional).
+
+The photo travels with the delivery itself: it is read and cleaned (servicekit.photos: sniffed
+JPEG/PNG/WebP, 10 MB, EXIF/GPS gone) before the order is even loaded, written to disk only once the
+delivery code has matched, and its row commits in the same transaction as the delivery. If that
+transaction does not commit, the file is removed again, so a wrong code, a refused image or a
+failed commit leaves neither a file nor a row."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import UploadFile
+from sqlalchemy import insert, select
+
+from errand.adapters.tables import order_proof_photos, orders
+from errand.service_layer.access import OrderGuard
+from servicekit import photos
+from servicekit.db import UnitOfWork
+from servicekit.errors import NotFound
+
+
+@dataclass(frozen=True)
+class StagedPhoto:
+    """A photo that passed every check and is not stored anywhere yet."""
+
+    photo: photos.CleanPhoto
+    store: photos.PhotoStore
+
+
+async def stage(upload: UploadFile, store: photos.PhotoStore) -> StagedPhoto:
+    data = await photos.read_limited(upload)
+    # Re-encoding a phone photo takes a good fraction of a second: not on the event loop.
+    return StagedPhoto(await asyncio.to_thread(photos.clean, data), store)
+
+
+async def attach(
+    uow: UnitOfWork, staged: StagedPhoto, order: Any, *, uploaded_by: uuid.UUID, at: datetime
+) -> str:
+    """Write the file and its row (uncommitted); the caller removes the file if the commit fails."""
+    path = staged.store.save(staged.photo, str(order.community_id), str(order.id))
+    await uow.session.execute(
+        insert(order_proof_photos).values(
+            order_id=order.id,
+            community_id=order.community_id,
+            path=path,
+            content_type=staged.photo.content_type,
+            width=staged.photo.width,
+            height=staged.photo.height,
+            size_bytes=len(staged.photo.data),
+            uploaded_by=uploaded_by,
+            created_at=at,
+        )
+    )
+    return path
+
+
+async def read_proof_photo(
+    uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID, store: photos.PhotoStore
+) -> tuple[bytes, str]:
+    """The photo's bytes and type, for the requester, the order's courier and admin; else 404."""
+    order = (
+        await uow.session.execute(
+            select(orders).where(orders.c.id == order_id, orders.c.community_id == guard.user.community_id)
+        )
+    ).first()
+    if order is None:
+        raise NotFound()
+    guard.check(order)
+    row = (
+        await uow.session.execute(
+            select(order_proof_photos.c.path, order_proof_photos.c.content_type).where(
+                order_proof_photos.c.order_id == order.id
+            )
+        )
+    ).first()
+    if row is None:
+        raise NotFound()
+    try:
+        return store.read(row.path), row.content_type
+    except FileNotFoundError as exc:
+        raise NotFound() from exc

@@ -1,0 +1,193 @@
+"""The courier's optional proof photo on delivery (multipart `/deliver`): cleaned of EXIF/GPS,
+served back only to the requester, its courier and admin, and never left behind by a refused
+upload or a wrong delivery code. The JSON form of `/deliver` is covered by the other tests."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from PIL import Image
+from sqlalchemy import func, select
+
+from errand.adapters.tables import order_proof_photos
+from tests.errand.conftest import ErrandApp
+from tests.errand.helpers import Community, Person, drive, go_online, make_courier, place_order, runtime_of
+
+GPS_IFD = 0x8825
+
+
+def photo_with_gps(fmt: str = "JPEG") -> bytes:
+    exif = Image.Exif()
+    exif[0x0110] = "WeiLinli courier phone"  # Model
+    exif[GPS_IFD] = {1: "N", 2: (39.0, 54.0, 31.32), 3: "E", 4: (116.0, 23.0, 51.0)}
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(out, format=fmt, exif=exif.tobytes())
+    data = out.getvalue()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_IFD)  # the fixture really carries GPS
+    return data
+
+
+def files_of(errand_app: ErrandApp, order_id: str) -> list[Path]:
+    root = Path(errand_app.settings.photo_root)
+    return [p for p in root.rglob("*") if p.is_file() and order_id in p.parts]
+
+
+async def photo_rows(errand_app: ErrandApp, order_id: str) -> int:
+    async with runtime_of(errand_app.app).uow() as uow:
+        count = await uow.session.execute(
+            select(func.count())
+            .select_from(order_proof_photos)
+            .where(order_proof_photos.c.order_id == uuid.UUID(order_id))
+        )
+        return int(count.scalar_one())
+
+
+async def deliver_with_photo(
+    client: httpx.AsyncClient,
+    order_id: str,
+    courier: Person,
+    code: str,
+    data: bytes,
+    name: str = "door.jpg",
+    **fields: str,
+) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/errand/orders/{order_id}/deliver",
+        data={"delivery_code": code, **fields},
+        files={"photo": (name, data, "image/jpeg")},
+        headers=courier.headers,
+    )
+
+
+async def picked_up_order(errand_app: ErrandApp) -> tuple[dict[str, Any], Community, Person, Person]:
+    client, community = errand_app.client, errand_app.community()
+    requester = community.person("resident")
+    courier = await make_courier(errand_app.app, community)
+    await go_online(client, courier)
+    order = await place_order(client, requester)
+    await drive(client, order, courier, requester, "picked_up")
+    return order, community, requester, courier
+
+
+def proof_url(order: dict[str, Any]) -> str:
+    return f"/api/v1/errand/orders/{order['id']}/proof-photo"
+
+
+async def test_a_delivery_with_a_photo_is_visible_to_its_parties_without_gps(errand_app: ErrandApp) -> None:
+    client = errand_app.client
+    order, community, requester, courier = await picked_up_order(errand_app)
+    delivered = await deliver_with_photo(
+        client, order["id"], courier, order["delivery_code"], photo_with_gps(), proof_note="left at the door"
+    )
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["status"] == "delivered"
+    assert delivered.json()["timeline"][-1]["note"] == "left at the door"
+    assert len(files_of(errand_app, order["id"])) == 1
+    assert await photo_rows(errand_app, order["id"]) == 1
+
+    seen = await client.get(proof_url(order), headers=requester.headers)
+    assert seen.status_code == 200, seen.text
+    assert seen.headers["content-type"] == "image/jpeg"
+    image = Image.open(io.BytesIO(seen.content))
+    assert image.format == "JPEG"
+    assert image.size == (64, 48)
+    exif = image.getexif()
+    assert GPS_IFD not in exif
+    assert not exif.get_ifd(GPS_IFD)
+    assert 0x0110 not in exif  # the camera model went with the rest of the EXIF
+    assert b"WeiLinli courier phone" not in seen.content
+
+    assert (await client.get(proof_url(order), headers=courier.headers)).status_code == 200
+    admin = community.person("resident", "admin")
+    assert (await client.get(proof_url(order), headers=admin.headers)).status_code == 200
+
+
+async def test_other_residents_and_couriers_get_404_for_the_photo(errand_app: ErrandApp) -> None:
+    client = errand_app.client
+    order, community, _requester, courier = await picked_up_order(errand_app)
+    delivered = await deliver_with_photo(
+        client, order["id"], courier, order["delivery_code"], photo_with_gps()
+    )
+    assert delivered.status_code == 200, delivered.text
+    strangers = [
+        community.person("resident"),
+        await make_courier(errand_app.app, community),
+        errand_app.community().person("resident", "admin"),  # another community's admin
+    ]
+    for stranger in strangers:
+        response = await client.get(proof_url(order), headers=stranger.headers)
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+async def test_a_delivery_without_a_photo_has_none_to_show(errand_app: ErrandApp) -> None:
+    client = errand_app.client
+    order, _community, requester, courier = await picked_up_order(errand_app)
+    delivered = await client.post(
+        f"/api/v1/errand/orders/{order['id']}/deliver",
+        data={"delivery_code": order["delivery_code"]},
+        headers=courier.headers,
+    )
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["status"] == "delivered"
+    response = await client.get(proof_url(order), headers=requester.headers)
+    assert response.status_code == 404
+    assert files_of(errand_app, order["id"]) == []
+
+
+async def test_a_text_file_named_jpg_is_415_and_leaves_nothing(errand_app: ErrandApp) -> None:
+    client = errand_app.client
+    order, _community, requester, courier = await picked_up_order(errand_app)
+    response = await deliver_with_photo(
+        client, order["id"], courier, order["delivery_code"], b"not a photo at all\n" * 100, name="door.jpg"
+    )
+    assert (response.status_code, response.json()["code"]) == (415, "photo_type_unsupported")
+    assert files_of(errand_app, order["id"]) == []
+    assert await photo_rows(errand_app, order["id"]) == 0
+    view = await client.get(f"/api/v1/errand/orders/{order['id']}", headers=requester.headers)
+    assert view.json()["status"] == "picked_up"
+
+
+async def test_an_11_mb_photo_is_413_and_leaves_nothing(errand_app: ErrandApp) -> None:
+    client = errand_app.client
+    order, _community, requester, courier = await picked_up_order(errand_app)
+    too_big = photo_with_gps() + b"\0" * (11 * 1024 * 1024)
+    response = await deliver_with_photo(client, order["id"], courier, order["delivery_code"], too_big)
+    assert (response.status_code, response.json()["code"]) == (413, "photo_too_large")
+    assert files_of(errand_app, order["id"]) == []
+    assert await photo_rows(errand_app, order["id"]) == 0
+    view = await client.get(f"/api/v1/errand/orders/{order['id']}", headers=requester.headers)
+    assert view.json()["status"] == "picked_up"
+
+
+async def test_a_wrong_code_with_a_photo_stores_nothing(errand_app: ErrandApp) -> None:
+    client = errand_app.client
+    order, _community, requester, courier = await picked_up_order(errand_app)
+    wrong = "0000" if order["delivery_code"] != "0000" else "1111"
+    response = await deliver_with_photo(client, order["id"], courier, wrong, photo_with_gps())
+    assert (response.status_code, response.json()["code"]) == (422, "delivery_code_incorrect")
+    assert files_of(errand_app, order["id"]) == []
+    assert await photo_rows(errand_app, order["id"]) == 0
+    assert (await client.get(proof_url(order), headers=requester.headers)).status_code == 404
+    # The attempt still counts, as with the JSON form; the right code then delivers with a photo.
+    right = await deliver_with_photo(client, order["id"], courier, order["delivery_code"], photo_with_gps())
+    assert right.status_code == 200, right.text
+    assert len(files_of(errand_app, order["id"])) == 1
+
+
+async def test_multipart_fields_are_validated_like_the_json_body(errand_app: ErrandApp) -> None:
+    client = errand_app.client
+    order, _community, _requester, courier = await picked_up_order(errand_app)
+    url = f"/api/v1/errand/orders/{order['id']}/deliver"
+    missing = await client.post(
+        url, files={"photo": ("a.jpg", photo_with_gps(), "image/jpeg")}, headers=courier.headers
+    )
+    assert (missing.status_code, missing.json()["code"]) == (422, "validation_failed")
+    extra = await client.post(
+        url, data={"delivery_code": order["delivery_code"], "status": "completed"}, headers=courier.headers
+    )
+    assert (extra.status_code, extra.json()["code"]) == (422, "validation_failed")
+    assert files_of(errand_app, order["id"]) == []
