@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts import HotspotDetectedV1
+from contracts import HotspotDetectedV1, PostMentionedV1, ReportUrgedV1
 from servicekit.stack import free_port
 from servicekit.tokens import TokenSigner
 from tests.gateway.conftest import Gateway
@@ -22,6 +22,7 @@ from tests.gateway.helpers import (
     SseReader,
     order_accepted,
     publish,
+    publish_envelopes,
     running_gateway,
     user_token,
 )
@@ -132,6 +133,129 @@ async def test_hotspots_notify_managers_and_committee_only(gw: Gateway) -> None:
     assert items[0]["event_type"] == "forum.hotspot.detected.v1"
     assert items[0]["data"]["keyword"] == "漏水"
     assert (await gw.client.get("/api/v1/me/notifications", headers=resident)).json()["items"] == []
+
+
+async def _staff(gw: Gateway, role: str, department: str) -> tuple[str, dict[str, str]]:
+    created, phone = await gw.register()
+    granted = await gw.client.post(
+        f"/api/v1/admin/users/{created['id']}/roles",
+        json={"role": role, "department": department},
+        headers=await gw.admin_headers(),
+    )
+    assert granted.status_code == 200, granted.text
+    tokens = await gw.login(phone, "resident-pass-1")
+    return created["id"], {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+async def _items(gw: Gateway, headers: dict[str, str]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = (await gw.client.get("/api/v1/me/notifications", headers=headers)).json()[
+        "items"
+    ]
+    return items
+
+
+def _urged(community: uuid.UUID, reporter: str, assignee: str | None) -> ReportUrgedV1:
+    return ReportUrgedV1(
+        community_id=community,
+        report_id=uuid.uuid4(),
+        reporter_id=uuid.UUID(reporter),
+        category="water_drains",
+        department="property",
+        building="3",
+        status="assigned" if assignee else "accepted",
+        assignee_id=uuid.UUID(assignee) if assignee else None,
+        urged_by=uuid.UUID(reporter),
+    )
+
+
+async def test_an_urge_notifies_the_assignee_and_the_departments_managers_once(gw: Gateway) -> None:
+    # The reporter happens to be a property manager too: still not told of their own urge.
+    reporter, reporter_headers = await _staff(gw, "property_manager", "property")
+    assignee, assignee_headers = await _staff(gw, "property_staff", "property")
+    _, manager_headers = await _staff(gw, "property_manager", "property")
+    _, heating_manager = await _staff(gw, "property_manager", "heating")
+    _, property_staff = await _staff(gw, "property_staff", "property")
+    _, resident = await gw.resident()
+    community = uuid.UUID((await gw.client.get("/api/v1/me", headers=resident)).json()["community_id"])
+    amqp, exchange = gw.settings.amqp_url.get_secret_value(), gw.settings.events_exchange
+
+    [urged] = await publish(
+        amqp, exchange, _urged(community, reporter, assignee), actor_id=uuid.UUID(reporter)
+    )
+    await publish_envelopes(amqp, exchange, urged)  # redelivered, as after a relay crash
+    # A later urge of an unassigned report: only the managers hear of it, and it proves the
+    # redelivery was handled before we count.
+    [later] = await publish(amqp, exchange, _urged(community, reporter, None), actor_id=uuid.UUID(reporter))
+
+    manager_items = await _inbox(gw, manager_headers, 2)
+    assert sorted(item["event_id"] for item in manager_items) == sorted(
+        [str(urged.event_id), str(later.event_id)]
+    )
+    assignee_items = await _inbox(gw, assignee_headers, 1)
+    assert [item["event_id"] for item in assignee_items] == [str(urged.event_id)]
+    assert assignee_items[0]["event_type"] == "reports.report.urged.v1"
+    assert assignee_items[0]["data"]["urged_by"] == reporter
+    assert assignee_items[0]["data"]["report_id"] == str(urged.payload["report_id"])
+    for nobody in (reporter_headers, heating_manager, property_staff, resident):
+        assert await _items(gw, nobody) == []
+
+
+async def test_a_mention_notifies_the_mentioned_members_of_the_community_once(gw: Gateway) -> None:
+    author, author_headers = await gw.resident()
+    first, first_headers = await gw.resident()
+    second, second_headers = await gw.resident()
+    _, bystander = await gw.resident()
+    community = uuid.UUID((await gw.client.get("/api/v1/me", headers=author_headers)).json()["community_id"])
+    # A member of another community, mentioned by (a forged) id in this one's event.
+    other_code = f"c-{uuid.uuid4().hex[:8]}"
+    admin = await gw.admin_headers()
+    made = await gw.client.post(
+        "/api/v1/community/communities", json={"code": other_code, "name": "别的社区"}, headers=admin
+    )
+    assert made.status_code == 201, made.text
+    outsider = await gw.client.post(
+        "/api/v1/auth/register",
+        json={
+            "phone": gw.new_phone(),
+            "password": "long-enough-1",
+            "display_name": "x",
+            "community_code": other_code,
+        },
+    )
+    assert outsider.status_code == 201, outsider.text
+    outsider_id = outsider.json()["id"]
+    # Even a token claiming this community must find nothing for the outsider.
+    outsider_here = {
+        "Authorization": "Bearer "
+        + gw.signer.sign(user_id=uuid.UUID(outsider_id), community_id=community, roles=["resident"])
+    }
+    amqp, exchange = gw.settings.amqp_url.get_secret_value(), gw.settings.events_exchange
+
+    def mention(*mentioned: str) -> PostMentionedV1:
+        return PostMentionedV1(
+            community_id=community,
+            post_id=uuid.uuid4(),
+            thread_id=uuid.uuid4(),
+            author_id=uuid.UUID(author),
+            mentioned_user_ids=[uuid.UUID(user) for user in mentioned],
+        )
+
+    [mentioned] = await publish(
+        amqp, exchange, mention(first, second, author, outsider_id), actor_id=uuid.UUID(author)
+    )
+    await publish_envelopes(amqp, exchange, mentioned)  # redelivered
+    [later] = await publish(amqp, exchange, mention(first), actor_id=uuid.UUID(author))
+
+    first_items = await _inbox(gw, first_headers, 2)
+    assert sorted(item["event_id"] for item in first_items) == sorted(
+        [str(mentioned.event_id), str(later.event_id)]
+    )
+    second_items = await _inbox(gw, second_headers, 1)
+    assert [item["event_id"] for item in second_items] == [str(mentioned.event_id)]
+    assert second_items[0]["event_type"] == "forum.post.mentioned.v1"
+    assert second_items[0]["data"]["post_id"] == str(mentioned.payload["post_id"])
+    for nobody in (author_headers, bystander, outsider_here):
+        assert await _items(gw, nobody) == []
 
 
 async def _until_received(event_ids: set[str], *readers: SseReader) -> None:

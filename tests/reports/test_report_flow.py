@@ -226,16 +226,45 @@ async def test_reopen_within_14_days_only(service: Service, community: Community
 
 async def test_urge_at_most_once_an_hour(service: Service, community: Community) -> None:
     reporter = community.resident()
-    rid = (await community.submit(reporter))["id"]
+    manager = await community.staff("property_manager")
+    worker = await community.staff()
+    report = await community.submit(reporter)
+    rid = report["id"]
     start = utc(2026, 11, 5, 10)
     service.set_clock(start)
-    assert (await post(service, reporter, f"/api/v1/reports/{rid}/urge")).status_code == 200
-    service.set_clock(start + timedelta(minutes=59))
-    too_soon = await post(service, reporter, f"/api/v1/reports/{rid}/urge")
-    assert (too_soon.status_code, too_soon.json()["code"]) == (429, "urge_too_soon")
-    assert int(too_soon.headers["Retry-After"]) > 0
-    service.set_clock(start + timedelta(minutes=61))
-    assert (await post(service, reporter, f"/api/v1/reports/{rid}/urge")).status_code == 200
+    for action, body in (("accept", None), ("assign", {"staff_id": str(worker.id)})):
+        assert (await post(service, manager, f"/api/v1/reports/{rid}/{action}", body)).status_code == 200
+    async with EventTap(service, "reports.report.urged.v1") as tap:
+        assert (await post(service, reporter, f"/api/v1/reports/{rid}/urge")).status_code == 200
+        await tap.collect(lambda events: len(tap.of(rid)) >= 1)
+        service.set_clock(start + timedelta(minutes=59))
+        too_soon = await post(service, reporter, f"/api/v1/reports/{rid}/urge")
+        assert (too_soon.status_code, too_soon.json()["code"]) == (429, "urge_too_soon")
+        assert int(too_soon.headers["Retry-After"]) > 0
+        # The next accepted urge is the sentinel: the relay publishes in commit order, so an event
+        # from the refused urge would have arrived before this one.
+        service.set_clock(start + timedelta(minutes=61))
+        assert (await post(service, reporter, f"/api/v1/reports/{rid}/urge")).status_code == 200
+        await tap.collect(lambda events: len(tap.of(rid)) >= 2)
+        await tap.collect(lambda events: len(tap.of(rid)) > 2, timeout=1)
+    first, second = tap.of(rid)
+    assert first["event_type"] == "reports.report.urged.v1"
+    assert (first["producer"], first["actor_id"]) == ("reports", str(reporter.id))
+    assert first["payload"] == {
+        "community_id": str(community.id),
+        "report_id": rid,
+        "reporter_id": str(reporter.id),
+        "category": "stairwell_lighting",
+        "department": "property",
+        "building": "3",
+        "source_thread_id": None,
+        "status": "assigned",
+        "assignee_id": str(worker.id),
+        "urged_by": str(reporter.id),
+    }
+    assert second["payload"]["urged_by"] == str(reporter.id)
+    timeline = (await call(service, reporter, "GET", f"/api/v1/reports/{rid}")).json()["timeline"]
+    assert [t["action"] for t in timeline].count("urge") == 2
 
 
 async def test_grab_and_the_per_staff_cap(service: Service, community: Community) -> None:

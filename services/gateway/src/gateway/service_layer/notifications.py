@@ -10,7 +10,7 @@ from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts import Envelope
-from gateway.adapters.tables import notifications, role_grants
+from gateway.adapters.tables import notifications, role_grants, users
 from gateway.domain.identity import DomainError
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
@@ -32,6 +32,8 @@ CONSUMED = (
     "reports.report.status_changed.v1",
     "reports.report.overdue.v1",
     "reports.report.rated.v1",
+    "reports.report.urged.v1",
+    "forum.post.mentioned.v1",
     "forum.dispute.state_changed.v1",
     "forum.deliberation.state_changed.v1",
     "forum.hotspot.detected.v1",
@@ -63,6 +65,14 @@ async def recipients(uow: UnitOfWork, envelope: Envelope) -> set[uuid.UUID]:
         found = _ids(payload.get("assignee_id"))
     elif kind in ("forum.dispute.state_changed.v1", "forum.deliberation.state_changed.v1"):
         found = _ids(payload.get("notify_user_ids"))
+    elif kind == "reports.report.urged.v1":
+        found = _ids(payload.get("assignee_id")) | await _department_managers(uow, payload)
+        # The urging reporter is the actor, but say so from the payload too: an envelope without
+        # actor_id must not send the reporter's own 催单 back to them.
+        found -= _ids(payload.get("urged_by"))
+    elif kind == "forum.post.mentioned.v1":
+        found = await _members(uow, payload, _ids(payload.get("mentioned_user_ids")))
+        found -= _ids(payload.get("author_id"))
     elif kind == "forum.hotspot.detected.v1":
         found = set(
             (
@@ -78,6 +88,37 @@ async def recipients(uow: UnitOfWork, envelope: Envelope) -> set[uuid.UUID]:
         found = set()
     found.discard(envelope.actor_id)
     return found
+
+
+async def _department_managers(uow: UnitOfWork, payload: dict[str, Any]) -> set[uuid.UUID]:
+    """The community's property managers who work for the report's department."""
+    return set(
+        (
+            await uow.session.scalars(
+                select(role_grants.c.user_id).where(
+                    role_grants.c.community_id == uuid.UUID(str(payload["community_id"])),
+                    role_grants.c.role == "property_manager",
+                    role_grants.c.department == payload.get("department"),
+                )
+            )
+        ).all()
+    )
+
+
+async def _members(uow: UnitOfWork, payload: dict[str, Any], user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``user_ids`` who belong to the event's community: a mention never reaches beyond it."""
+    if not user_ids:
+        return set()
+    return set(
+        (
+            await uow.session.scalars(
+                select(users.c.id).where(
+                    users.c.id.in_(user_ids),
+                    users.c.community_id == uuid.UUID(str(payload["community_id"])),
+                )
+            )
+        ).all()
+    )
 
 
 async def record(uow: UnitOfWork, envelope: Envelope) -> list[dict[str, Any]]:

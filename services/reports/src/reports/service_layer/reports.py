@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 
-from contracts import ReportRatedV1, ReportStatusChangedV1, ReportSubmittedV1
+from contracts import ReportRatedV1, ReportStatusChangedV1, ReportSubmittedV1, ReportUrgedV1
 from reports.adapters import repository as repo
 from reports.adapters.tables import report_photos, report_supporters, reports
 from reports.domain import access
@@ -429,6 +429,17 @@ async def urge(
         action="urge",
         from_status=row["status"],
         to_status=row["status"],
+    )
+    # Only an accepted urge reaches here: a refused one raised above, so the gateway notifies the
+    # assignee and the managers at most once per interval.
+    uow.emit(
+        ReportUrgedV1(
+            **_event_base(row),
+            status=row["status"],
+            assignee_id=row["assignee_id"],
+            urged_by=viewer.user_id,
+        ),
+        actor_id=viewer.user_id,
     )
     return updated
 
