@@ -121,7 +121,7 @@ post_likes = Table(
     _created(),
 )
 
-# Mentions and moderation notices for a member; no contract event carries them to the gateway.
+# Mentions and moderation notices for a member (mentions also go out as forum.post.mentioned.v1).
 notices = Table(
     "notices",
     metadata,

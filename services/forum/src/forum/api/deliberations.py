@@ -13,7 +13,8 @@ from forum.api.deps import Context, IdempotencyKey, once
 from forum.api.types import Body, LabelQuery, Short, Title
 from forum.domain.states import DeliberationState
 from forum.service_layer import deliberations as cases
-from servicekit.pagination import Limit
+from forum.service_layer.common import BeforeCommit
+from servicekit.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/api/v1/forum/deliberations", tags=["deliberations"])
 
@@ -76,7 +77,7 @@ class Rating(BaseModel):
 
 @router.post("", status_code=201)
 async def open_deliberation(body: NewDeliberation, ctx: Context, key: IdempotencyKey = None) -> JSONResponse:
-    async def run() -> tuple[int, dict[str, Any]]:
+    async def run(before_commit: BeforeCommit | None) -> tuple[int, dict[str, Any]]:
         return 201, await cases.create_deliberation(
             ctx.uow,
             ctx.actor,
@@ -87,6 +88,7 @@ async def open_deliberation(body: NewDeliberation, ctx: Context, key: Idempotenc
             window_days=body.window_days,
             settings=ctx.settings,
             now=ctx.now,
+            before_commit=before_commit,
         )
 
     return await once(ctx, scope="forum.deliberations.create", key=key, body=body, run=run)
@@ -94,10 +96,19 @@ async def open_deliberation(body: NewDeliberation, ctx: Context, key: Idempotenc
 
 @router.get("")
 async def list_deliberations(
-    ctx: Context, limit: Limit = 20, state: DeliberationState | None = None, building: LabelQuery = None
+    ctx: Context,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    state: DeliberationState | None = None,
+    building: LabelQuery = None,
 ) -> dict[str, Any]:
     return await cases.list_deliberations(
-        ctx.uow, ctx.actor, state=state.value if state else None, building=building, limit=limit
+        ctx.uow,
+        ctx.actor,
+        state=state.value if state else None,
+        building=building,
+        limit=limit,
+        cursor=cursor,
     )
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from forum.config import Settings
 from forum.domain.errors import DomainError
 from forum.domain.text import Segmenter
-from forum.service_layer.common import Actor, PostingGuard, load_actor
+from forum.service_layer.common import Actor, BeforeCommit, PostingGuard, load_actor
 from servicekit import idempotency
 from servicekit.app import get_runtime, get_uow
 from servicekit.auth import User
@@ -95,13 +95,13 @@ async def once(
     scope: str,
     key: str | None,
     body: BaseModel,
-    run: Callable[[], Awaitable[tuple[int, dict[str, Any]]]],
+    run: Callable[[BeforeCommit | None], Awaitable[tuple[int, dict[str, Any]]]],
 ) -> JSONResponse:
     """Run a creating use case at most once per Idempotency-Key.
 
-    The key is claimed in the use case's own transaction, so the key and the created object
-    commit together; the response is stored right after. A crash in between leaves the key
-    answering 409 (in progress) rather than creating twice.
+    The key is claimed in the use case's own transaction and `run` hands the use case a hook
+    that stores the response right before it commits: the key, the created object and the stored
+    response commit together or not at all.
     """
     claim, stored = await idempotency.claim(
         ctx.uow,
@@ -112,9 +112,12 @@ async def once(
     )
     if stored is not None:
         return JSONResponse(stored.body, status_code=stored.status)
-    status, result = await run()
-    content = jsonable_encoder(result)
+    store: BeforeCommit | None = None
     if claim is not None:
-        await claim.record(ctx.uow, status, content)
-        await ctx.uow.commit()
-    return JSONResponse(content, status_code=status)
+        recording = claim
+
+        async def store(status: int, response: dict[str, Any]) -> None:
+            await recording.record(ctx.uow, status, jsonable_encoder(response))
+
+    status, result = await run(store)
+    return JSONResponse(jsonable_encoder(result), status_code=status)

@@ -13,7 +13,8 @@ from forum.api.deps import Context, IdempotencyKey, MediatorContext, once
 from forum.api.types import Body, Short
 from forum.domain.states import DisputeState
 from forum.service_layer import disputes as cases
-from servicekit.pagination import Limit
+from forum.service_layer.common import BeforeCommit
+from servicekit.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/api/v1/forum/disputes", tags=["disputes"])
 
@@ -70,7 +71,7 @@ class Note(BaseModel):
 async def open_dispute(body: NewDispute, ctx: Context, key: IdempotencyKey = None) -> JSONResponse:
     """201 with a new case; 200 when the complaint reopened the parties' case being monitored."""
 
-    async def run() -> tuple[int, dict[str, Any]]:
+    async def run(before_commit: BeforeCommit | None) -> tuple[int, dict[str, Any]]:
         dispute, created = await cases.open_dispute(
             ctx.uow,
             ctx.actor,
@@ -79,6 +80,7 @@ async def open_dispute(body: NewDispute, ctx: Context, key: IdempotencyKey = Non
             summary=body.summary,
             hide_identity=body.hide_identity,
             now=ctx.now,
+            before_commit=before_commit,
         )
         return (201 if created else 200), dispute
 
@@ -86,8 +88,12 @@ async def open_dispute(body: NewDispute, ctx: Context, key: IdempotencyKey = Non
 
 
 @router.get("")
-async def list_disputes(ctx: Context, limit: Limit = 20, state: DisputeState | None = None) -> dict[str, Any]:
-    return await cases.list_disputes(ctx.uow, ctx.actor, state=state.value if state else None, limit=limit)
+async def list_disputes(
+    ctx: Context, limit: Limit = 20, cursor: Cursor = None, state: DisputeState | None = None
+) -> dict[str, Any]:
+    return await cases.list_disputes(
+        ctx.uow, ctx.actor, state=state.value if state else None, limit=limit, cursor=cursor
+    )
 
 
 @router.get("/{dispute_id}")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from forum.api.deps import HotspotActorContext, HotspotViewerContext
 from forum.api.types import LabelQuery
 from forum.service_layer import hotspots as cases
-from servicekit.pagination import Limit
+from servicekit.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/api/v1/forum/hotspots", tags=["hotspots"])
 
@@ -19,10 +19,13 @@ router = APIRouter(prefix="/api/v1/forum/hotspots", tags=["hotspots"])
 async def list_hotspots(
     ctx: HotspotViewerContext,
     limit: Limit = 20,
+    cursor: Cursor = None,
     building: LabelQuery = None,
     keyword: LabelQuery = None,
 ) -> dict[str, Any]:
-    return await cases.list_hotspots(ctx.uow, ctx.actor, building=building, keyword=keyword, limit=limit)
+    return await cases.list_hotspots(
+        ctx.uow, ctx.actor, building=building, keyword=keyword, limit=limit, cursor=cursor
+    )
 
 
 @router.post("/{hotspot_id}/deliberation", status_code=201)

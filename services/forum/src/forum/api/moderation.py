@@ -12,7 +12,7 @@ from forum.api.deps import Context, ModeratorContext
 from forum.api.types import Label, Short
 from forum.domain.moderation import FlagReason, WatchAction
 from forum.service_layer import moderation as cases
-from servicekit.pagination import Limit
+from servicekit.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/api/v1/forum", tags=["moderation"])
 
@@ -56,9 +56,12 @@ async def hide(post_id: uuid.UUID, body: Hide, ctx: ModeratorContext) -> dict[st
 
 @router.get("/moderation/queue")
 async def moderation_queue(
-    ctx: ModeratorContext, limit: Limit = 20, status: Literal["open", "approved", "rejected"] = "open"
+    ctx: ModeratorContext,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+    status: Literal["open", "approved", "rejected"] = "open",
 ) -> dict[str, Any]:
-    return await cases.queue(ctx.uow, ctx.actor, status=status, limit=limit)
+    return await cases.queue(ctx.uow, ctx.actor, status=status, limit=limit, cursor=cursor)
 
 
 @router.post("/moderation/queue/{item_id}/decision")
@@ -69,8 +72,8 @@ async def decide(item_id: uuid.UUID, body: Decision, ctx: ModeratorContext) -> d
 
 
 @router.get("/moderation/log")
-async def audit_log(ctx: ModeratorContext, limit: Limit = 50) -> dict[str, Any]:
-    return await cases.audit_log(ctx.uow, ctx.actor, limit=limit)
+async def audit_log(ctx: ModeratorContext, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
+    return await cases.audit_log(ctx.uow, ctx.actor, limit=limit, cursor=cursor)
 
 
 @router.get("/moderation/watched-words")

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from forum.api.deps import Context, IdempotencyKey, once
 from forum.api.types import Body, Label, LabelQuery, SearchQuery, Title
 from forum.service_layer import threads as cases
+from forum.service_layer.common import BeforeCommit
 from servicekit.pagination import Cursor, Limit
 
 router = APIRouter(prefix="/api/v1/forum", tags=["threads"])
@@ -69,7 +70,7 @@ async def list_threads(
 
 @router.post("/threads", status_code=201)
 async def create_thread(body: NewThread, ctx: Context, key: IdempotencyKey = None) -> JSONResponse:
-    async def run() -> tuple[int, dict[str, Any]]:
+    async def run(before_commit: BeforeCommit | None) -> tuple[int, dict[str, Any]]:
         return 201, await cases.create_thread(
             ctx.uow,
             ctx.actor,
@@ -81,6 +82,7 @@ async def create_thread(body: NewThread, ctx: Context, key: IdempotencyKey = Non
             segmenter=ctx.segmenter,
             guard=ctx.guard,
             now=ctx.now,
+            before_commit=before_commit,
         )
 
     return await once(ctx, scope="forum.threads.create", key=key, body=body, run=run)
@@ -95,7 +97,7 @@ async def get_thread(thread_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
 async def reply(
     thread_id: uuid.UUID, body: NewPost, ctx: Context, key: IdempotencyKey = None
 ) -> JSONResponse:
-    async def run() -> tuple[int, dict[str, Any]]:
+    async def run(before_commit: BeforeCommit | None) -> tuple[int, dict[str, Any]]:
         return 201, await cases.reply(
             ctx.uow,
             ctx.actor,
@@ -104,6 +106,7 @@ async def reply(
             mentions=body.mentions,
             guard=ctx.guard,
             now=ctx.now,
+            before_commit=before_commit,
         )
 
     return await once(ctx, scope=f"forum.posts.create:{thread_id}", key=key, body=body, run=run)
@@ -148,9 +151,9 @@ async def unlike(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
 
 
 @router.get("/me/notices")
-async def notices(ctx: Context, limit: Limit = 20) -> dict[str, Any]:
-    """Mentions and moderation notices (kept in the forum: no contract event carries them)."""
-    return await cases.list_notices(ctx.uow, ctx.actor, limit=limit)
+async def notices(ctx: Context, limit: Limit = 20, cursor: Cursor = None) -> dict[str, Any]:
+    """Mentions and moderation notices (mentions also reach the gateway as forum.post.mentioned.v1)."""
+    return await cases.list_notices(ctx.uow, ctx.actor, limit=limit, cursor=cursor)
 
 
 @router.get("/me")

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
-from sqlalchemy import insert, select
+from sqlalchemy import Select, and_, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from forum.adapters.tables import households, mediators, members, notices
 from forum.domain.errors import DomainError
 from forum.domain.moderation import Member, normalise, trust_level
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
+from servicekit.pagination import decode_cursor, encode_cursor
 
 Clock = Callable[[], datetime]
 
@@ -113,6 +115,55 @@ async def load_actor(uow: UnitOfWork, user: CurrentUser, now: datetime) -> Actor
         trust,
         member.first_seen_at,
     )
+
+
+_Row = TypeVar("_Row")
+
+# Stores the response of a creating request under its Idempotency-Key; the use case calls it
+# right before it commits, so the key, the effect and the response commit together.
+BeforeCommit = Callable[[int, dict[str, Any]], Awaitable[None]]
+
+
+async def commit_created(
+    uow: UnitOfWork, status: int, response: dict[str, Any], before_commit: BeforeCommit | None
+) -> dict[str, Any]:
+    if before_commit is not None:
+        await before_commit(status, response)
+    await uow.commit()
+    return response
+
+
+def newest_first(
+    query: Select[Any],
+    *,
+    key: ColumnElement[Any],
+    id_column: ColumnElement[uuid.UUID],
+    cursor: str | None,
+    limit: int,
+) -> Select[Any]:
+    """Keyset pagination, newest first: rows after the cursor's (key, id), one more than a page so
+    `page_of` knows whether another page follows."""
+    position = decode_cursor(cursor)
+    if position is not None:
+        try:
+            at = datetime.fromisoformat(str(position["at"]))
+            last_id = uuid.UUID(str(position["id"]))
+        except (KeyError, ValueError):
+            raise DomainError("invalid_cursor", 400) from None
+        if at.tzinfo is None:  # every key is an aware timestamp; a naive one was not ours
+            raise DomainError("invalid_cursor", 400)
+        query = query.where(or_(key < at, and_(key == at, id_column < last_id)))
+    return query.order_by(key.desc(), id_column.desc()).limit(limit + 1)
+
+
+def page_of(
+    rows: Sequence[_Row], limit: int, position: Callable[[_Row], tuple[datetime, uuid.UUID]]
+) -> tuple[Sequence[_Row], str | None]:
+    """The page's rows and the cursor of the next page (None on the last)."""
+    if len(rows) <= limit:
+        return rows, None
+    at, last_id = position(rows[limit - 1])
+    return rows[:limit], encode_cursor({"at": at.isoformat(), "id": str(last_id)})
 
 
 async def notify(

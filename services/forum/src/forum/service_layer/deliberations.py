@@ -21,7 +21,7 @@ from forum.adapters.tables import (
 from forum.config import Settings
 from forum.domain.errors import DomainError
 from forum.domain.states import DeliberationAction, DeliberationState, deliberation_step
-from forum.service_layer.common import Actor
+from forum.service_layer.common import Actor, BeforeCommit, commit_created, newest_first, page_of
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
 
@@ -155,6 +155,7 @@ async def create_deliberation(
     window_days: int | None,
     settings: Settings,
     now: datetime,
+    before_commit: BeforeCommit | None = None,
 ) -> dict[str, Any]:
     created = await open_deliberation(
         uow,
@@ -167,8 +168,7 @@ async def create_deliberation(
         settings=settings,
         now=now,
     )
-    await uow.commit()
-    return await get_deliberation(uow, actor, created["id"])
+    return await commit_created(uow, 201, await get_deliberation(uow, actor, created["id"]), before_commit)
 
 
 async def _load(uow: UnitOfWork, actor: Actor, deliberation_id: uuid.UUID, *, lock: bool = False) -> Row[Any]:
@@ -290,19 +290,29 @@ def _round(row: Any) -> int:
 
 
 async def list_deliberations(
-    uow: UnitOfWork, actor: Actor, *, state: str | None, building: str | None, limit: int
+    uow: UnitOfWork, actor: Actor, *, state: str | None, building: str | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     query = select(deliberations).where(deliberations.c.community_id == actor.community_id)
     if state:
         query = query.where(deliberations.c.state == state)
     if building:
         query = query.where(deliberations.c.building == building)
-    rows = (
-        await uow.session.execute(
-            query.order_by(deliberations.c.created_at.desc(), deliberations.c.id.desc()).limit(limit)
-        )
-    ).all()
-    return {"items": [await _view(uow, actor, r) for r in rows], "next_cursor": None}
+    rows, next_cursor = page_of(
+        (
+            await uow.session.execute(
+                newest_first(
+                    query,
+                    key=deliberations.c.created_at,
+                    id_column=deliberations.c.id,
+                    cursor=cursor,
+                    limit=limit,
+                )
+            )
+        ).all(),
+        limit,
+        lambda r: (r.created_at, r.id),
+    )
+    return {"items": [await _view(uow, actor, r) for r in rows], "next_cursor": next_cursor}
 
 
 def _household(actor: Actor) -> uuid.UUID:

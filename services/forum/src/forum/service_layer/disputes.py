@@ -20,7 +20,7 @@ from forum.adapters.tables import (
 )
 from forum.domain.errors import DomainError
 from forum.domain.states import DisputeAction, DisputeState, dispute_step
-from forum.service_layer.common import Actor
+from forum.service_layer.common import Actor, BeforeCommit, commit_created, newest_first, page_of
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
 
@@ -92,6 +92,7 @@ async def open_dispute(
     summary: str,
     hide_identity: bool,
     now: datetime,
+    before_commit: BeforeCommit | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """A resident complains against the other parties (they are the complainant); a mediator
     opens a case for residents (the first party listed is the complainant). Returns the dispute
@@ -126,8 +127,8 @@ async def open_dispute(
     ).first()
     if monitored is not None:
         await _apply(uow, actor, monitored, A.NEW_COMPLAINT, {"summary": summary}, now)
-        await uow.commit()
-        return await get_dispute(uow, actor, monitored.id), False
+        reopened = await get_dispute(uow, actor, monitored.id)
+        return await commit_created(uow, 200, reopened, before_commit), False
     dispute_id = uuid.uuid4()
     await uow.session.execute(
         insert(disputes).values(
@@ -158,8 +159,8 @@ async def open_dispute(
     await _record(uow, dispute_id, actor, "report", None, DisputeState.REPORTED, {}, now)
     dispute = (await uow.session.execute(select(disputes).where(disputes.c.id == dispute_id))).one()
     await _emit_change(uow, dispute, None, DisputeState.REPORTED, actor)
-    await uow.commit()
-    return await get_dispute(uow, actor, dispute_id), True
+    opened = await get_dispute(uow, actor, dispute_id)
+    return await commit_created(uow, 201, opened, before_commit), True
 
 
 async def _load(uow: UnitOfWork, actor: Actor, dispute_id: uuid.UUID, *, lock: bool = False) -> Row[Any]:
@@ -248,24 +249,29 @@ async def get_dispute(uow: UnitOfWork, actor: Actor, dispute_id: uuid.UUID) -> d
     }
 
 
-async def list_disputes(uow: UnitOfWork, actor: Actor, *, state: str | None, limit: int) -> dict[str, Any]:
-    query = select(disputes.c.id).where(disputes.c.community_id == actor.community_id)
+async def list_disputes(
+    uow: UnitOfWork, actor: Actor, *, state: str | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    """Most recently changed first; a case that changes while one pages may move to page one."""
+    query = select(disputes.c.id, disputes.c.updated_at).where(disputes.c.community_id == actor.community_id)
     if not (actor.is_mediator or actor.is_committee):
         query = query.join(dispute_parties, dispute_parties.c.dispute_id == disputes.c.id).where(
             dispute_parties.c.user_id == actor.id
         )
     if state:
         query = query.where(disputes.c.state == state)
-    ids = (
+    rows, next_cursor = page_of(
         (
             await uow.session.execute(
-                query.order_by(disputes.c.updated_at.desc(), disputes.c.id.desc()).limit(limit)
+                newest_first(
+                    query, key=disputes.c.updated_at, id_column=disputes.c.id, cursor=cursor, limit=limit
+                )
             )
-        )
-        .scalars()
-        .all()
+        ).all(),
+        limit,
+        lambda r: (r.updated_at, r.id),
     )
-    return {"items": [await get_dispute(uow, actor, i) for i in ids], "next_cursor": None}
+    return {"items": [await get_dispute(uow, actor, r.id) for r in rows], "next_cursor": next_cursor}
 
 
 async def _apply(

@@ -18,7 +18,7 @@ from forum.config import Settings
 from forum.domain.hotspots import BurstDetector, SeriesKey, group_bursts
 from forum.domain.text import Segmenter
 from forum.service_layer import deliberations as deliberation_cases
-from forum.service_layer.common import Actor
+from forum.service_layer.common import Actor, newest_first, page_of
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
 
@@ -204,19 +204,35 @@ def _view(row: Any) -> dict[str, Any]:
 
 
 async def list_hotspots(
-    uow: UnitOfWork, actor: Actor, *, building: str | None, keyword: str | None, limit: int
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    building: str | None,
+    keyword: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> dict[str, Any]:
     query = select(hotspots).where(hotspots.c.community_id == actor.community_id)
     if building:
         query = query.where(hotspots.c.building == building)
     if keyword:
         query = query.where(hotspots.c.keyword == keyword)
-    rows = (
-        await uow.session.execute(
-            query.order_by(hotspots.c.window_start.desc(), hotspots.c.id.desc()).limit(limit)
-        )
-    ).all()
-    return {"items": [_view(r) for r in rows], "next_cursor": None}
+    rows, next_cursor = page_of(
+        (
+            await uow.session.execute(
+                newest_first(
+                    query,
+                    key=hotspots.c.window_start,
+                    id_column=hotspots.c.id,
+                    cursor=cursor,
+                    limit=limit,
+                )
+            )
+        ).all(),
+        limit,
+        lambda r: (r.window_start, r.id),
+    )
+    return {"items": [_view(r) for r in rows], "next_cursor": next_cursor}
 
 
 async def to_deliberation(

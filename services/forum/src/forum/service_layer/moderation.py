@@ -20,8 +20,8 @@ from forum.adapters.tables import (
 )
 from forum.domain.errors import DomainError
 from forum.domain.moderation import flag_weight, should_auto_hide
-from forum.service_layer.common import Actor, notify
-from forum.service_layer.threads import announce_post, get_post, post_view
+from forum.service_layer.common import Actor, newest_first, notify, page_of
+from forum.service_layer.threads import announce_post, get_post, mentioned_in, post_view
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
 
@@ -165,16 +165,29 @@ async def hide_post(uow: UnitOfWork, actor: Actor, post_id: uuid.UUID, *, reason
     return await get_post(uow, actor, post_id)
 
 
-async def queue(uow: UnitOfWork, actor: Actor, *, status: str, limit: int) -> dict[str, Any]:
-    rows = (
-        await uow.session.execute(
-            select(moderation_items, posts)
-            .join(posts, posts.c.id == moderation_items.c.post_id)
-            .where(moderation_items.c.community_id == actor.community_id, moderation_items.c.status == status)
-            .order_by(moderation_items.c.created_at.desc(), moderation_items.c.id.desc())
-            .limit(limit)
-        )
-    ).all()
+async def queue(
+    uow: UnitOfWork, actor: Actor, *, status: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    query = (
+        select(moderation_items, posts)
+        .join(posts, posts.c.id == moderation_items.c.post_id)
+        .where(moderation_items.c.community_id == actor.community_id, moderation_items.c.status == status)
+    )
+    rows, next_cursor = page_of(
+        (
+            await uow.session.execute(
+                newest_first(
+                    query,
+                    key=moderation_items.c.created_at,
+                    id_column=moderation_items.c.id,
+                    cursor=cursor,
+                    limit=limit,
+                )
+            )
+        ).all(),
+        limit,
+        lambda r: (r._mapping[moderation_items.c.created_at], r._mapping[moderation_items.c.id]),
+    )
     items = []
     for row in rows:
         mapping = row._mapping
@@ -197,7 +210,7 @@ async def queue(uow: UnitOfWork, actor: Actor, *, status: str, limit: int) -> di
                 "flags": [{"reason": r, "weight": w, "note": n} for r, w, n in item_flags],
             }
         )
-    return {"items": items, "next_cursor": None}
+    return {"items": items, "next_cursor": next_cursor}
 
 
 class _PostRow:
@@ -265,7 +278,14 @@ async def decide(
         )
         if post.status == "pending" and post.author_id is not None:
             thread = (await uow.session.execute(select(threads).where(threads.c.id == post.thread_id))).one()
-            await announce_post(uow, post_id=post.id, thread=thread, author_id=post.author_id, text=post.body)
+            await announce_post(
+                uow,
+                post_id=post.id,
+                thread=thread,
+                author_id=post.author_id,
+                text=post.body,
+                mentions=await mentioned_in(uow, actor.community_id, post.id),
+            )
     else:
         await uow.session.execute(
             update(posts)
@@ -290,15 +310,23 @@ async def decide(
     return {"id": item_id, "status": status}
 
 
-async def audit_log(uow: UnitOfWork, actor: Actor, *, limit: int) -> dict[str, Any]:
-    rows = (
-        await uow.session.execute(
-            select(moderation_log)
-            .where(moderation_log.c.community_id == actor.community_id)
-            .order_by(moderation_log.c.created_at.desc(), moderation_log.c.id.desc())
-            .limit(limit)
-        )
-    ).all()
+async def audit_log(uow: UnitOfWork, actor: Actor, *, limit: int, cursor: str | None) -> dict[str, Any]:
+    query = select(moderation_log).where(moderation_log.c.community_id == actor.community_id)
+    rows, next_cursor = page_of(
+        (
+            await uow.session.execute(
+                newest_first(
+                    query,
+                    key=moderation_log.c.created_at,
+                    id_column=moderation_log.c.id,
+                    cursor=cursor,
+                    limit=limit,
+                )
+            )
+        ).all(),
+        limit,
+        lambda r: (r.created_at, r.id),
+    )
     return {
         "items": [
             {
@@ -312,7 +340,7 @@ async def audit_log(uow: UnitOfWork, actor: Actor, *, limit: int) -> dict[str, A
             }
             for r in rows
         ],
-        "next_cursor": None,
+        "next_cursor": next_cursor,
     }
 
 

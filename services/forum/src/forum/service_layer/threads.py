@@ -6,12 +6,14 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy import Row, and_, delete, func, insert, literal, literal_column, or_, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import ColumnElement
 
-from contracts import PostCreatedV1, ThreadEscalatedV1
+from contracts import PostCreatedV1, PostMentionedV1, ThreadEscalatedV1
 from forum.adapters.tables import (
+    households,
+    mediators,
     members,
     moderation_items,
     moderation_log,
@@ -32,7 +34,15 @@ from forum.domain.moderation import (
     screen_text,
 )
 from forum.domain.text import Segmenter
-from forum.service_layer.common import Actor, PostingGuard, notify
+from forum.service_layer.common import (
+    Actor,
+    BeforeCommit,
+    PostingGuard,
+    commit_created,
+    newest_first,
+    notify,
+    page_of,
+)
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
 from servicekit.pagination import decode_cursor, encode_cursor
@@ -136,7 +146,16 @@ async def _write_post(
             )
         )
     else:
-        await announce_post(uow, post_id=post_id, thread=thread, author_id=actor.id, text=f"{title}\n{body}")
+        await announce_post(
+            uow,
+            post_id=post_id,
+            thread=thread,
+            author_id=actor.id,
+            text=f"{title}\n{body}",
+            mentions=mentions,
+        )
+    # The in-forum notice is written even while the post waits for approval: it is also the
+    # record `decide` reads the mentions back from when the post is approved.
     for mentioned in dict.fromkeys(mentions):
         if mentioned != actor.id:
             await notify(
@@ -151,10 +170,51 @@ async def _write_post(
     return {"id": post_id, "body": body, "status": status}
 
 
+MAX_MENTIONED = 50  # PostMentionedV1.mentioned_user_ids holds at most 50
+
+
+async def mentioned_in(uow: UnitOfWork, community_id: uuid.UUID, post_id: uuid.UUID) -> list[uuid.UUID]:
+    """Who a post mentioned, from the mention notices written when it was posted."""
+    rows = await uow.session.execute(
+        select(notices.c.user_id)
+        .where(
+            notices.c.community_id == community_id, notices.c.post_id == post_id, notices.c.kind == "mention"
+        )
+        .order_by(notices.c.id)
+    )
+    return list(rows.scalars().all())
+
+
+async def _known_members(
+    uow: UnitOfWork, community_id: uuid.UUID, candidates: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of `candidates` the forum knows in this community: seen in the forum with a token of
+    the community, a verified household there, or a mediator there."""
+    known = union(
+        select(members.c.user_id).where(
+            members.c.community_id == community_id, members.c.user_id.in_(candidates)
+        ),
+        select(households.c.user_id).where(
+            households.c.community_id == community_id, households.c.user_id.in_(candidates)
+        ),
+        select(mediators.c.user_id).where(
+            mediators.c.community_id == community_id, mediators.c.user_id.in_(candidates)
+        ),
+    )
+    return set((await uow.session.execute(known)).scalars().all())
+
+
 async def announce_post(
-    uow: UnitOfWork, *, post_id: uuid.UUID, thread: Row[Any], author_id: uuid.UUID, text: str
+    uow: UnitOfWork,
+    *,
+    post_id: uuid.UUID,
+    thread: Row[Any],
+    author_id: uuid.UUID,
+    text: str,
+    mentions: list[uuid.UUID],
 ) -> None:
-    """A post became visible: count it for its author's trust and tell the hotspot miner."""
+    """A post became visible: count it for its author's trust, tell the hotspot miner, and have
+    the gateway notify the members it mentions (never the author, at most 50)."""
     await uow.session.execute(
         update(members)
         .where(members.c.community_id == thread.community_id, members.c.user_id == author_id)
@@ -172,6 +232,22 @@ async def announce_post(
         ),
         actor_id=author_id,
     )
+    candidates = [user for user in dict.fromkeys(mentions) if user != author_id]
+    if not candidates:
+        return
+    known = await _known_members(uow, thread.community_id, candidates)
+    mentioned = [user for user in candidates if user in known][:MAX_MENTIONED]
+    if mentioned:
+        uow.emit(
+            PostMentionedV1(
+                community_id=thread.community_id,
+                post_id=post_id,
+                thread_id=thread.id,
+                author_id=author_id,
+                mentioned_user_ids=mentioned,
+            ),
+            actor_id=author_id,
+        )
 
 
 async def create_thread(
@@ -186,6 +262,7 @@ async def create_thread(
     segmenter: Segmenter,
     guard: PostingGuard,
     now: datetime,
+    before_commit: BeforeCommit | None = None,
 ) -> dict[str, Any]:
     if board == "announcements" and not actor.user.has_any(*ANNOUNCERS):
         raise DomainError("staff_only_board", 403)
@@ -215,8 +292,7 @@ async def create_thread(
         now=now,
         title=title,
     )
-    await uow.commit()
-    return await get_thread(uow, actor, thread_id)
+    return await commit_created(uow, 201, await get_thread(uow, actor, thread_id), before_commit)
 
 
 async def _thread_row(uow: UnitOfWork, actor: Actor, thread_id: uuid.UUID, *, lock: bool = False) -> Row[Any]:
@@ -407,6 +483,7 @@ async def reply(
     mentions: list[uuid.UUID],
     guard: PostingGuard,
     now: datetime,
+    before_commit: BeforeCommit | None = None,
 ) -> dict[str, Any]:
     thread = await _thread_row(uow, actor, thread_id)
     await get_thread(uow, actor, thread_id)  # 404 when the thread is hidden from the caller
@@ -414,8 +491,7 @@ async def reply(
         uow, actor, thread=thread, kind="reply", body=body, mentions=mentions, guard=guard, now=now
     )
     await uow.session.execute(update(threads).where(threads.c.id == thread_id).values(last_post_at=now))
-    await uow.commit()
-    return await get_post(uow, actor, written["id"])
+    return await commit_created(uow, 201, await get_post(uow, actor, written["id"]), before_commit)
 
 
 async def _post_row(uow: UnitOfWork, actor: Actor, post_id: uuid.UUID, *, lock: bool = False) -> Row[Any]:
@@ -563,19 +639,25 @@ async def escalate(
     return await get_thread(uow, actor, thread_id)
 
 
-async def list_notices(uow: UnitOfWork, actor: Actor, *, limit: int, since_days: int = 90) -> dict[str, Any]:
-    rows = (
-        await uow.session.execute(
-            select(notices)
-            .where(
-                notices.c.community_id == actor.community_id,
-                notices.c.user_id == actor.id,
-                notices.c.created_at >= func.now() - timedelta(days=since_days),
+async def list_notices(
+    uow: UnitOfWork, actor: Actor, *, limit: int, cursor: str | None, since_days: int = 90
+) -> dict[str, Any]:
+    query = select(notices).where(
+        notices.c.community_id == actor.community_id,
+        notices.c.user_id == actor.id,
+        notices.c.created_at >= func.now() - timedelta(days=since_days),
+    )
+    rows, next_cursor = page_of(
+        (
+            await uow.session.execute(
+                newest_first(
+                    query, key=notices.c.created_at, id_column=notices.c.id, cursor=cursor, limit=limit
+                )
             )
-            .order_by(notices.c.created_at.desc(), notices.c.id.desc())
-            .limit(limit)
-        )
-    ).all()
+        ).all(),
+        limit,
+        lambda r: (r.created_at, r.id),
+    )
     return {
         "items": [
             {
@@ -588,5 +670,5 @@ async def list_notices(uow: UnitOfWork, actor: Actor, *, limit: int, since_days:
             }
             for r in rows
         ],
-        "next_cursor": None,
+        "next_cursor": next_cursor,
     }
