@@ -29,6 +29,7 @@ import errand.main
 from errand.config import Settings as ErrandSettings
 from servicekit.app import create_service_app, get_runtime
 from servicekit.auth import CurrentUser, User, require_roles
+from servicekit.db import create_engine
 from servicekit.errors import ProblemError
 from servicekit.i18n import register_messages
 from servicekit.logging import get_logger
@@ -80,6 +81,14 @@ def build_router() -> APIRouter:
     async def bad_sql(request: Request) -> None:
         async with get_runtime(request).engine.connect() as conn:
             await conn.execute(text("SELECT secret FROM users_that_do_not_exist WHERE token = 'abc'"))
+
+    @router.get("/db-now")
+    async def db_now(request: Request) -> dict[str, str]:
+        # Its own engine (servicekit's create_engine), so no background task of the runtime can
+        # refresh the pool before the test's request meets a dropped connection.
+        engine = request.app.state.probe_engine
+        async with engine.connect() as conn:
+            return {"now": str((await conn.execute(text("SELECT now()"))).scalar_one())}
 
     @router.get("/logged")
     async def logged() -> dict[str, bool]:
@@ -188,6 +197,7 @@ async def kit(tokens: Tokens) -> AsyncIterator[Kit]:
     try:
         async with isolated_database(settings):
             await migrate(settings, errand.main.MIGRATIONS)
+            app.state.probe_engine = create_engine(settings.database_url.get_secret_value(), pool_size=2)
             async with app.router.lifespan_context(app):
                 # Unexpected errors are re-raised by Starlette after the 500 is sent (for the
                 # server to log); the client here must see the response like a real client does.
@@ -195,4 +205,6 @@ async def kit(tokens: Tokens) -> AsyncIterator[Kit]:
                 async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
                     yield Kit(app, client, settings)
     finally:
+        if hasattr(app.state, "probe_engine"):
+            await app.state.probe_engine.dispose()
         await delete_messaging(settings, settings.queue_name, settings.dead_letter_queue_name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import asyncpg
 import httpx
 import pytest
 
@@ -237,3 +238,27 @@ def test_negotiate_locale(header: str | None, expected: str) -> None:
 
 def test_negotiate_locale_weight_name_is_case_insensitive() -> None:
     assert negotiate_locale("ko;Q=0.1, en;q=0.5") == "en"
+
+
+async def test_a_connection_postgres_dropped_answers_503_then_the_pool_recovers(kit) -> None:
+    """Pools do not pre-ping (it doubled the event path's p99): a connection the server dropped
+    fails its next use. That request is answered 503 with Retry-After, never 500, and the
+    next one gets a fresh connection."""
+    assert (await kit.client.get("/db-now")).status_code == 200  # a pooled connection now exists
+    database = kit.settings.database_url.get_secret_value().rsplit("/", 1)[1]
+    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        killed = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", database
+        )
+    finally:
+        await admin.close()
+    assert killed >= 1
+
+    dropped = await kit.client.get("/db-now", headers={"Accept-Language": "en"})
+    assert dropped.status_code == 503, dropped.text
+    assert dropped.headers["content-type"].startswith("application/problem+json")
+    assert dropped.headers["retry-after"] == "1"
+    assert dropped.json()["code"] == "service_unavailable"
+
+    assert (await kit.client.get("/db-now")).status_code == 200

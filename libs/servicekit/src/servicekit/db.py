@@ -23,9 +23,12 @@ _SAFE_DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
 def create_engine(database_url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
-    # pre-ping costs a round trip per checkout but lets a service ride out a PostgreSQL restart.
+    # No pre-ping: its extra round trip on every checkout doubled the event path's p99 (bench/
+    # README.md). A connection PostgreSQL dropped fails its next use instead; SQLAlchemy then
+    # invalidates the whole pool, the HTTP layer answers that request 503 (errors.py), consumers
+    # and the relay retry. Recycling keeps connections from outliving server-side timeouts.
     return create_async_engine(
-        database_url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        database_url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit.i18n import negotiate_locale, translate
@@ -165,6 +166,17 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(status, "validation_failed" if status < 500 else "internal_error")
         return problem_response(request, code=code, status=status, headers=exc.headers)
 
+    async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if exc.connection_invalidated:
+            # The database dropped the connection (restart, failover): nothing was committed and
+            # the pool is already being refreshed, so the client may simply try again.
+            log.warning("database_connection_lost", path=request.url.path, error=type(exc.orig).__name__)
+            return problem_response(
+                request, code="service_unavailable", status=503, headers={"Retry-After": "1"}
+            )
+        return await on_unexpected(request, exc)
+
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Starlette answers a 500 outside the request-id middleware, whose context is gone by now.
         request_id = _request_id(request)
@@ -181,4 +193,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, on_problem)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(DBAPIError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
