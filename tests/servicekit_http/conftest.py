@@ -88,7 +88,8 @@ def build_router() -> APIRouter:
         # refresh the pool before the test's request meets a dropped connection.
         engine = request.app.state.probe_engine
         async with engine.connect() as conn:
-            return {"now": str((await conn.execute(text("SELECT now()"))).scalar_one())}
+            row = (await conn.execute(text("SELECT now(), pg_backend_pid()"))).one()
+            return {"now": str(row[0]), "pid": str(row[1])}
 
     @router.get("/logged")
     async def logged() -> dict[str, bool]:
