@@ -6,10 +6,9 @@ drives synchronous requests), with its own database, exchange and Redis prefix."
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import schemathesis
@@ -17,8 +16,7 @@ from hypothesis import HealthCheck, settings
 
 import errand.main
 from errand.config import Settings
-from servicekit.stack import Stack
-from servicekit.testing import new_namespace
+from servicekit.testing import new_namespace, served_in_thread
 from servicekit.tokens import TokenSigner
 from tests.errand.helpers import errand_server
 
@@ -36,45 +34,16 @@ TOKEN = SIGNER.sign(
 schema = schemathesis.openapi.from_dict(errand.main.create_app(Settings(), configure_logs=False).openapi())
 
 
+@contextlib.asynccontextmanager
+async def errand_url() -> AsyncIterator[str]:
+    async with errand_server(new_namespace(), SIGNER) as stack:
+        yield stack.urls["errand"]
+
+
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    ready = threading.Event()
-    stop: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-    urls: list[str] = []
-    failures: list[BaseException] = []
-
-    async def serve() -> None:
-        stopping = asyncio.Event()
-        stop.append((asyncio.get_running_loop(), stopping))
-        async with errand_server(new_namespace(), SIGNER) as stack:
-            _remember(stack)
-            ready.set()
-            await stopping.wait()
-
-    def _remember(stack: Stack) -> None:
-        urls.append(stack.urls["errand"])
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(serve())
-        except BaseException as exc:  # surfaced to the test below
-            failures.append(exc)
-            ready.set()
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name="errand-under-test", daemon=True)
-    thread.start()
-    assert ready.wait(60), "the errand server did not start"
-    if failures:
-        raise failures[0]
-    loop, stopping = stop[0]
-    try:
-        yield urls[0]
-    finally:
-        loop.call_soon_threadsafe(stopping.set)
-        thread.join(60)
+    with served_in_thread(errand_url, name="errand-under-test") as url:
+        yield url
 
 
 @schema.parametrize()

@@ -6,10 +6,9 @@ drives synchronous requests), with its own database, exchange and Redis prefix."
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import schemathesis
@@ -17,7 +16,7 @@ from hypothesis import HealthCheck, settings
 
 import forum.main
 from forum.config import Settings
-from servicekit.testing import new_namespace
+from servicekit.testing import new_namespace, served_in_thread
 from tests.e2e.stack import stack_of
 from tests.forum.helpers import SIGNER
 
@@ -33,44 +32,18 @@ TOKEN = SIGNER.sign(
 schema = schemathesis.openapi.from_dict(forum.main.create_app(Settings()).openapi())
 
 
+@contextlib.asynccontextmanager
+async def forum_url() -> AsyncIterator[str]:
+    namespace = new_namespace()
+    overrides = {"forum": {"redis_prefix": f"wltest:{namespace}:forum:", "jobs_enabled": False}}
+    async with stack_of(["forum"], namespace=namespace, signer=SIGNER, overrides=overrides) as stack:
+        yield stack.urls["forum"]
+
+
 @pytest.fixture(scope="module")
 def server_url() -> Iterator[str]:
-    ready = threading.Event()
-    stop: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-    urls: list[str] = []
-    failures: list[BaseException] = []
-
-    async def serve() -> None:
-        stopping = asyncio.Event()
-        stop.append((asyncio.get_running_loop(), stopping))
-        namespace = new_namespace()
-        overrides = {"forum": {"redis_prefix": f"wltest:{namespace}:forum:", "jobs_enabled": False}}
-        async with stack_of(["forum"], namespace=namespace, signer=SIGNER, overrides=overrides) as stack:
-            urls.append(stack.urls["forum"])
-            ready.set()
-            await stopping.wait()
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(serve())
-        except BaseException as exc:  # surfaced to the test below
-            failures.append(exc)
-            ready.set()
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name="forum-under-test", daemon=True)
-    thread.start()
-    assert ready.wait(60), "the forum server did not start"
-    if failures:
-        raise failures[0]
-    loop, stopping = stop[0]
-    try:
-        yield urls[0]
-    finally:
-        loop.call_soon_threadsafe(stopping.set)
-        thread.join(60)
+    with served_in_thread(forum_url, name="forum-under-test") as url:
+        yield url
 
 
 @schema.parametrize()

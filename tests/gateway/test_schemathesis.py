@@ -6,9 +6,8 @@ synchronous requests)."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from hypothesis import HealthCheck, settings
 import gateway.main
 from gateway.cli import run_command
 from gateway.config import Settings
-from servicekit.testing import new_namespace
+from servicekit.testing import new_namespace, served_in_thread
 from servicekit.tokens import TokenSigner
 from tests.gateway.helpers import WECHAT_APPID, WECHAT_SECRET, fake_wechat, running_gateway, serve_app
 
@@ -33,63 +32,38 @@ schema = schemathesis.openapi.from_dict(gateway.main.create_app(Settings()).open
 )
 
 
+@contextlib.asynccontextmanager
+async def gateway_with_admin() -> AsyncIterator[tuple[str, str]]:
+    """A real gateway (and a fake WeChat) with an admin account: (base URL, access token)."""
+    async with (
+        serve_app(fake_wechat()) as wechat,
+        running_gateway(
+            new_namespace(),
+            SIGNER,
+            wechat_api_base_url=wechat,
+            wechat_appid=WECHAT_APPID,
+            wechat_secret=WECHAT_SECRET,
+            rate_limit_per_ip=1_000_000,
+            rate_limit_per_user=1_000_000,
+            auth_rate_limit_per_ip=1_000_000,
+            auth_rate_limit_per_phone=1_000_000,
+        ) as (url, stack),
+    ):
+        settings = stack.settings["gateway"]
+        assert isinstance(settings, Settings)
+        await run_command(["create-admin", "--phone", PHONE, "--password", PASSWORD], settings)
+        await run_command(["grant-role", "--phone", PHONE, "--role", "committee"], settings)
+        async with httpx.AsyncClient(base_url=url) as client:
+            tokens = (
+                await client.post("/api/v1/auth/login", json={"phone": PHONE, "password": PASSWORD})
+            ).json()
+        yield url, tokens["access_token"]
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, str]]:
-    ready = threading.Event()
-    stop: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-    found: list[tuple[str, str]] = []
-    failures: list[BaseException] = []
-
-    async def serve() -> None:
-        stopping = asyncio.Event()
-        stop.append((asyncio.get_running_loop(), stopping))
-        async with (
-            serve_app(fake_wechat()) as wechat,
-            running_gateway(
-                new_namespace(),
-                SIGNER,
-                wechat_api_base_url=wechat,
-                wechat_appid=WECHAT_APPID,
-                wechat_secret=WECHAT_SECRET,
-                rate_limit_per_ip=1_000_000,
-                rate_limit_per_user=1_000_000,
-                auth_rate_limit_per_ip=1_000_000,
-                auth_rate_limit_per_phone=1_000_000,
-            ) as (url, stack),
-        ):
-            settings = stack.settings["gateway"]
-            assert isinstance(settings, Settings)
-            await run_command(["create-admin", "--phone", PHONE, "--password", PASSWORD], settings)
-            await run_command(["grant-role", "--phone", PHONE, "--role", "committee"], settings)
-            async with httpx.AsyncClient(base_url=url) as client:
-                tokens = (
-                    await client.post("/api/v1/auth/login", json={"phone": PHONE, "password": PASSWORD})
-                ).json()
-            found.append((url, tokens["access_token"]))
-            ready.set()
-            await stopping.wait()
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(serve())
-        except BaseException as exc:  # surfaced to the test below
-            failures.append(exc)
-            ready.set()
-        finally:
-            loop.close()
-
-    thread = threading.Thread(target=run, name="gateway-under-test", daemon=True)
-    thread.start()
-    assert ready.wait(60), "the gateway did not start"
-    if failures:
-        raise failures[0]
-    loop, stopping = stop[0]
-    try:
-        yield found[0]
-    finally:
-        loop.call_soon_threadsafe(stopping.set)
-        thread.join(60)
+    with served_in_thread(gateway_with_admin, name="gateway-under-test") as found:
+        yield found
 
 
 @schema.parametrize()

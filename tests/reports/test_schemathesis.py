@@ -7,10 +7,9 @@ reach past authentication."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import schemathesis
@@ -19,7 +18,7 @@ from hypothesis import HealthCheck, settings
 import reports.main
 from reports.config import Settings
 from servicekit.stack import ServiceSpec, running_stack
-from servicekit.testing import new_namespace
+from servicekit.testing import new_namespace, served_in_thread
 from servicekit.tokens import TokenSigner
 
 SIGNER = TokenSigner.generate()
@@ -35,28 +34,17 @@ TOKEN = SIGNER.sign(
 schema = schemathesis.openapi.from_dict(reports.main.create_app(Settings()).openapi())
 
 
+@contextlib.asynccontextmanager
+async def reports_url() -> AsyncIterator[str]:
+    spec = ServiceSpec("reports", Settings, reports.main.create_app, reports.main.MIGRATIONS)
+    async with running_stack([spec], namespace=new_namespace(), public_key_pem=SIGNER.public_pem) as stack:
+        yield stack.urls["reports"]
+
+
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    started = threading.Event()
-    stop = threading.Event()
-    found: dict[str, str] = {}
-
-    async def serve() -> None:
-        spec = ServiceSpec("reports", Settings, reports.main.create_app, reports.main.MIGRATIONS)
-        async with running_stack(
-            [spec], namespace=new_namespace(), public_key_pem=SIGNER.public_pem
-        ) as stack:
-            found["url"] = stack.urls["reports"]
-            started.set()
-            while not stop.is_set():
-                await asyncio.sleep(0.05)
-
-    thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
-    thread.start()
-    assert started.wait(60), "the reports server did not start"
-    yield found["url"]
-    stop.set()
-    thread.join(60)
+    with served_in_thread(reports_url, name="reports-under-test") as url:
+        yield url
 
 
 @schema.parametrize()

@@ -3,9 +3,11 @@ a throw-away database and a private set of exchanges and queues per test."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
 import aio_pika
@@ -14,6 +16,7 @@ from servicekit.db import drop_database, ensure_database
 from servicekit.settings import DEV_AMQP_URL, DEV_DATABASE_HOST, BaseServiceSettings
 
 S = TypeVar("S", bound=BaseServiceSettings)
+T = TypeVar("T")
 
 
 def isolated_settings(
@@ -62,3 +65,45 @@ async def delete_messaging(settings: BaseServiceSettings, *queue_names: str) -> 
         await channel.exchange_delete(settings.dead_letter_exchange)
     finally:
         await connection.close()
+
+
+@contextlib.contextmanager
+def served_in_thread(
+    start: Callable[[], contextlib.AbstractAsyncContextManager[T]], *, name: str, timeout: float = 60
+) -> Iterator[T]:
+    """Enter the async context manager ``start()`` on an event loop of its own in a thread, for
+    synchronous drivers (schemathesis) that call real servers while the test's loop is not running.
+    Yields what it yields; leaving stops it on its own loop."""
+    ready = threading.Event()
+    handed: list[tuple[asyncio.AbstractEventLoop, asyncio.Event, T]] = []
+    failures: list[BaseException] = []
+
+    async def serve() -> None:
+        stopping = asyncio.Event()
+        async with start() as value:
+            handed.append((asyncio.get_running_loop(), stopping, value))
+            ready.set()
+            await stopping.wait()
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(serve())
+        except BaseException as exc:  # surfaced to the caller below
+            failures.append(exc)
+            ready.set()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    if not ready.wait(timeout):
+        raise TimeoutError(f"{name} did not start within {timeout} s")
+    if failures:
+        raise failures[0]
+    loop, stopping, value = handed[0]
+    try:
+        yield value
+    finally:
+        loop.call_soon_threadsafe(stopping.set)
+        thread.join(timeout)
