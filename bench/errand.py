@@ -22,12 +22,10 @@ import asyncio
 import contextlib
 import json
 import math
-import os
 import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,13 +39,13 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
+from bench.service_processes import Processes, service_env, wait_live
 from errand.adapters.geo_index import GeoIndex
 from errand.config import Settings
 from errand.service_layer.context import ErrandContext
 from errand.service_layer.couriers import feed
 from servicekit.auth import CurrentUser
 from servicekit.db import asyncpg_dsn, drop_database
-from servicekit.settings import DEV_DATABASE_HOST
 from servicekit.stack import free_port
 from servicekit.tokens import TokenSigner
 
@@ -141,55 +139,6 @@ async def bench_feed(args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- (2) order creation ---------------------------------------------------------------------------
-class Processes:
-    """Service processes this benchmark started (stopped by their own pid only)."""
-
-    def __init__(self) -> None:
-        self.running: list[subprocess.Popen[bytes]] = []
-
-    def start(self, module: str, env: dict[str, str]) -> None:
-        self.running.append(
-            subprocess.Popen(
-                [sys.executable, "-m", module],
-                env={**os.environ, **env},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-
-    def stop(self) -> None:
-        for process in reversed(self.running):
-            process.terminate()
-        for process in self.running:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def service_env(prefix: str, namespace: str, name: str, port: int, extra: dict[str, str]) -> dict[str, str]:
-    return {
-        f"{prefix}DATABASE_URL": f"{DEV_DATABASE_HOST}/wlbench_{namespace}_{name}",
-        f"{prefix}HTTP_PORT": str(port),
-        f"{prefix}EVENTS_EXCHANGE": f"wlbench.{namespace}.events",
-        f"{prefix}DEAD_LETTER_EXCHANGE": f"wlbench.{namespace}.dlx",
-        f"{prefix}QUEUE_PREFIX": f"wlbench.{namespace}.",
-        f"{prefix}LOG_LEVEL": "WARNING",
-        **extra,
-    }
-
-
-async def wait_live(url: str, within_seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + within_seconds
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(f"{url}/health/live")).status_code == 200:
-                    return
-            await asyncio.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
-
-
 @contextlib.asynccontextmanager
 async def services(namespace: str, signer: TokenSigner) -> AsyncIterator[dict[str, str]]:
     ports = {"errand": free_port(), "gateway": free_port()}
