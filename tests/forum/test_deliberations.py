@@ -148,9 +148,15 @@ async def test_rejections_expiry_and_direct_decision(forum: Forum) -> None:
     residents = await households(forum, community, 3)
 
     async def topic(threshold: int = 1) -> str:
-        created = await call(
-            forum, residents[0], L, {"title": "议题", "body": "内容", "support_threshold": threshold}, 201
-        )
+        policy = {
+            "support_threshold": threshold,
+            "window_days": 14,
+            "quorum_households": 2,
+            "pass_ratio": 0.5,
+        }
+        set_policy = await forum.client.put("/api/v1/forum/policy", json=policy, headers=committee.headers)
+        assert set_policy.status_code == 200, set_policy.text
+        created = await call(forum, residents[0], L, {"title": "议题", "body": "内容"}, 201)
         return f"{L}/{created['id']}"
 
     rejected = await topic()

@@ -52,9 +52,12 @@ async def test_one_household_counts_once_however_many_accounts_race(namespace: s
 
             await eventually(all_known, what="households projected")
             await asyncio.sleep(0.3)
+            policy = {"support_threshold": 2, "window_days": 14, "quorum_households": 2, "pass_ratio": 0.5}
+            set_policy = await client.put("/api/v1/forum/policy", json=policy, headers=committee.headers)
+            assert set_policy.status_code == 200, set_policy.text
             created = await client.post(
                 "/api/v1/forum/deliberations",
-                json={"title": "楼下装充电桩", "body": "解决飞线充电", "support_threshold": 2},
+                json={"title": "楼下装充电桩", "body": "解决飞线充电"},
                 headers=family_a[0].headers,
             )
             url = f"/api/v1/forum/deliberations/{created.json()['id']}"

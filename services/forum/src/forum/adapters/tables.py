@@ -259,6 +259,9 @@ deliberations = Table(
     Column("support_threshold", Integer, nullable=False),
     Column("window_ends_at", DateTime(timezone=True), nullable=False),
     Column("quorum", Integer, nullable=False),
+    # Share of the yes + no votes that carries the vote (with more yes than no), from the
+    # community's policy when the topic was opened.
+    Column("pass_ratio", Float, nullable=False, server_default="0.5"),
     Column("rating_threshold", Float, nullable=False),
     Column("reject_reason", String(500)),
     Column("minutes", JSONB),
@@ -270,6 +273,24 @@ deliberations = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     _created(),
     CheckConstraint("progress BETWEEN 0 AND 100", name="ck_deliberations_progress"),
+)
+
+# The community's deliberation policy (committee/admin); topics copy it when they are opened, so
+# changing it never moves the goalposts of a running topic. No row: the service's defaults.
+deliberation_policies = Table(
+    "deliberation_policies",
+    metadata,
+    Column("community_id", Uuid, primary_key=True),
+    Column("support_threshold", Integer, nullable=False),
+    Column("window_days", Integer, nullable=False),
+    Column("quorum_households", Integer, nullable=False),
+    Column("pass_ratio", Float, nullable=False),
+    Column("updated_by", Uuid, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("support_threshold >= 1", name="ck_deliberation_policies_threshold"),
+    CheckConstraint("window_days BETWEEN 1 AND 90", name="ck_deliberation_policies_window"),
+    CheckConstraint("quorum_households >= 1", name="ck_deliberation_policies_quorum"),
+    CheckConstraint("pass_ratio > 0 AND pass_ratio <= 1", name="ck_deliberation_policies_pass_ratio"),
 )
 
 deliberation_supports = Table(

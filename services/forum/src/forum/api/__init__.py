@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from forum.api import deliberations, disputes, hotspots, moderation, threads
+from forum.api import deliberations, disputes, hotspots, moderation, policy, threads
 
 routers: list[APIRouter] = [
     threads.router,
     moderation.router,
     disputes.router,
     deliberations.router,
+    policy.router,
     hotspots.router,
 ]

@@ -22,14 +22,16 @@ Text = Body
 
 
 class NewDeliberation(BaseModel):
+    """The proposer's part only. The support threshold, window, quorum and pass ratio are the
+    community's policy (GET/PUT /api/v1/forum/policy): sending them is a 422 like any other
+    server-owned field (OWASP API3)."""
+
     model_config = ConfigDict(extra="forbid")
     title: Title
     body: Text
     building: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = (
         None
     )
-    support_threshold: int | None = Field(default=None, ge=1, le=10_000)
-    window_days: int | None = Field(default=None, ge=1, le=90)
 
 
 class Vote(BaseModel):
@@ -84,8 +86,6 @@ async def open_deliberation(body: NewDeliberation, ctx: Context, key: Idempotenc
             title=body.title,
             body=body.body,
             building=body.building,
-            support_threshold=body.support_threshold,
-            window_days=body.window_days,
             settings=ctx.settings,
             now=ctx.now,
             before_commit=before_commit,

@@ -78,6 +78,8 @@ HotspotViewerContext = Annotated[
     Ctx,
     Depends(_requiring(lambda a: a.is_mediator or a.user.has_any("property_manager", "committee", "admin"))),
 ]
+# The deliberation policy: the committee and admins.
+CommitteeContext = Annotated[Ctx, Depends(_requiring(lambda a: a.is_committee))]
 HotspotActorContext = Annotated[
     Ctx, Depends(_requiring(lambda a: a.user.has_any("property_manager", "committee", "admin")))
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
@@ -22,6 +23,7 @@ from forum.config import Settings
 from forum.domain.errors import DomainError
 from forum.domain.states import DeliberationAction, DeliberationState, deliberation_step
 from forum.service_layer.common import Actor, BeforeCommit, commit_created, newest_first, page_of
+from forum.service_layer.policy import current_policy
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
 
@@ -99,12 +101,13 @@ async def open_deliberation(
     title: str,
     body: str,
     building: str | None,
-    support_threshold: int | None,
-    window_days: int | None,
     settings: Settings,
     now: datetime,
     hotspot_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
+    # The community's policy as it is now: the topic keeps this copy, so a later change of the
+    # policy does not move the goalposts of a running topic.
+    policy = await current_policy(uow, actor.community_id, settings)
     deliberation_id = uuid.uuid4()
     await uow.session.execute(
         insert(deliberations).values(
@@ -115,9 +118,10 @@ async def open_deliberation(
             building=building,
             proposer_id=actor.id,
             state=S.COLLECTING.value,
-            support_threshold=support_threshold or settings.support_threshold,
-            window_ends_at=now + timedelta(days=window_days or settings.support_window_days),
-            quorum=settings.quorum,
+            support_threshold=policy["support_threshold"],
+            window_ends_at=now + timedelta(days=policy["window_days"]),
+            quorum=policy["quorum_households"],
+            pass_ratio=policy["pass_ratio"],
             rating_threshold=settings.rating_threshold,
             hotspot_id=hotspot_id,
             updated_at=now,
@@ -151,8 +155,6 @@ async def create_deliberation(
     title: str,
     body: str,
     building: str | None,
-    support_threshold: int | None,
-    window_days: int | None,
     settings: Settings,
     now: datetime,
     before_commit: BeforeCommit | None = None,
@@ -163,8 +165,6 @@ async def create_deliberation(
         title=title,
         body=body,
         building=building,
-        support_threshold=support_threshold,
-        window_days=window_days,
         settings=settings,
         now=now,
     )
@@ -256,6 +256,7 @@ async def _view(uow: UnitOfWork, actor: Actor, row: Any) -> dict[str, Any]:
         "window_ends_at": row.window_ends_at,
         "household_supports": supports,
         "quorum": row.quorum,
+        "pass_ratio": row.pass_ratio,
         "votes": {"yes": votes.get("yes", 0), "no": votes.get("no", 0), "abstain": votes.get("abstain", 0)},
         "reject_reason": row.reject_reason,
         "minutes": row.minutes,
@@ -283,6 +284,13 @@ async def _view(uow: UnitOfWork, actor: Actor, row: Any) -> dict[str, Any]:
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
+
+
+def carries(yes: int, no: int, pass_ratio: float) -> bool:
+    """More yes than no, and yes at least `pass_ratio` of yes + no (abstentions count toward the
+    quorum only). A ratio up to 0.5 is the simple majority; 2/3 is a two-thirds majority."""
+    ratio = Fraction(pass_ratio).limit_denominator(10_000)
+    return yes > no and yes * ratio.denominator >= ratio.numerator * (yes + no)
 
 
 def _round(row: Any) -> int:
@@ -429,8 +437,15 @@ async def act(
             ).all()
         )
         households_voted = sum(tally.values())
-        carried = households_voted >= row.quorum and tally.get("yes", 0) > tally.get("no", 0)
-        detail = {"tally": tally, "households": households_voted, "quorum": row.quorum}
+        carried = households_voted >= row.quorum and carries(
+            tally.get("yes", 0), tally.get("no", 0), row.pass_ratio
+        )
+        detail = {
+            "tally": tally,
+            "households": households_voted,
+            "quorum": row.quorum,
+            "pass_ratio": row.pass_ratio,
+        }
         await _transition(
             uow,
             row,

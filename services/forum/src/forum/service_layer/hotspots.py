@@ -262,8 +262,6 @@ async def to_deliberation(
         title=title,
         body=body,
         building=row.building,
-        support_threshold=None,
-        window_days=None,
         settings=settings,
         now=now,
         hotspot_id=hotspot_id,
