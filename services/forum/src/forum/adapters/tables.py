@@ -59,6 +59,20 @@ members = Table(
     Column("flags_overturned", Integer, nullable=False, server_default="0"),
 )
 
+# The posting limits, kept in the posting transaction itself (not in Redis) so that a post that
+# rolls back leaves no trace: one row per member and normalised text, refreshed when the same text
+# is posted again after the duplicate window. The rows of one minute are also the rate count.
+post_fingerprints = Table(
+    "post_fingerprints",
+    metadata,
+    Column("community_id", Uuid, primary_key=True),
+    Column("user_id", Uuid, primary_key=True),
+    Column("digest", String(64), primary_key=True),
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Index("ix_post_fingerprints_member_posted", "community_id", "user_id", "posted_at"),
+    Index("ix_post_fingerprints_posted", "posted_at"),
+)
+
 # --- threads and posts ---------------------------------------------------------------------------
 threads = Table(
     "threads",

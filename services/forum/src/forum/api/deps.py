@@ -18,7 +18,7 @@ from forum.domain.errors import DomainError
 from forum.domain.text import Segmenter
 from forum.service_layer.common import Actor, BeforeCommit, PostingGuard, load_actor
 from servicekit import idempotency
-from servicekit.app import get_runtime, get_uow
+from servicekit.app import get_uow
 from servicekit.auth import User
 from servicekit.db import UnitOfWork
 
@@ -43,7 +43,6 @@ class Ctx:
 async def context(request: Request, user: User, uow: Annotated[UnitOfWork, Depends(entered_uow)]) -> Ctx:
     now: datetime = request.app.state.clock()
     settings: Settings = request.app.state.settings
-    runtime = get_runtime(request)
     return Ctx(
         uow=uow,
         actor=await load_actor(uow, user, now),
@@ -51,10 +50,7 @@ async def context(request: Request, user: User, uow: Annotated[UnitOfWork, Depen
         settings=settings,
         segmenter=request.app.state.segmenter,
         guard=PostingGuard(
-            runtime.redis,
-            prefix=settings.redis_prefix,
-            per_minute=settings.posts_per_minute,
-            duplicate_seconds=settings.duplicate_window_seconds,
+            per_minute=settings.posts_per_minute, duplicate_seconds=settings.duplicate_window_seconds
         ),
     )
 

@@ -1,5 +1,5 @@
 """What every use case needs: who is acting (with the forum's projections), the clock, notices
-and the Redis guards."""
+and the posting limits."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import redis.asyncio as aioredis
-from sqlalchemy import Select, and_, insert, or_, select
+from sqlalchemy import Select, and_, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import ColumnElement
 
-from forum.adapters.tables import households, mediators, members, notices
+from forum.adapters.tables import households, mediators, members, notices, post_fingerprints
 from forum.domain.errors import DomainError
 from forum.domain.moderation import Member, normalise, trust_level
 from servicekit.auth import CurrentUser
@@ -190,30 +189,70 @@ async def notify(
 
 
 class PostingGuard:
-    """Rate and duplicate limits in Redis: a fixed one-minute window per member, and a
-    fingerprint of each normalised text kept for a while (SET NX), so the same text posted again
-    by the same member is refused."""
+    """The posting limits, checked inside the posting transaction so that they commit or roll back
+    with the post: a post that fails (a crash, a refused mention, a failed commit) leaves nothing
+    that would refuse its retry.
 
-    def __init__(
-        self, redis: aioredis.Redis, *, prefix: str, per_minute: int, duplicate_seconds: int
-    ) -> None:
-        self._redis = redis
-        self._prefix = prefix
+    A fingerprint row per member and normalised text: inserting it claims the text for the
+    duplicate window; an existing row younger than the window is a duplicate (409). Two concurrent
+    posts of the same text serialise on the primary key: the second waits for the first and sees
+    its row if it committed, or inserts its own if it rolled back. The member's fingerprints of the
+    current minute are their posts of that minute (at most `per_minute`, else 429); a transaction
+    lock per member serialises one member's posts so that concurrent ones cannot overshoot.
+    """
+
+    def __init__(self, *, per_minute: int, duplicate_seconds: int) -> None:
         self._per_minute = per_minute
-        self._duplicate_seconds = duplicate_seconds
+        self._duplicate = timedelta(seconds=duplicate_seconds)
 
-    async def check(self, community_id: uuid.UUID, user_id: uuid.UUID, text: str, now: datetime) -> None:
-        minute = int(now.timestamp() // 60)
-        key = f"{self._prefix}rate:{community_id}:{user_id}:{minute}"
-        count = await self._redis.incr(key)
-        if count == 1:
-            await self._redis.expire(key, 120)
-        if count > self._per_minute:
+    async def check(
+        self, uow: UnitOfWork, community_id: uuid.UUID, user_id: uuid.UUID, text: str, now: datetime
+    ) -> None:
+        session = uow.session
+        await session.execute(
+            select(
+                func.pg_advisory_xact_lock(func.hashtextextended(f"forum.post:{community_id}:{user_id}", 0))
+            )
+        )
+        minute_start = now.replace(second=0, microsecond=0)
+        posted_this_minute = (
+            await session.execute(
+                select(func.count())
+                .select_from(post_fingerprints)
+                .where(
+                    post_fingerprints.c.community_id == community_id,
+                    post_fingerprints.c.user_id == user_id,
+                    post_fingerprints.c.posted_at >= minute_start,
+                )
+            )
+        ).scalar_one()
+        if posted_this_minute >= self._per_minute:
             retry = 60 - int(now.timestamp()) % 60
             raise DomainError("posting_too_fast", 429, {"retry_after": retry})
-        digest = hashlib.sha256(normalise(text).encode()).hexdigest()[:32]
-        fresh = await self._redis.set(
-            f"{self._prefix}dup:{community_id}:{user_id}:{digest}", "1", nx=True, ex=self._duplicate_seconds
+        digest = hashlib.sha256(normalise(text).encode()).hexdigest()
+        statement = pg_insert(post_fingerprints).values(
+            community_id=community_id, user_id=user_id, digest=digest, posted_at=now
         )
-        if not fresh:
+        claimed = (
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["community_id", "user_id", "digest"],
+                    set_={"posted_at": statement.excluded.posted_at},
+                    where=post_fingerprints.c.posted_at <= now - self._duplicate,
+                ).returning(post_fingerprints.c.digest)
+            )
+        ).first()
+        if claimed is None:
             raise DomainError("duplicate_post", 409)
+
+    async def forget_expired(self, uow: UnitOfWork, now: datetime) -> int:
+        """Drop fingerprints older than the duplicate window (and the minute): they refuse nothing."""
+        horizon = now - max(self._duplicate, timedelta(minutes=1))
+        deleted = await uow.session.execute(
+            delete(post_fingerprints)
+            .where(post_fingerprints.c.posted_at < horizon)
+            .returning(post_fingerprints.c.digest)
+        )
+        count = len(deleted.all())
+        await uow.commit()
+        return count

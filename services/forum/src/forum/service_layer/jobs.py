@@ -1,5 +1,6 @@
 """Background jobs with an injectable clock: deliberation windows, overdue milestones, hotspot
-detection. The lifespan runs `run_once(clock())` every interval; tests call it with any time."""
+detection, expired posting fingerprints. The lifespan runs `run_once(clock())` every interval;
+tests call it with any time."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from forum.config import Settings
 from forum.domain.hotspots import BurstDetector
 from forum.domain.text import Segmenter
 from forum.service_layer import deliberations, hotspots
+from forum.service_layer.common import PostingGuard
 from servicekit.app import LifespanHook
 from servicekit.db import UnitOfWorkFactory
 from servicekit.health import HealthCheck
@@ -40,7 +42,12 @@ class ForumJobs:
             found = await hotspots.detect(
                 uow, detector=self.detector, segmenter=self._segmenter, settings=self._settings, now=now
             )
-        return {**deadlines, "hotspots": found}
+        async with self._uows() as uow:
+            forgotten = await PostingGuard(
+                per_minute=self._settings.posts_per_minute,
+                duplicate_seconds=self._settings.duplicate_window_seconds,
+            ).forget_expired(uow, now)
+        return {**deadlines, "hotspots": found, "fingerprints_forgotten": forgotten}
 
 
 def jobs_hook(settings: Settings, segmenter: Segmenter, detector: BurstDetector) -> LifespanHook:

@@ -107,7 +107,7 @@ async def _write_post(
     screening = screen_text(f"{title}\n{body}", await _watched(uow, actor.community_id))
     if screening.action is WatchAction.BLOCK:
         raise DomainError("content_blocked", 422)
-    await guard.check(actor.community_id, actor.id, f"{title}\n{body}", now)
+    await guard.check(uow, actor.community_id, actor.id, f"{title}\n{body}", now)
     if screening.action is WatchAction.CENSOR:
         body = screen_text(body, [WatchedWord(w, WatchAction.CENSOR) for w in screening.matched]).text
     status = "pending" if screening.action is WatchAction.REQUIRE_APPROVAL else "visible"
