@@ -16,7 +16,16 @@ from sqlalchemy import func, insert, select
 from contracts import DisputeStateChangedV1
 from forum.adapters.tables import deliberations, disputes, notices, people
 from servicekit.testing import new_namespace
-from tests.forum.helpers import EventTap, Forum, Person, known_to_forum, make_mediator, person, running_forum
+from tests.forum.helpers import (
+    EventTap,
+    Forum,
+    Person,
+    known_to_forum,
+    make_mediator,
+    person,
+    running_forum,
+    verify_households,
+)
 
 D = "/api/v1/forum/disputes"
 T = "/api/v1/forum/threads"
@@ -145,12 +154,14 @@ async def test_people_are_learned_once_from_the_gateways_events(forum: Forum) ->
     """Sign-up, a role granted and a household verified each name a person; a redelivered or
     repeated fact adds nothing."""
     community = uuid.uuid4()
-    resident = person(community)
+    resident, verified, mediator = person(community), person(community), person(community)
     await known_to_forum(forum, resident)
     await known_to_forum(forum, resident)  # the same sign-up again
     await make_mediator(forum, resident)
+    await make_mediator(forum, mediator)
+    await verify_households(forum, [verified])
     async with forum.app.state.runtime.uow() as uow:
-        rows = (await uow.session.execute(select(people).where(people.c.user_id == resident.id))).all()
-    assert [(row.community_id, row.user_id, row.display_name) for row in rows] == [
-        (community, resident.id, None)
-    ]
+        rows = (await uow.session.execute(select(people).where(people.c.community_id == community))).all()
+    assert sorted((row.community_id, row.user_id, row.display_name) for row in rows) == sorted(
+        [(community, who.id, None) for who in (resident, verified, mediator)]
+    )
