@@ -94,6 +94,27 @@ class Community:
         return Person(user_id, token)
 
 
+async def enrol_in_gateway(gateway_app: FastAPI, community: Community, *people: Person) -> None:
+    """Make `community` and `people` users the gateway knows (as sign-up would): the gateway
+    notifies only users of the event's community."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    from gateway.adapters.tables import communities, users
+
+    async with runtime_of(gateway_app).uow() as uow:
+        await uow.session.execute(
+            insert(communities)
+            .values(id=community.id, code=f"c-{community.id.hex[:12]}", name="测试社区")
+            .on_conflict_do_nothing()
+        )
+        rows = [
+            {"id": p.id, "community_id": community.id, "wechat_openid": f"test-{p.id}", "display_name": "x"}
+            for p in people
+        ]
+        await uow.session.execute(insert(users).values(rows))
+        await uow.commit()
+
+
 def runtime_of(app: FastAPI) -> ServiceRuntime:
     runtime: ServiceRuntime = app.state.runtime
     return runtime

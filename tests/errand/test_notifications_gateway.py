@@ -13,6 +13,7 @@ from tests.errand.helpers import (
     Community,
     Person,
     drive,
+    enrol_in_gateway,
     errand_behind_gateway,
     go_online,
     make_courier,
@@ -50,6 +51,7 @@ async def test_requester_and_courier_are_notified_of_each_status_change() -> Non
         community = Community(signer)
         requester = community.person("resident")
         courier = await make_courier(stack.apps["errand"], community)
+        await enrol_in_gateway(stack.apps["gateway"], community, requester, courier)
         await go_online(client, courier)
         order = await place_order(client, requester)
         await drive(client, order, courier, requester, "completed")

@@ -16,9 +16,11 @@ import aio_pika
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import select
 
 import forum.main
-from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1
+from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, UserRegisteredV1
+from forum.adapters.tables import people as people_table
 from forum.config import Settings
 from servicekit.migrations import migrate
 from servicekit.outbox import envelope_message
@@ -166,6 +168,35 @@ async def verify_households(forum_: Forum, people: list[Person], building: str =
             return me.json()["household_id"] is not None
 
         await eventually(known, what="household projected")
+
+
+async def register(settings: Settings, *people: Person) -> None:
+    """Publish gateway.user.registered.v1 for each person, as their sign-up would."""
+    await publish(
+        settings,
+        *(UserRegisteredV1(community_id=p.community_id, user_id=p.id, channel="phone") for p in people),
+    )
+
+
+async def known_to_forum(forum_: Forum, *people: Person) -> None:
+    """Register `people` (their sign-up events) and wait until the forum knows them."""
+    await known_to_forum_app(forum_.app, forum_.settings, *people)
+
+
+async def known_to_forum_app(app: FastAPI, settings: Settings, *people: Person) -> None:
+    """`known_to_forum` for a forum app running in a stack."""
+    await register(settings, *people)
+
+    async def known() -> bool:
+        async with app.state.runtime.uow() as uow:
+            rows = await uow.session.execute(
+                select(people_table.c.community_id, people_table.c.user_id).where(
+                    people_table.c.user_id.in_([p.id for p in people])
+                )
+            )
+            return set(rows.tuples()) == {(p.community_id, p.id) for p in people}
+
+    await eventually(known, what="people projected from their sign-up")
 
 
 class EventTap:

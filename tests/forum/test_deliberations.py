@@ -11,7 +11,16 @@ import pytest
 
 from contracts import DeliberationStateChangedV1
 from servicekit.testing import new_namespace
-from tests.forum.helpers import EventTap, Forum, Person, eventually, person, running_forum, verify_households
+from tests.forum.helpers import (
+    EventTap,
+    Forum,
+    Person,
+    eventually,
+    known_to_forum,
+    person,
+    running_forum,
+    verify_households,
+)
 
 L = "/api/v1/forum/deliberations"
 
@@ -75,6 +84,7 @@ async def test_collect_deliberate_act_supervise_evaluate(forum: Forum) -> None:
         assert decided["votes"] == {"yes": 2, "no": 1, "abstain": 0}
 
         due = (forum.clock() + timedelta(days=10)).isoformat()
+        await known_to_forum(forum, owner)
         acting = await call(
             forum,
             committee,

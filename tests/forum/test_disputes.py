@@ -11,7 +11,16 @@ import pytest
 
 from contracts import DisputeStateChangedV1
 from servicekit.testing import new_namespace
-from tests.forum.helpers import EventTap, Forum, Person, eventually, make_mediator, person, running_forum
+from tests.forum.helpers import (
+    EventTap,
+    Forum,
+    Person,
+    eventually,
+    known_to_forum,
+    make_mediator,
+    person,
+    running_forum,
+)
 
 D = "/api/v1/forum/disputes"
 
@@ -33,6 +42,7 @@ async def parties(forum: Forum) -> tuple[Person, Person, Person, Person]:
     complainant, respondent, mediator, other_mediator = (person(community) for _ in range(4))
     await make_mediator(forum, mediator)
     await make_mediator(forum, other_mediator)
+    await known_to_forum(forum, complainant, respondent)
     return complainant, respondent, mediator, other_mediator
 
 

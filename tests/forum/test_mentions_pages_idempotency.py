@@ -21,6 +21,7 @@ from tests.forum.helpers import (
     Forum,
     Person,
     eventually,
+    known_to_forum,
     make_mediator,
     person,
     running_forum,
@@ -79,14 +80,22 @@ async def test_a_reply_mentioning_two_members_publishes_one_event_with_both(foru
     author, poster, verified = person(community), person(community), person(community)
     stranger, elsewhere = person(community), person(uuid.uuid4())
     # The forum knows `poster` (posted here) and `verified` (a verified household here); it has
-    # never seen `stranger`, and `elsewhere` belongs to another community.
+    # never heard of `stranger`, and `elsewhere` belongs to another community.
     await new_thread(forum, elsewhere, "别处", "别的小区的帖子")
     await verify_households(forum, [verified])
     async with EventTap(forum.settings, MENTIONED) as tap:
         thread = await new_thread(forum, poster, "电梯又停了", "2号楼电梯一早就停了")
-        post = await reply(
-            forum, author, thread["id"], "物业说下午修好", [poster, verified, stranger, elsewhere, poster]
-        )
+        # A mention of someone the forum does not know in the community is refused, whether
+        # they belong elsewhere or nowhere the forum heard of.
+        for outsider in (stranger, elsewhere):
+            refused = await forum.client.post(
+                f"{T}/{thread['id']}/posts",
+                json={"body": "物业说下午修好", "mentions": [str(poster.id), str(outsider.id)]},
+                headers=author.headers,
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["code"] == "user_not_in_community"
+        post = await reply(forum, author, thread["id"], "物业说下午修好", [poster, verified, poster])
         event = await mentioned_event(tap, post["id"])
     assert (event.community_id, event.thread_id, event.author_id) == (
         community,
@@ -190,12 +199,14 @@ async def test_disputes_and_deliberations_page_with_cursors(forum: Forum) -> Non
     community = uuid.uuid4()
     complainant = person(community, household_id=uuid.uuid4())
     await verify_households(forum, [complainant])
-    for n in range(4):
+    neighbours = [person(community) for _ in range(4)]
+    await known_to_forum(forum, *neighbours)
+    for n, neighbour in enumerate(neighbours):
         await created(
             forum,
             complainant,
             "/api/v1/forum/disputes",
-            {"parties": [str(person(community).id)], "summary": f"第{n}户噪音"},
+            {"parties": [str(neighbour.id)], "summary": f"第{n}户噪音"},
         )
         await created(
             forum, complainant, "/api/v1/forum/deliberations", {"title": f"议题{n}", "body": "内容"}

@@ -9,8 +9,9 @@ import uuid
 import httpx
 
 from contracts import RoleGrantedV1
+from forum.config import Settings as ForumSettings
 from tests.e2e.stack import stack_of
-from tests.forum.helpers import SIGNER, eventually, person, publish
+from tests.forum.helpers import SIGNER, eventually, known_to_forum_app, person, publish
 
 
 async def test_authorization_matrix_through_the_gateway(namespace: str) -> None:
@@ -32,13 +33,17 @@ async def test_authorization_matrix_through_the_gateway(namespace: str) -> None:
                 return me.status_code == 200 and bool(me.json()["is_mediator"])
 
             await eventually(mediator_known, what="mediator projected behind the gateway")
+            # The respondent signed up: the forum knows them as a person of the community.
+            forum_settings = stack.settings["forum"]
+            assert isinstance(forum_settings, ForumSettings)
+            await known_to_forum_app(stack.apps["forum"], forum_settings, respondent)
 
             dispute = await gw.post(
                 "/api/v1/forum/disputes",
                 json={"parties": [str(respondent.id)], "summary": "楼上漏水", "hide_identity": True},
                 headers=complainant.headers,
             )
-            assert dispute.status_code == 201
+            assert dispute.status_code == 201, dispute.text
             url = f"/api/v1/forum/disputes/{dispute.json()['id']}"
             assert (await gw.get(url, headers=respondent.headers)).json()["complainant_id"] is None
             assert (await gw.get(url, headers=mediator.headers)).json()["complainant_id"] == str(

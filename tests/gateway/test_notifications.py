@@ -13,11 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from contracts import HotspotDetectedV1, PostMentionedV1, ReportUrgedV1
+from contracts import DisputeStateChangedV1, HotspotDetectedV1, PostMentionedV1, ReportUrgedV1
+from gateway.adapters.tables import notifications
+from gateway.config import Settings
 from servicekit.stack import free_port
 from servicekit.tokens import TokenSigner
-from tests.gateway.conftest import Gateway
+from tests.gateway.conftest import Gateway, run_cli
 from tests.gateway.helpers import (
     SseReader,
     order_accepted,
@@ -305,8 +308,9 @@ async def test_each_notification_reaches_the_user_once_through_either_gateway_pr
         try:
             second_url = f"http://127.0.0.1:{port}"
             await _wait_live(second_url)
-            user, community = uuid.uuid4(), uuid.uuid4()
-            headers = {"Authorization": f"Bearer {user_token(signer, user_id=user, community_id=community)}"}
+            async with httpx.AsyncClient(base_url=first_url) as registering:
+                assert isinstance(settings, Settings)
+                community, user, headers = await _stack_resident(registering, settings, "default")
             async with (
                 httpx.AsyncClient() as client,
                 SseReader(client, second_url + STREAM, headers).running() as on_second,
@@ -327,3 +331,132 @@ async def test_each_notification_reaches_the_user_once_through_either_gateway_pr
         finally:
             second.terminate()
             await second.wait()
+
+
+def _dispute_in(community: uuid.UUID, *notified: uuid.UUID) -> DisputeStateChangedV1:
+    return DisputeStateChangedV1(
+        community_id=community,
+        dispute_id=uuid.uuid4(),
+        from_state=None,
+        to_state="reported",
+        notify_user_ids=list(notified),
+    )
+
+
+async def _other_community_resident(gw: Gateway) -> tuple[uuid.UUID, uuid.UUID, dict[str, str]]:
+    """(community id, user id, headers) of a resident of a community of their own."""
+    code = f"c-{uuid.uuid4().hex[:8]}"
+    made = await gw.client.post(
+        "/api/v1/community/communities",
+        json={"code": code, "name": "别的社区"},
+        headers=await gw.admin_headers(),
+    )
+    assert made.status_code == 201, made.text
+    phone = gw.new_phone()
+    created = await gw.client.post(
+        "/api/v1/auth/register",
+        json={"phone": phone, "password": "long-enough-1", "display_name": "x", "community_code": code},
+    )
+    assert created.status_code == 201, created.text
+    tokens = await gw.login(phone, "long-enough-1")
+    return (
+        uuid.UUID(made.json()["id"]),
+        uuid.UUID(created.json()["id"]),
+        {"Authorization": f"Bearer {tokens['access_token']}"},
+    )
+
+
+async def test_an_event_writes_nothing_for_a_user_outside_its_community(gw: Gateway) -> None:
+    """A forum of community A naming a user of community B (a dispute party) reaches A's user
+    only: no notification row is written for B's user, whatever inbox would or would not show it."""
+    member, member_headers = await gw.resident()
+    community = uuid.UUID((await gw.client.get("/api/v1/me", headers=member_headers)).json()["community_id"])
+    _, outsider, _ = await _other_community_resident(gw)
+    amqp, exchange = gw.settings.amqp_url.get_secret_value(), gw.settings.events_exchange
+    [dispute] = await publish(amqp, exchange, _dispute_in(community, uuid.UUID(member), outsider))
+    [order] = await publish(amqp, exchange, order_accepted(community, outsider))
+    [later] = await publish(amqp, exchange, _dispute_in(community, uuid.UUID(member)))
+    # The later event was consumed after the other two (one queue, in order).
+    await _inbox(gw, member_headers, 2)
+    async with gw.app.state.runtime.uow() as uow:
+        rows = (
+            await uow.session.execute(
+                select(notifications.c.user_id, notifications.c.event_id).where(
+                    notifications.c.event_id.in_([dispute.event_id, order.event_id, later.event_id])
+                )
+            )
+        ).all()
+    assert sorted((row.user_id, row.event_id) for row in rows) == sorted(
+        [(uuid.UUID(member), dispute.event_id), (uuid.UUID(member), later.event_id)]
+    )
+
+
+async def _stack_resident(
+    client: httpx.AsyncClient, settings: Settings, community_code: str
+) -> tuple[uuid.UUID, uuid.UUID, dict[str, str]]:
+    """(community id, user id, headers) of a new resident of `community_code` (created with its
+    admin by the operator CLI when new)."""
+    await run_cli(
+        settings, "create-admin", "--phone", f"136{uuid.uuid4().int % 10**8:08d}", "--password",
+        "admin-pass-123", "--community-code", community_code,
+    )  # fmt: skip
+    phone = f"137{uuid.uuid4().int % 10**8:08d}"
+    created = await client.post(
+        "/api/v1/auth/register",
+        json={
+            "phone": phone,
+            "password": "long-enough-1",
+            "display_name": "x",
+            "community_code": community_code,
+        },
+    )
+    assert created.status_code == 201, created.text
+    login = await client.post("/api/v1/auth/login", json={"phone": phone, "password": "long-enough-1"})
+    assert login.status_code == 200, login.text
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    me = (await client.get("/api/v1/me", headers=headers)).json()
+    return uuid.UUID(me["community_id"]), uuid.UUID(created.json()["id"]), headers
+
+
+async def test_the_stream_pushes_exactly_what_the_inbox_holds(namespace: str) -> None:
+    """Community A's dispute names A's member and B's resident; B has an event of its own. Each
+    stream pushes exactly its inbox (same representation), nothing of another community, even to
+    a token that claims another community than the user's."""
+    signer = TokenSigner.generate()
+    async with running_gateway(namespace, signer) as (url, stack), httpx.AsyncClient(base_url=url) as client:
+        settings = stack.settings["gateway"]
+        assert isinstance(settings, Settings)
+        community_a, member, member_headers = await _stack_resident(client, settings, f"a-{namespace}")
+        community_b, outsider, outsider_headers = await _stack_resident(client, settings, f"b-{namespace}")
+        # The outsider with a token claiming community A (as a confused or forged issuer would):
+        # the inbox it opens lists nothing, so its stream must push nothing either.
+        outsider_as_a = {
+            "Authorization": f"Bearer {user_token(signer, user_id=outsider, community_id=community_a)}"
+        }
+        async with (
+            SseReader(client, url + STREAM, member_headers).running() as member_stream,
+            SseReader(client, url + STREAM, outsider_headers).running() as outsider_stream,
+            SseReader(client, url + STREAM, outsider_as_a).running() as forged_stream,
+        ):
+            amqp, exchange = settings.amqp_url.get_secret_value(), settings.events_exchange
+            await publish(amqp, exchange, _dispute_in(community_a, member, outsider))
+            [order_b] = await publish(amqp, exchange, order_accepted(community_b, outsider))
+            # Sentinels: one per inbox, after everything else (one queue, in order).
+            [last_a] = await publish(amqp, exchange, _dispute_in(community_a, member))
+            [last_b] = await publish(amqp, exchange, order_accepted(community_b, outsider))
+            await _until_received({str(last_a.event_id)}, member_stream)
+            await _until_received({str(last_b.event_id)}, outsider_stream)
+            for headers, reader in (
+                (member_headers, member_stream),
+                (outsider_headers, outsider_stream),
+                (outsider_as_a, forged_stream),
+            ):
+                inbox = (await client.get("/api/v1/me/notifications", headers=headers)).json()["items"]
+                assert sorted(reader.notifications(), key=lambda n: n["id"]) == sorted(
+                    inbox, key=lambda n: n["id"]
+                )
+            assert len(member_stream.notifications()) == 2
+            assert sorted(n["event_id"] for n in outsider_stream.notifications()) == sorted(
+                [str(order_b.event_id), str(last_b.event_id)]
+            )
+            assert forged_stream.notifications() == []

@@ -8,6 +8,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from contracts import Envelope, UserRegisteredV1
+from reports.consumers import handlers
 from tests.reports.helpers import Community, EventTap, Person, Service, call, image_bytes, utc
 
 
@@ -459,3 +461,33 @@ async def test_committee_puts_a_disputed_report_under_supervision(
     assert rid in {r["id"] for r in listed.json()["items"]}
     again = await post(service, committee, f"/api/v1/reports/{rid}/escalate", {"reason": "overdue"})
     assert again.json()["supervision_reason"] == "disputed"  # already supervised: unchanged
+
+
+async def test_staff_of_another_community_is_refused(service: Service, community: Community) -> None:
+    """`/assign` and `/transfer` name staff of the caller's community only: staff of the same
+    department elsewhere, or an id nobody heard of, is `422 user_not_in_community`; a person of
+    the community who is no staff of the department stays `staff_not_in_department`."""
+    reporter = community.resident()
+    manager = await community.staff("property_manager")
+    first = await community.staff()
+    foreign = await Community(service).staff()  # property staff too, of another community
+    neighbour = community.resident()
+    registered = Envelope.wrap(
+        UserRegisteredV1(community_id=community.id, user_id=neighbour.id, channel="phone"), producer="gateway"
+    )
+    async with service.runtime.uow() as uow:
+        await handlers[UserRegisteredV1.event_type](registered, uow)
+        await uow.commit()
+    rid = (await community.submit(reporter))["id"]
+    await post(service, manager, f"/api/v1/reports/{rid}/accept")
+    for stranger in (foreign.id, uuid.uuid4()):
+        refused = await post(service, manager, f"/api/v1/reports/{rid}/assign", {"staff_id": str(stranger)})
+        assert (refused.status_code, refused.json()["code"]) == (422, "user_not_in_community")
+    not_staff = await post(service, manager, f"/api/v1/reports/{rid}/assign", {"staff_id": str(neighbour.id)})
+    assert (not_staff.status_code, not_staff.json()["code"]) == (422, "staff_not_in_department")
+    await post(service, manager, f"/api/v1/reports/{rid}/assign", {"staff_id": str(first.id)})
+    await post(service, first, f"/api/v1/reports/{rid}/start")
+    moved = await post(service, first, f"/api/v1/reports/{rid}/transfer", {"staff_id": str(foreign.id)})
+    assert (moved.status_code, moved.json()["code"]) == (422, "user_not_in_community")
+    detail = await call(service, manager, "GET", f"/api/v1/reports/{rid}")
+    assert detail.json()["assignee_id"] == str(first.id)

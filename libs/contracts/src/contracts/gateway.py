@@ -14,7 +14,8 @@ __all__ = ["HouseholdVerifiedV1", "RoleGrantedV1", "RoleRevokedV1", "UserRegiste
 class UserRegisteredV1(EventPayload):
     """A new account exists (phone or WeChat sign-up).
 
-    Producer: gateway. Consumers: none (audit trail).
+    Producer: gateway. Consumers: forum, reports (the `people` projection: who belongs to which
+    community).
     """
 
     event_type: ClassVar[str] = "gateway.user.registered.v1"

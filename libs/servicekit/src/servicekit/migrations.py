@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from servicekit.db import ensure_database
+from servicekit.people import people_table
 from servicekit.settings import BaseServiceSettings
 from servicekit.tables import (
     CREATE_NOTIFY_FUNCTION,
@@ -97,3 +98,12 @@ def create_idempotency_table() -> None:
 
 def drop_idempotency_table() -> None:
     idempotency_keys.drop(op.get_bind())
+
+
+def create_people_table() -> None:
+    """The `people` projection (servicekit.people) of a service that checks user ids."""
+    people_table(MetaData()).create(op.get_bind())
+
+
+def drop_people_table() -> None:
+    people_table(MetaData()).drop(op.get_bind())

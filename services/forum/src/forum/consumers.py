@@ -12,10 +12,12 @@ from contracts import (
     RoleGrantedV1,
     RoleRevokedV1,
 )
+from forum.adapters.tables import people
 from forum.domain.text import Segmenter
 from forum.service_layer import projections
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
+from servicekit.people import learning_people
 
 
 def build_handlers(segmenter: Segmenter, timezone: str) -> dict[str, EventHandler]:
@@ -36,12 +38,16 @@ def build_handlers(segmenter: Segmenter, timezone: str) -> dict[str, EventHandle
     async def report(envelope: Envelope, uow: UnitOfWork) -> None:
         await projections.report_event(uow, envelope, envelope.parse_payload(), timezone=timezone)
 
-    return {
-        HouseholdVerifiedV1.event_type: household,
-        RoleGrantedV1.event_type: granted,
-        RoleRevokedV1.event_type: revoked,
-        PostCreatedV1.event_type: post,
-        ReportSubmittedV1.event_type: report,
-        ReportStatusChangedV1.event_type: report,
-        ReportRatedV1.event_type: report,
-    }
+    # The gateway's events about people also feed the people projection (servicekit.people).
+    return learning_people(
+        people,
+        {
+            HouseholdVerifiedV1.event_type: household,
+            RoleGrantedV1.event_type: granted,
+            RoleRevokedV1.event_type: revoked,
+            PostCreatedV1.event_type: post,
+            ReportSubmittedV1.event_type: report,
+            ReportStatusChangedV1.event_type: report,
+            ReportRatedV1.event_type: report,
+        },
+    )

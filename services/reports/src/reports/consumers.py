@@ -2,6 +2,8 @@
 
 - `gateway.role.granted/revoked.v1` keep the local staff projection (who works in which
   department) for the staff roles;
+- `gateway.user.registered.v1`, `gateway.role.granted.v1` and `gateway.household.verified.v1`
+  also feed the `people` projection (servicekit.people: who belongs to which community);
 - `forum.thread.escalated.v1` files a report linked to the thread. The inbox makes a redelivery
   a no-op; the unique (community_id, source_thread_id) index makes even a second escalation event
   of the same thread (a new event_id) create nothing.
@@ -13,11 +15,12 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts import Envelope, RoleGrantedV1, RoleRevokedV1, ThreadEscalatedV1
-from reports.adapters.tables import staff
+from reports.adapters.tables import people, staff
 from reports.domain.access import STAFF_ROLES
 from reports.service_layer.reports import submit_from_thread
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
+from servicekit.people import learning_people
 
 
 async def role_granted(envelope: Envelope, uow: UnitOfWork) -> None:
@@ -69,8 +72,11 @@ async def thread_escalated(envelope: Envelope, uow: UnitOfWork) -> None:
     )
 
 
-handlers: dict[str, EventHandler] = {
-    RoleGrantedV1.event_type: role_granted,
-    RoleRevokedV1.event_type: role_revoked,
-    ThreadEscalatedV1.event_type: thread_escalated,
-}
+handlers: dict[str, EventHandler] = learning_people(
+    people,
+    {
+        RoleGrantedV1.event_type: role_granted,
+        RoleRevokedV1.event_type: role_revoked,
+        ThreadEscalatedV1.event_type: thread_escalated,
+    },
+)

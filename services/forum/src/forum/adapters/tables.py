@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 
+from servicekit.people import people_table
+
 metadata = MetaData()
 
 
@@ -30,6 +32,9 @@ def _created() -> Column[object]:
 
 
 # --- projections of gateway facts (learned from events) -----------------------------------------
+# Every user of a community the gateway told us about (servicekit.people).
+people = people_table(metadata)
+
 households = Table(
     "households",
     metadata,

@@ -14,12 +14,17 @@ from sqlalchemy import Select, and_, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import ColumnElement
 
+<<<<<<< HEAD
 from forum.adapters.tables import households, mediators, members, notices, post_fingerprints
+=======
+from forum.adapters.tables import households, mediators, members, notices, people
+>>>>>>> h-community
 from forum.domain.errors import DomainError
 from forum.domain.moderation import Member, normalise, trust_level
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 from servicekit.pagination import decode_cursor, encode_cursor
+from servicekit.people import require_members
 
 Clock = Callable[[], datetime]
 
@@ -64,6 +69,13 @@ class Actor:
     @property
     def is_staff(self) -> bool:
         return self.is_mediator or self.user.has_any("property_manager", "committee", "admin")
+
+
+async def require_community_members(uow: UnitOfWork, actor: Actor, user_ids: Sequence[uuid.UUID]) -> None:
+    """Every user id a request names must be a person of the actor's community (learned from the
+    gateway's events, seen here with a token of the community, a verified household or a mediator
+    there), else 422 `user_not_in_community`."""
+    await require_members(uow.session, actor.community_id, user_ids, people, members, households, mediators)
 
 
 async def load_actor(uow: UnitOfWork, user: CurrentUser, now: datetime) -> Actor:

@@ -22,7 +22,14 @@ from forum.adapters.tables import (
 from forum.config import Settings
 from forum.domain.errors import DomainError
 from forum.domain.states import DeliberationAction, DeliberationState, deliberation_step
-from forum.service_layer.common import Actor, BeforeCommit, commit_created, newest_first, page_of
+from forum.service_layer.common import (
+    Actor,
+    BeforeCommit,
+    commit_created,
+    newest_first,
+    page_of,
+    require_community_members,
+)
 from forum.service_layer.policy import current_policy
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
@@ -458,6 +465,7 @@ async def act(
     elif action == "start_acting":
         _require(committee or actor.is_manager)
         owner_id = payload["owner_id"]
+        await require_community_members(uow, actor, [owner_id])
         changed = await _transition(
             uow, row, A.START_ACTING, actor.id, now, {"owner_id": str(owner_id)}, owner_id=owner_id
         )

@@ -20,7 +20,14 @@ from forum.adapters.tables import (
 )
 from forum.domain.errors import DomainError
 from forum.domain.states import DisputeAction, DisputeState, dispute_step
-from forum.service_layer.common import Actor, BeforeCommit, commit_created, newest_first, page_of
+from forum.service_layer.common import (
+    Actor,
+    BeforeCommit,
+    commit_created,
+    newest_first,
+    page_of,
+    require_community_members,
+)
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
 
@@ -102,6 +109,7 @@ async def open_dispute(
     )
     if len(everyone) < 2:
         raise DomainError("invalid_parties", 422)
+    await require_community_members(uow, actor, parties)
     complainant = actor.id if not actor.is_mediator else everyone[0]
     if thread_id is not None:
         found = (

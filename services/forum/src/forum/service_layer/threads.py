@@ -18,6 +18,7 @@ from forum.adapters.tables import (
     moderation_items,
     moderation_log,
     notices,
+    people,
     post_likes,
     post_revisions,
     posts,
@@ -42,6 +43,7 @@ from forum.service_layer.common import (
     newest_first,
     notify,
     page_of,
+    require_community_members,
 )
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
@@ -103,6 +105,7 @@ async def _write_post(
     title: str = "",
 ) -> dict[str, Any]:
     """Screen, limit, insert and announce one post of `actor` in `thread` (inserted already)."""
+    await require_community_members(uow, actor, mentions)
     await _first_day_cap(uow, actor, kind, now)
     screening = screen_text(f"{title}\n{body}", await _watched(uow, actor.community_id))
     if screening.action is WatchAction.BLOCK:
@@ -188,9 +191,13 @@ async def mentioned_in(uow: UnitOfWork, community_id: uuid.UUID, post_id: uuid.U
 async def _known_members(
     uow: UnitOfWork, community_id: uuid.UUID, candidates: list[uuid.UUID]
 ) -> set[uuid.UUID]:
-    """Which of `candidates` the forum knows in this community: seen in the forum with a token of
-    the community, a verified household there, or a mediator there."""
+    """Which of `candidates` the forum knows in this community: a person of it (the gateway's
+    events), seen in the forum with a token of the community, a verified household there, or a
+    mediator there."""
     known = union(
+        select(people.c.user_id).where(
+            people.c.community_id == community_id, people.c.user_id.in_(candidates)
+        ),
         select(members.c.user_id).where(
             members.c.community_id == community_id, members.c.user_id.in_(candidates)
         ),

@@ -5,6 +5,9 @@ notifications it produced are committed, that replica publishes them on a Redis 
 replica listens on the channel and hands each notification to the SSE streams of its recipient
 that are connected to it. So a user connected to any replica gets each notification exactly once
 per open stream, and nothing is pushed for a transaction that rolled back.
+
+A stream listens for one user *in one community* (the token's): it receives exactly the
+notifications that user's inbox lists, which is filtered the same way.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ class NotificationHub:
     def __init__(self) -> None:
         self._redis: aioredis.Redis | None = None
         self._channel = ""
-        self._streams: dict[uuid.UUID, set[asyncio.Queue[dict[str, Any]]]] = {}
+        # (user_id, community_id) -> the queues of that user's open streams on this replica.
+        self._streams: dict[tuple[uuid.UUID, uuid.UUID], set[asyncio.Queue[dict[str, Any]]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._subscribed = asyncio.Event()
 
@@ -66,26 +70,28 @@ class NotificationHub:
 
     # -- consuming side (SSE streams of this replica) ---------------------------------------------
     @contextlib.contextmanager
-    def listen(self, user_id: uuid.UUID) -> Iterator[asyncio.Queue[dict[str, Any]]]:
+    def listen(self, user_id: uuid.UUID, community_id: uuid.UUID) -> Iterator[asyncio.Queue[dict[str, Any]]]:
+        """A queue of the notifications of ``user_id`` in ``community_id`` (as the inbox has them)."""
+        key = (user_id, community_id)
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=_QUEUE_SIZE)
-        self._streams.setdefault(user_id, set()).add(queue)
+        self._streams.setdefault(key, set()).add(queue)
         try:
             yield queue
         finally:
-            streams = self._streams.get(user_id)
+            streams = self._streams.get(key)
             if streams is not None:
                 streams.discard(queue)
                 if not streams:
-                    del self._streams[user_id]
+                    del self._streams[key]
 
     def _deliver(self, raw: str) -> None:
         try:
             item = json.loads(raw)
-            user_id = uuid.UUID(item["user_id"])
+            key = (uuid.UUID(item["user_id"]), uuid.UUID(item["community_id"]))
         except (ValueError, KeyError, TypeError):
             log.warning("notification_message_malformed")
             return
-        for queue in self._streams.get(user_id, ()):
+        for queue in self._streams.get(key, ()):
             with contextlib.suppress(asyncio.QueueFull):
                 # A stream that stopped reading loses live pushes; its inbox still has them.
                 queue.put_nowait(item)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -64,15 +63,16 @@ async def inbox(
 )
 async def stream(user: User, request: Request) -> EventSourceResponse:
     """Server-Sent Events: a `ready` event once listening, then one `notification` event per new
-    notification (data: the notification as in the inbox)."""
+    notification (data: the notification exactly as the inbox lists it; only what the inbox of
+    this user in this community holds)."""
     hub: NotificationHub = request.app.state.notification_hub
 
     async def events() -> AsyncIterator[dict[str, str]]:
-        with hub.listen(user.id) as queue:
+        with hub.listen(user.id, user.community_id) as queue:
             yield {"event": "ready", "data": "{}"}
             while True:
-                item = await queue.get()
-                yield {"id": str(item["id"]), "event": "notification", "data": json.dumps(item, default=str)}
+                item = NotificationOut.model_validate(await queue.get())
+                yield {"id": str(item.id), "event": "notification", "data": item.model_dump_json()}
 
     return EventSourceResponse(events(), ping=_PING_SECONDS)
 

@@ -71,8 +71,7 @@ async def recipients(uow: UnitOfWork, envelope: Envelope) -> set[uuid.UUID]:
         # actor_id must not send the reporter's own 催单 back to them.
         found -= _ids(payload.get("urged_by"))
     elif kind == "forum.post.mentioned.v1":
-        found = await _members(uow, payload, _ids(payload.get("mentioned_user_ids")))
-        found -= _ids(payload.get("author_id"))
+        found = _ids(payload.get("mentioned_user_ids")) - _ids(payload.get("author_id"))
     elif kind == "forum.hotspot.detected.v1":
         found = set(
             (
@@ -87,7 +86,7 @@ async def recipients(uow: UnitOfWork, envelope: Envelope) -> set[uuid.UUID]:
     else:
         found = set()
     found.discard(envelope.actor_id)
-    return found
+    return await _members(uow, payload, found)
 
 
 async def _department_managers(uow: UnitOfWork, payload: dict[str, Any]) -> set[uuid.UUID]:
@@ -106,7 +105,8 @@ async def _department_managers(uow: UnitOfWork, payload: dict[str, Any]) -> set[
 
 
 async def _members(uow: UnitOfWork, payload: dict[str, Any], user_ids: set[uuid.UUID]) -> set[uuid.UUID]:
-    """Those of ``user_ids`` who belong to the event's community: a mention never reaches beyond it."""
+    """Those of ``user_ids`` who are users of the event's community (one query): an event never
+    reaches beyond its community, whatever ids its producer put in it."""
     if not user_ids:
         return set()
     return set(
@@ -150,9 +150,12 @@ async def record(uow: UnitOfWork, envelope: Envelope) -> list[dict[str, Any]]:
 
 
 def shape(row: Row[Any]) -> dict[str, Any]:
+    """A notification; `user_id` and `community_id` say whose inbox holds it (the live push is
+    routed by both), the API shows neither."""
     return {
         "id": row.id,
         "user_id": row.user_id,
+        "community_id": row.community_id,
         "event_type": row.event_type,
         "event_id": row.event_id,
         "data": row.data,

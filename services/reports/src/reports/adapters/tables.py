@@ -22,7 +22,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import UUID
 
+from servicekit.people import people_table
+
 metadata = MetaData()
+
+# Every user of a community the gateway told us about (servicekit.people).
+people = people_table(metadata)
 
 # Seeded per community on first use, then the community's managers edit their own copy.
 categories = Table(

@@ -13,7 +13,7 @@ from sqlalchemy.engine import RowMapping
 
 from contracts import ReportRatedV1, ReportStatusChangedV1, ReportSubmittedV1, ReportUrgedV1
 from reports.adapters import repository as repo
-from reports.adapters.tables import report_photos, report_supporters, reports
+from reports.adapters.tables import people, report_photos, report_supporters, reports, staff
 from reports.domain import access
 from reports.domain.access import ReportFacts, Viewer
 from reports.domain.categories import FALLBACK_CATEGORY
@@ -30,6 +30,7 @@ from reports.domain.model import (
 )
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound, ProblemError
+from servicekit.people import require_members
 
 RejectReason = Literal["not_responsible", "duplicate", "invalid"]
 
@@ -328,6 +329,8 @@ async def record_transition(
 async def _check_assignable(
     uow: UnitOfWork, row: RowMapping, staff_id: uuid.UUID, max_open_jobs: int
 ) -> None:
+    # Anyone of another community (or unknown here) first: the same answer whatever they are there.
+    await require_members(uow.session, row["community_id"], [staff_id], people, staff)
     departments = await repo.lock_staff(uow.session, row["community_id"], staff_id)
     if row["department"] not in departments.values():
         raise ProblemError("staff_not_in_department", 422, params={"department": row["department"]})

@@ -1,0 +1,132 @@
+"""Who belongs to which community: each service's `people` projection, learned from the
+gateway's events, and the check that every user id a request names belongs to the caller's
+community.
+
+A service that takes user ids in request bodies (dispute parties, @mentions, a deliberation's
+owner, a staff member to assign) keeps a `people` table (:func:`people_table`, created by one
+Alembic migration of its own) and wraps its event handlers with :func:`learning_people`, so the
+gateway's events that name a user of a community (sign-up, a role granted, a household verified)
+record that person. Before acting, it calls :func:`require_members`: an id that is not known as
+a person of the caller's community, be it another community's or an unknown one, answers
+``422 user_not_in_community`` (the same answer for both, so it reveals nothing about other
+communities). A service may count other community-scoped tables of its own as proof too (e.g.
+users seen with a verified token of the community).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func, select, union
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from contracts import Envelope, HouseholdVerifiedV1, RoleGrantedV1, UserRegisteredV1
+from servicekit.consumer import EventHandler
+from servicekit.db import UnitOfWork
+from servicekit.errors import ProblemError
+from servicekit.i18n import register_messages
+
+__all__ = ["PERSON_EVENTS", "learn_person", "learning_people", "people_table", "require_members"]
+
+#: The gateway's events that name a user of the payload's community.
+PERSON_EVENTS = (UserRegisteredV1.event_type, RoleGrantedV1.event_type, HouseholdVerifiedV1.event_type)
+
+
+def people_table(metadata: MetaData) -> Table:
+    """The projection: one row per user of a community this service has heard of.
+    `display_name` is filled when an event carries one (nullable: most do not)."""
+    return Table(
+        "people",
+        metadata,
+        Column("community_id", Uuid, primary_key=True),
+        Column("user_id", Uuid, primary_key=True),
+        Column("display_name", String(64)),
+        Column("known_since", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+async def learn_person(uow: UnitOfWork, people: Table, envelope: Envelope) -> None:
+    """Record the person a gateway event names (idempotent: a redelivery or a second event about
+    the same person changes nothing but a display name the event now carries)."""
+    payload = envelope.parse_payload()
+    user_id = getattr(payload, "user_id", None)
+    if not isinstance(user_id, uuid.UUID):
+        return
+    display_name = getattr(payload, "display_name", None)
+    statement = pg_insert(people).values(
+        community_id=payload.community_id,
+        user_id=user_id,
+        display_name=display_name,
+        known_since=envelope.occurred_at,
+    )
+    if display_name is None:
+        await uow.session.execute(statement.on_conflict_do_nothing())
+    else:
+        await uow.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[people.c.community_id, people.c.user_id],
+                set_={"display_name": statement.excluded.display_name},
+            )
+        )
+
+
+def learning_people(people: Table, handlers: Mapping[str, EventHandler]) -> dict[str, EventHandler]:
+    """``handlers`` plus the people projection: each of :data:`PERSON_EVENTS` records its person,
+    then runs the service's own handler for it, if any, in the same unit of work."""
+    combined = dict(handlers)
+    for event_type in PERSON_EVENTS:
+        own = handlers.get(event_type)
+
+        async def handler(envelope: Envelope, uow: UnitOfWork, own: EventHandler | None = own) -> None:
+            await learn_person(uow, people, envelope)
+            if own is not None:
+                await own(envelope, uow)
+
+        combined[event_type] = handler
+    return combined
+
+
+async def require_members(
+    session: AsyncSession,
+    community_id: uuid.UUID,
+    user_ids: Iterable[uuid.UUID],
+    people: Table,
+    *also: Table,
+) -> None:
+    """Raise ``422 user_not_in_community`` unless every id in ``user_ids`` is a person of
+    ``community_id`` in ``people`` or in one of the ``also`` tables (each with `community_id`
+    and `user_id` columns). One query."""
+    wanted = set(user_ids)
+    if not wanted:
+        return
+    known = union(
+        *(
+            select(table.c.user_id).where(table.c.community_id == community_id, table.c.user_id.in_(wanted))
+            for table in (people, *also)
+        )
+    )
+    found = set((await session.execute(known)).scalars().all())
+    strangers = sorted(str(user_id) for user_id in wanted - found)
+    if strangers:
+        raise ProblemError(
+            "user_not_in_community",
+            422,
+            params={"count": len(strangers)},
+            extra={"user_ids": strangers},
+        )
+
+
+register_messages(
+    {
+        "user_not_in_community": {
+            "zh-CN": ("用户不属于本社区", "有 {count} 个用户不是本社区的成员。"),
+            "en": (
+                "User not in this community",
+                "{count} of the users named are not in this community.",
+            ),
+            "ko": ("이 단지의 사용자가 아님", "지정한 사용자 중 {count}명은 이 단지의 구성원이 아닙니다."),
+        }
+    }
+)
