@@ -63,6 +63,12 @@ class BaseServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_fallback_poll_seconds: float = Field(default=5.0, gt=0)
     outbox_max_backoff_seconds: float = Field(default=10.0, gt=0)
+    # Most messages published and not yet confirmed at any time (the batch in flight included).
+    outbox_confirm_window: int = Field(default=1000, ge=1, le=100_000)
+    # A batch whose confirms stop arriving for this long commits what was confirmed and hands the
+    # late ones to a connection of their own (at most outbox_straggler_connections at a time).
+    outbox_straggler_seconds: float = Field(default=0.5, gt=0)
+    outbox_straggler_connections: int = Field(default=1, ge=0, le=16)
 
     # Access tokens are verified with the gateway's public key (PEM text or a file holding it).
     jwt_public_key: str = ""
