@@ -91,6 +91,13 @@ def build_router() -> APIRouter:
             row = (await conn.execute(text("SELECT now(), pg_backend_pid()"))).one()
             return {"now": str(row[0]), "pid": str(row[1])}
 
+    @router.get("/db-engine/{name}")
+    async def db_engine(request: Request, name: str) -> dict[str, str]:
+        # An engine a test put in app.state.engines (a tiny pool, a role with no connections left).
+        engine = request.app.state.engines[name]
+        async with engine.connect() as conn:
+            return {"now": str((await conn.execute(text("SELECT now()"))).scalar_one())}
+
     @router.get("/logged")
     async def logged() -> dict[str, bool]:
         log.info("handling_logged_thing", marker="servicekit-http-test")
@@ -199,6 +206,7 @@ async def kit(tokens: Tokens) -> AsyncIterator[Kit]:
         async with isolated_database(settings):
             await migrate(settings, errand.main.MIGRATIONS)
             app.state.probe_engine = create_engine(settings.database_url.get_secret_value(), pool_size=2)
+            app.state.engines = {}
             async with app.router.lifespan_context(app):
                 # Unexpected errors are re-raised by Starlette after the 500 is sent (for the
                 # server to log); the client here must see the response like a real client does.
@@ -208,4 +216,6 @@ async def kit(tokens: Tokens) -> AsyncIterator[Kit]:
     finally:
         if hasattr(app.state, "probe_engine"):
             await app.state.probe_engine.dispose()
+        for engine in getattr(app.state, "engines", {}).values():
+            await engine.dispose()
         await delete_messaging(settings, settings.queue_name, settings.dead_letter_queue_name)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from servicekit.errors import PROBLEM_CONTENT_TYPE
 from servicekit.i18n import (
@@ -260,3 +264,42 @@ async def test_a_connection_postgres_dropped_answers_503_then_the_pool_recovers(
     assert dropped.json()["code"] == "service_unavailable"
 
     assert (await kit.client.get("/db-now")).status_code == 200
+
+
+async def test_an_exhausted_pool_answers_503_service_busy_not_500(kit) -> None:
+    """Every pooled connection busy: the request waits pool_timeout, then gets 503 with
+    Retry-After and problem+json (SQLAlchemy's QueuePool timeout was a 500 after 30 s)."""
+    url = kit.settings.database_url.get_secret_value()
+    tiny = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=0.3)
+    kit.app.state.engines["tiny"] = tiny
+    async with tiny.connect() as held:  # the pool's only connection, busy
+        await held.execute(text("SELECT 1"))
+        busy = await kit.client.get("/db-engine/tiny", headers={"Accept-Language": "ko"})
+    assert busy.status_code == 503, busy.text
+    assert busy.headers["content-type"].startswith("application/problem+json")
+    assert busy.headers["retry-after"] == "1"
+    assert busy.json()["code"] == "service_busy"
+    assert busy.json()["title"] == "서비스 혼잡"
+
+    assert (await kit.client.get("/db-engine/tiny")).status_code == 200  # released, served again
+    # The service's own pool gives up as soon, not after SQLAlchemy's default of 30 s.
+    assert kit.app.state.runtime.engine.pool.timeout() == kit.settings.db_pool_timeout_seconds <= 5
+
+
+async def test_postgres_refusing_a_connection_for_lack_of_room_answers_503(kit) -> None:
+    """PostgreSQL's own "too many connections" (here a role's limit, same SQLSTATE 53300 as the
+    server's max_connections) is the same situation: 503 service_busy, never 500."""
+    role = f"wltest_nolimit_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    try:
+        await admin.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
+        url = make_url(kit.settings.database_url.get_secret_value()).set(username=role)
+        kit.app.state.engines["no_room"] = create_async_engine(url, pool_size=1)
+        refused = await kit.client.get("/db-engine/no_room", headers={"Accept-Language": "en"})
+        await kit.app.state.engines.pop("no_room").dispose()
+    finally:
+        await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        await admin.close()
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["retry-after"] == "1"
+    assert refused.json()["code"] == "service_busy"

@@ -22,13 +22,21 @@ from servicekit.tables import outbox_messages, processed_events
 _SAFE_DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
-def create_engine(database_url: str, *, pool_size: int = 10, max_overflow: int = 10) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 2.0
+) -> AsyncEngine:
     # No pre-ping: its extra round trip on every checkout doubled the event path's p99 (bench/
     # README.md). A connection PostgreSQL dropped fails its next use instead; SQLAlchemy then
     # invalidates the whole pool, the HTTP layer answers that request 503 (errors.py), consumers
     # and the relay retry. Recycling keeps connections from outliving server-side timeouts.
+    # A short pool timeout: when every connection is busy a request answers 503 service_busy
+    # (errors.py) within pool_timeout instead of hanging for SQLAlchemy's default 30 s.
     return create_async_engine(
-        database_url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
+        database_url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_recycle=1800,
     )
 
 

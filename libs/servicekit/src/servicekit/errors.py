@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit.i18n import negotiate_locale, translate
@@ -143,6 +144,19 @@ _HTTP_CODES = {
 }
 
 
+# PostgreSQL refused a new connection for lack of room: too_many_connections (server or role limit),
+# cannot_connect_now (starting up or shutting down).
+_BUSY_SQLSTATES = frozenset({"53300", "57P03"})
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(code, str):
+            return code
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ProblemError)
@@ -175,7 +189,17 @@ def install_error_handlers(app: FastAPI) -> None:
             return problem_response(
                 request, code="service_unavailable", status=503, headers={"Retry-After": "1"}
             )
+        if _sqlstate(exc) in _BUSY_SQLSTATES:
+            return busy(request, reason=type(exc.orig).__name__)
         return await on_unexpected(request, exc)
+
+    async def on_pool_timeout(request: Request, exc: Exception) -> JSONResponse:
+        # Every pooled connection was busy for db_pool_timeout_seconds.
+        return busy(request, reason="pool_timeout")
+
+    def busy(request: Request, *, reason: str) -> JSONResponse:
+        log.warning("database_busy", path=request.url.path, reason=reason)
+        return problem_response(request, code="service_busy", status=503, headers={"Retry-After": "1"})
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # Starlette answers a 500 outside the request-id middleware, whose context is gone by now.
@@ -194,4 +218,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(DBAPIError, on_database_error)
+    app.add_exception_handler(PoolTimeoutError, on_pool_timeout)
     app.add_exception_handler(Exception, on_unexpected)

@@ -123,5 +123,10 @@ register_messages(
             "en": ("Service unavailable", "The service is recovering. Please try again shortly."),
             "ko": ("서비스 이용 불가", "서비스가 복구 중입니다. 잠시 후 다시 시도해 주세요."),
         },
+        "service_busy": {
+            "zh-CN": ("服务繁忙", "服务当前繁忙，请稍后重试。"),
+            "en": ("Service busy", "The service is busy right now. Please try again shortly."),
+            "ko": ("서비스 혼잡", "지금은 서비스가 혼잡합니다. 잠시 후 다시 시도해 주세요."),
+        },
     }
 )

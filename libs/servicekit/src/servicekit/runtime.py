@@ -34,6 +34,7 @@ class ServiceRuntime:
             settings.database_url.get_secret_value(),
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout_seconds,
         )
         self.sessions = session_factory(self.engine)
         self.uow = UnitOfWorkFactory(self.sessions, producer=settings.service_name)

@@ -51,11 +51,17 @@ class BaseServiceSettings(BaseSettings):
     events_exchange: str = "weilinli.events"
     dead_letter_exchange: str = "weilinli.dlx"
     queue_prefix: str = ""
-    # Each message in flight holds a database connection: keep prefetch below the pool size, or
-    # a backlog opens and closes overflow connections by the hundred.
-    consumer_prefetch: int = Field(default=16, ge=1, le=1000)
-    db_pool_size: int = Field(default=24, ge=1, le=500)
-    db_max_overflow: int = Field(default=8, ge=0, le=500)
+    # Database connections (deploy/README.md, "Database connections"): one service process opens
+    # at most db_pool_size + db_max_overflow pooled connections, plus the relay's LISTEN connection
+    # and, while it starts, one migration connection (``max_db_connections``). The defaults keep
+    # four services at 4 x 16 = 64 of PostgreSQL's default max_connections = 100.
+    # Each message in flight holds a pooled connection: prefetch must leave room for the relay and
+    # for HTTP requests, or a backlog opens and closes overflow connections by the hundred.
+    consumer_prefetch: int = Field(default=8, ge=1, le=1000)
+    db_pool_size: int = Field(default=10, ge=1, le=500)
+    db_max_overflow: int = Field(default=4, ge=0, le=500)
+    # A request waits this long for a pooled connection, then answers 503 service_busy.
+    db_pool_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
     delivery_limit: int = Field(default=5, ge=1, le=100)
     retry_base_delay_seconds: float = Field(default=0.5, ge=0)
     retry_max_delay_seconds: float = Field(default=30.0, ge=0)
@@ -63,6 +69,12 @@ class BaseServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_fallback_poll_seconds: float = Field(default=5.0, gt=0)
     outbox_max_backoff_seconds: float = Field(default=10.0, gt=0)
+    # Most messages published and not yet confirmed at any time (the batch in flight included).
+    outbox_confirm_window: int = Field(default=1000, ge=1, le=100_000)
+    # A batch whose confirms stop arriving for this long commits what was confirmed and hands the
+    # late ones to a connection of their own (at most outbox_straggler_connections at a time).
+    outbox_straggler_seconds: float = Field(default=0.5, gt=0)
+    outbox_straggler_connections: int = Field(default=1, ge=0, le=16)
 
     # Access tokens are verified with the gateway's public key (PEM text or a file holding it).
     jwt_public_key: str = ""
@@ -101,9 +113,28 @@ class BaseServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _pool_covers_consumers(self) -> BaseServiceSettings:
-        if self.consumer_prefetch + 2 > self.db_pool_size + self.db_max_overflow:
-            raise ValueError("consumer_prefetch must leave room in the database pool (pool size + overflow)")
+        if (
+            self.consumer_prefetch + self.relay_pool_connections + 1
+            > self.db_pool_size + self.db_max_overflow
+        ):
+            raise ValueError(
+                "consumer_prefetch must leave room in the database pool (pool size + overflow) for the "
+                "outbox relay (1 + outbox_straggler_connections) and at least one HTTP request"
+            )
         return self
+
+    @property
+    def relay_pool_connections(self) -> int:
+        """Pooled connections the outbox relay may hold: its batch and its straggler holders."""
+        return 1 + self.outbox_straggler_connections
+
+    @property
+    def max_db_connections(self) -> int:
+        """The most PostgreSQL connections one process of this service opens: the pool with its
+        overflow, the relay's LISTEN connection, and the migration connection of start-up
+        (counted although it is closed before the pool opens, so a restart overlapping the old
+        process still fits)."""
+        return self.db_pool_size + self.db_max_overflow + 1 + 1
 
     @property
     def queue_name(self) -> str:
