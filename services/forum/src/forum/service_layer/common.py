@@ -14,11 +14,7 @@ from sqlalchemy import Select, and_, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import ColumnElement
 
-<<<<<<< HEAD
-from forum.adapters.tables import households, mediators, members, notices, post_fingerprints
-=======
-from forum.adapters.tables import households, mediators, members, notices, people
->>>>>>> h-community
+from forum.adapters.tables import households, mediators, members, notices, people, post_fingerprints
 from forum.domain.errors import DomainError
 from forum.domain.moderation import Member, normalise, trust_level
 from servicekit.auth import CurrentUser
