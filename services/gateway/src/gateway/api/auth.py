@@ -90,11 +90,16 @@ async def login(body: LoginIn, request: Request, uow: UoW, policy: Policy) -> di
     await throttle.ensure_allowed()
     try:
         async with uow:
-            return await accounts.login(uow, policy, phone=body.phone, password=body.password)
+            tokens = await accounts.login(uow, policy, phone=body.phone, password=body.password)
     except DomainError as exc:
-        if exc.code == "bad_credentials":
-            await throttle.record_failure()
+        if exc.code != "bad_credentials":  # a wrong password stays charged
+            await throttle.record_other_outcome()
         raise
+    except BaseException:
+        await throttle.record_other_outcome()
+        raise
+    await throttle.record_success()
+    return tokens
 
 
 @router.post("/wechat", response_model=TokensOut)
