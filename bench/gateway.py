@@ -204,6 +204,7 @@ def run(
         sys.executable, "-m", "uvicorn", "bench.gateway:make_upstream", "--factory",
         "--host", "127.0.0.1", "--port", str(ports["service"]),
         "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning",
+        "--no-proxy-headers",
     ]  # fmt: skip
     nginx_dir = Path(tempfile.mkdtemp(prefix="wlbench-nginx-"))
     conf = string.Template(NGINX_TEMPLATE.read_text()).substitute(

@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -21,9 +25,12 @@ import gateway.config
 import gateway.main
 from contracts import Envelope, EventPayload, OrderAcceptedV1
 from servicekit.auth import TokenVerifier, User
+from servicekit.db import drop_database
 from servicekit.errors import install_error_handlers
 from servicekit.outbox import envelope_message
+from servicekit.serve import UVICORN_OPTIONS
 from servicekit.stack import ServiceSpec, Stack, free_port, running_stack
+from servicekit.testing import delete_messaging, isolated_settings
 from servicekit.tokens import TokenSigner
 
 # Tests hash many passwords on a shared two-core machine; production keeps argon2's defaults.
@@ -38,9 +45,7 @@ GATEWAY_SPEC = ServiceSpec(
 async def serve_app(app: Any, port: int | None = None) -> AsyncIterator[str]:
     """Serve an ASGI app with uvicorn on a loopback port until the block ends."""
     port = port or free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -303,3 +308,58 @@ def fake_wechat(calls: list[dict[str, str]] | None = None) -> FastAPI:
         return Response(json.dumps(body), media_type="text/plain")
 
     return app
+
+
+@contextlib.asynccontextmanager
+async def deployed_gateway(
+    namespace: str, signer: TokenSigner, **overrides: str
+) -> AsyncIterator[tuple[str, gateway.config.Settings]]:
+    """The gateway started exactly as it is deployed (`python -m gateway`: servicekit.serve and
+    its uvicorn configuration) in a process of its own, on its own database and exchange.
+    ``overrides`` are GATEWAY_* variables without the prefix (e.g. ``TRUSTED_PROXIES``)."""
+    port = free_port()
+    settings = isolated_settings(gateway.config.Settings, namespace=namespace, http_port=port)
+    env = {
+        **os.environ,
+        "GATEWAY_HTTP_HOST": "127.0.0.1",
+        "GATEWAY_HTTP_PORT": str(port),
+        "GATEWAY_DATABASE_URL": settings.database_url.get_secret_value(),
+        "GATEWAY_AMQP_URL": settings.amqp_url.get_secret_value(),
+        "GATEWAY_EVENTS_EXCHANGE": settings.events_exchange,
+        "GATEWAY_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange,
+        "GATEWAY_QUEUE_PREFIX": settings.queue_prefix,
+        "GATEWAY_JWT_PRIVATE_KEY": signer.private_pem,
+        "GATEWAY_JWT_PUBLIC_KEY": signer.public_pem,
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        **{f"GATEWAY_{name.upper()}": str(value) for name, value in CHEAP_PASSWORD_HASHES.items()},
+        **{f"GATEWAY_{name.upper()}": value for name, value in overrides.items()},
+    }
+    output = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below
+    process = subprocess.Popen([sys.executable, "-m", "gateway"], env=env, stdout=output, stderr=output)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+            for _ in range(600):
+                if process.poll() is not None:
+                    output.seek(0)
+                    tail = output.read().decode(errors="replace")[-2000:]
+                    raise RuntimeError(f"gateway exited with {process.returncode}: {tail}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(f"{url}/health/live")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("gateway did not come up within 60 s")
+        yield url, settings
+    finally:
+        process.terminate()
+        try:
+            await asyncio.to_thread(process.wait, 20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait)
+        output.close()
+        with contextlib.suppress(Exception):
+            await delete_messaging(settings, settings.queue_name, settings.dead_letter_queue_name)
+        with contextlib.suppress(Exception):
+            await drop_database(settings.database_url.get_secret_value())

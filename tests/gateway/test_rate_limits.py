@@ -5,6 +5,7 @@ sign-in and registration fail closed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gateway.cli import run_command
 from servicekit.tokens import TokenSigner
 from tests.gateway.helpers import running_gateway, serve_app, tiny_upstream, user_token
 
@@ -114,3 +116,86 @@ async def test_redis_down_fails_open_for_traffic_and_closed_for_sign_in(
         assert refused.headers["retry-after"] == "1"
     assert ready.status_code == 503
     assert ready.json()["checks"]["redis"]["ok"] is False
+
+
+OWNER_PHONE = "13700137000"
+OWNER_PASSWORD = "owner-pass-1"
+
+
+async def _sign_in(client: httpx.AsyncClient, password: str, address: str) -> httpx.Response:
+    """A sign-in as seen from ``address`` (the gateway trusts loopback as its proxy here)."""
+    return await client.post(
+        "/api/v1/auth/login",
+        json={"phone": OWNER_PHONE, "password": password},
+        headers={"X-Forwarded-For": address},
+    )
+
+
+@contextlib.asynccontextmanager
+async def _gateway_with_owner(namespace: str, upstream: str, **overrides: Any) -> AsyncIterator[str]:
+    async with running_gateway(
+        namespace,
+        SIGNER,
+        errand_url=upstream,
+        trusted_proxies=("127.0.0.1",),
+        auth_rate_limit_per_ip=10_000,
+        **overrides,
+    ) as (gateway, stack):
+        await run_command(
+            ["create-admin", "--phone", OWNER_PHONE, "--password", OWNER_PASSWORD], stack.settings["gateway"]
+        )
+        yield gateway
+
+
+async def test_a_stranger_cannot_lock_the_owner_out(upstream: str, namespace: str) -> None:
+    async with (
+        _gateway_with_owner(namespace, upstream) as gateway,
+        httpx.AsyncClient(base_url=gateway, timeout=10) as client,
+    ):
+        stranger, owner = "198.51.100.7", "203.0.113.9"
+        guesses = [(await _sign_in(client, f"guess-{n}-x", stranger)).status_code for n in range(8)]
+        right_password_from_the_stranger = await _sign_in(client, OWNER_PASSWORD, stranger)
+        the_owner = await _sign_in(client, OWNER_PASSWORD, owner)
+    # Guessing from one address is stopped after the free attempts (even the right password).
+    assert guesses == [401] * 5 + [429] * 3
+    assert right_password_from_the_stranger.status_code == 429
+    assert right_password_from_the_stranger.json()["code"] == "login_throttled"
+    # The owner, from their own address, signs in all the same.
+    assert the_owner.status_code == 200, the_owner.text
+
+
+async def test_the_delay_doubles_and_a_success_forgets_it(upstream: str, namespace: str) -> None:
+    async with (
+        _gateway_with_owner(
+            namespace, upstream, login_free_attempts=1, login_delay_base_seconds=1.0
+        ) as gateway,
+        httpx.AsyncClient(base_url=gateway, timeout=10) as client,
+    ):
+        address = "198.51.100.8"
+        first = await _sign_in(client, "wrong-pass-1", address)
+        waits = []
+        for _ in range(2):
+            refused = await _sign_in(client, "wrong-pass-1", address)
+            assert refused.status_code == 429
+            waits.append(int(refused.headers["retry-after"]))
+            await asyncio.sleep(waits[-1] + 0.1)
+            assert (await _sign_in(client, "wrong-pass-1", address)).status_code == 401
+        refused = await _sign_in(client, OWNER_PASSWORD, address)
+        await asyncio.sleep(int(refused.headers["retry-after"]) + 0.1)
+        success = await _sign_in(client, OWNER_PASSWORD, address)
+        after_success = await _sign_in(client, "wrong-pass-1", address)
+    assert first.status_code == 401
+    assert waits == [1, 2]
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) == 4
+    assert success.status_code == 200
+    assert after_success.status_code == 401  # the success forgot the address's attempts
+
+
+async def test_guessing_spread_over_many_addresses_is_capped_per_phone(upstream: str, namespace: str) -> None:
+    async with (
+        _gateway_with_owner(namespace, upstream, auth_rate_limit_per_phone=4) as gateway,
+        httpx.AsyncClient(base_url=gateway, timeout=10) as client,
+    ):
+        spread = [(await _sign_in(client, "guess-123-x", f"198.51.100.{n}")).status_code for n in range(1, 7)]
+    assert spread == [401] * 4 + [429] * 2

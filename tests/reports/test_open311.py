@@ -5,6 +5,7 @@ the way any Open311 client sends them."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ import pytest
 from georeport import GeoReport
 
 import reports.main
+from reports.api import open311
 from reports.config import Settings
 from servicekit.stack import ServiceSpec, running_stack
 from servicekit.testing import new_namespace
@@ -213,3 +215,17 @@ async def test_revoked_keys_stop_working_and_only_admins_manage_keys(env: Open31
         assert revoked.status_code == 204
     refused = await post_request(env, api_key=key["api_key"], service_code="lifts", address_string="x")
     assert refused.status_code == 403
+
+
+def test_xml_never_carries_characters_xml_cannot_hold() -> None:
+    """Text stored before input was checked (or by another path) must not break the document for
+    every client: the XML rendering drops what XML 1.0 cannot carry, the JSON keeps it escaped."""
+    stored = [{"description": "电梯\x0b坏了\x1b[0m\x00", "status_notes": "ok\ufffe", "lat": 1.5}]
+    xml = open311._render("xml", stored, root="service_requests", item="request")
+    parsed = ET.fromstring(xml.body)
+    assert parsed.find("request/description").text == "电梯坏了[0m"  # type: ignore[union-attr]
+    assert parsed.find("request/status_notes").text == "ok"  # type: ignore[union-attr]
+    assert (
+        json.loads(open311._render("json", stored, root="r", item="i").body)[0]["description"]
+        == stored[0]["description"]
+    )

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from servicekit.i18n import negotiate_locale, translate
 from servicekit.logging import get_logger, request_id_var
+from servicekit.text import TEXT_ERROR, TEXT_PROBLEM
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -172,7 +173,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return problem_response(request, code="validation_failed", status=422, errors=_validation_errors(exc))
+        errors = _validation_errors(exc)
+        # Only refused characters: a code of its own, so clients can say what is wrong.
+        code = (
+            TEXT_PROBLEM if errors and all(e["code"] == TEXT_ERROR for e in errors) else "validation_failed"
+        )
+        return problem_response(request, code=code, status=422, errors=errors)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)

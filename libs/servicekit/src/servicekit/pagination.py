@@ -7,13 +7,24 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+)
 
 from servicekit.errors import ProblemError
 from servicekit.i18n import register_messages
+from servicekit.text import Text
 
 T = TypeVar("T")
 
@@ -31,17 +42,67 @@ def encode_cursor(position: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _cursor_bytes(cursor: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+    except (binascii.Error, ValueError) as exc:
+        raise ProblemError("invalid_cursor", 400) from exc
+
+
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    """The cursor as a dict, or 400 ``invalid_cursor``. Prefer :func:`read_cursor`, which also
+    checks the shape of what is inside."""
     if not cursor:
         return None
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        value = json.loads(_cursor_bytes(cursor))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError included
         raise ProblemError("invalid_cursor", 400) from exc
     if not isinstance(value, dict):
         raise ProblemError("invalid_cursor", 400)
     return value
+
+
+class CursorModel(BaseModel):
+    """The expected shape of a cursor. Read with :func:`read_cursor`: strict JSON types (an id
+    that is a number, list or object is refused, not coerced) and no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+C = TypeVar("C", bound=CursorModel)
+
+
+def read_cursor(cursor: str | None, model: type[C]) -> C | None:
+    """The cursor decoded into ``model``, None without one; anything that does not decode to
+    exactly that shape is 400 ``invalid_cursor``, never an error further down (a 500)."""
+    if not cursor:
+        return None
+    try:
+        return model.model_validate_json(_cursor_bytes(cursor))
+    except (ValidationError, ValueError, RecursionError) as exc:
+        raise ProblemError("invalid_cursor", 400) from exc
+
+
+def _comparable_in_utc(value: datetime) -> datetime:
+    # Aware, and representable in UTC (year 1 at +14:00 is not: the database driver would fail).
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("out of range") from exc
+
+
+CursorTime = Annotated[AwareDatetime, AfterValidator(_comparable_in_utc)]
+CursorText = Annotated[Text, StringConstraints(max_length=512)]
+CursorInt = Annotated[int, Field(gt=0, lt=2**63)]  # a bigint key
+CursorOffset = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class TimeIdCursor(CursorModel):
+    """The common keyset position: a timestamp and the row's id as tie-breaker."""
+
+    at: CursorTime
+    id: uuid.UUID
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size, at most 100")]

@@ -10,6 +10,7 @@ import asyncio
 import gc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -17,6 +18,17 @@ from fastapi import FastAPI
 from servicekit.logging import configure_logging, get_logger
 from servicekit.migrations import migrate
 from servicekit.settings import BaseServiceSettings
+
+# How every service's uvicorn is configured, wherever it is started (here, servicekit.stack, the
+# tests' helpers). uvicorn's own proxy-header handling is off: by default it believes
+# X-Forwarded-For from loopback and rewrites the client address before the application sees it,
+# so a forged header would pick the address rate limits are charged to. Only the gateway's
+# GATEWAY_TRUSTED_PROXIES decides whom to believe (gateway.edge.client_ip).
+UVICORN_OPTIONS: dict[str, Any] = {
+    "proxy_headers": False,
+    "log_config": None,  # our JSON logging is already configured
+    "access_log": False,  # request metrics and our own logs cover it without a line per request
+}
 
 
 def freeze_startup_heap() -> None:
@@ -40,7 +52,6 @@ def serve(
         app,
         host=settings.http_host,
         port=settings.http_port,
-        log_config=None,  # our JSON logging is already configured
-        access_log=False,  # request metrics and our own logs cover it without a line per request
         timeout_graceful_shutdown=15,
+        **UVICORN_OPTIONS,
     )

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from servicekit.db import drop_database
 from servicekit.migrations import migrate
+from servicekit.serve import UVICORN_OPTIONS
 from servicekit.settings import BaseServiceSettings
 from servicekit.testing import delete_messaging, isolated_settings
 
@@ -74,7 +75,7 @@ async def running_stack(
             await migrate(settings, spec.migrations)
             app = spec.create_app(settings)
             config = uvicorn.Config(
-                app, host="127.0.0.1", port=ports[spec.name], log_config=None, access_log=False, lifespan="on"
+                app, host="127.0.0.1", port=ports[spec.name], lifespan="on", **UVICORN_OPTIONS
             )
             server = uvicorn.Server(config)
             task = asyncio.create_task(server.serve())

@@ -1,5 +1,6 @@
 """Settings of the gateway: environment variables prefixed `GATEWAY_`."""
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
@@ -8,6 +9,26 @@ from pydantic_settings import SettingsConfigDict
 from servicekit.settings import BaseServiceSettings, DefaultSecretError
 
 MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class LoginPolicy:
+    free_attempts: int
+    delay_base_seconds: float
+    delay_max_seconds: float
+    memory_seconds: float
+    per_phone: int
+    per_phone_window_seconds: float
+
+    def arguments(self) -> list[int]:
+        return [
+            self.free_attempts,
+            int(self.delay_base_seconds * 1000),
+            int(self.delay_max_seconds * 1000),
+            max(1, int(self.memory_seconds * 1000)),
+            self.per_phone,
+            max(1, int(self.per_phone_window_seconds * 1000)),
+        ]
 
 
 class Settings(BaseServiceSettings):
@@ -56,7 +77,16 @@ class Settings(BaseServiceSettings):
     rate_limit_per_ip: int = Field(default=1200, ge=1)
     auth_rate_limit_window_seconds: float = Field(default=60.0, gt=0)
     auth_rate_limit_per_ip: int = Field(default=20, ge=1)
-    auth_rate_limit_per_phone: int = Field(default=5, ge=1)
+    # Sign-in attempts (README "Sign-in throttling"): per phone and client address, this many
+    # free attempts, then a delay doubling from the base up to the max; forgotten after the
+    # memory of quiet or at a success. Per phone from all addresses: at most
+    # AUTH_RATE_LIMIT_PER_PHONE failed attempts per LOGIN_PHONE_WINDOW_SECONDS.
+    login_free_attempts: int = Field(default=5, ge=1)
+    login_delay_base_seconds: float = Field(default=1.0, gt=0)
+    login_delay_max_seconds: float = Field(default=300.0, gt=0)
+    login_memory_seconds: float = Field(default=3600.0, gt=0)
+    auth_rate_limit_per_phone: int = Field(default=100, ge=1)
+    login_phone_window_seconds: float = Field(default=3600.0, gt=0)
     redis_timeout_seconds: float = Field(default=0.25, gt=0)
     # Trust X-Forwarded-For from these peers only (a load balancer in front of the gateway).
     trusted_proxies: tuple[str, ...] = ()
@@ -77,6 +107,17 @@ class Settings(BaseServiceSettings):
                 f"development keys are refused in {self.environment}"
             )
         return self
+
+    @property
+    def login_policy(self) -> LoginPolicy:
+        return LoginPolicy(
+            free_attempts=self.login_free_attempts,
+            delay_base_seconds=self.login_delay_base_seconds,
+            delay_max_seconds=self.login_delay_max_seconds,
+            memory_seconds=self.login_memory_seconds,
+            per_phone=self.auth_rate_limit_per_phone,
+            per_phone_window_seconds=self.login_phone_window_seconds,
+        )
 
     @property
     def upstreams(self) -> dict[str, str]:

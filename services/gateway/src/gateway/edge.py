@@ -58,6 +58,9 @@ HOP_BY_HOP = frozenset(
     }
 )
 _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
+# The upstream's Date and Server are dropped from its answer: the gateway's own server (uvicorn)
+# always adds both, and RFC 9110 allows one Date. Same cost as the hop-by-hop filter (one lookup).
+_RESPONSE_DROPPED = _HOP_BY_HOP_BYTES | {b"date", b"server"}
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Bodies up to this size are read whole before proxying: cheaper than a stream, and retryable.
 _BUFFER_LIMIT = 64 * 1024
@@ -286,7 +289,7 @@ class EdgeMiddleware:
                     "headers": [
                         (name, value)
                         for name, value in response.raw_headers
-                        if name.lower() not in _HOP_BY_HOP_BYTES
+                        if name.lower() not in _RESPONSE_DROPPED
                     ],
                 }
             )

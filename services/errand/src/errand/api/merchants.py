@@ -12,8 +12,7 @@ from errand.domain.merchants import CATEGORIES
 from errand.service_layer import merchants as cases
 from servicekit.auth import User
 from servicekit.pagination import Cursor, Limit
-
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/errand", tags=["errand merchants"])
 
@@ -22,8 +21,8 @@ router = APIRouter(prefix="/api/v1/errand", tags=["errand merchants"])
 async def list_merchants(
     user: User,
     uow: UoW,
-    category: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)] = None,
-    q: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    category: Annotated[Text | None, Query(max_length=32)] = None,
+    q: Annotated[Text | None, Query(max_length=64)] = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pydantic import (
 
 from contracts.common import OrderType
 from errand.domain.merchants import CATEGORIES
+from servicekit.text import Text as CleanText
 
 
 def _known_category(value: str) -> str:
@@ -31,18 +32,12 @@ MerchantCategory = Annotated[
 ]
 
 
-def _no_nul(value: str) -> str:
-    # PostgreSQL text and jsonb cannot hold NUL: refuse it here as a 422, not later as a 500.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-NoNul = AfterValidator(_no_nul)
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), NoNul]
-Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32), NoNul]
-Note = Annotated[str, StringConstraints(max_length=500), NoNul]
+# servicekit's Text: no NUL (PostgreSQL cannot store it) and no XML-illegal control characters,
+# refused here as a 422 rather than later as a 500.
+Text = Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Code = Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Note = Annotated[CleanText, StringConstraints(max_length=500)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 
@@ -111,7 +106,7 @@ class PresenceIn(Strict):
 
 
 class DeliverIn(Strict):
-    delivery_code: Annotated[str, StringConstraints(min_length=1, max_length=8), NoNul]
+    delivery_code: Annotated[CleanText, StringConstraints(min_length=1, max_length=8)]
     proof_note: Note | None = None
 
 
@@ -129,7 +124,7 @@ class TipIn(Strict):
 
 
 class MerchantIn(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), NoNul]
+    name: Annotated[CleanText, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
     category: MerchantCategory
     address: Text
     lat: Latitude

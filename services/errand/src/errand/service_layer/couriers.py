@@ -16,7 +16,7 @@ from errand.service_layer.context import ErrandContext
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 from servicekit.errors import ProblemError
-from servicekit.pagination import decode_cursor, encode_cursor
+from servicekit.pagination import CursorInt, CursorModel, encode_cursor, read_cursor
 
 
 # -- profiles (event handlers call these) ------------------------------------------------------------
@@ -123,6 +123,10 @@ async def feed(ctx: ErrandContext, user: CurrentUser, *, radius_m: float, limit:
 
 
 # -- points and earnings ----------------------------------------------------------------------------
+class _PointsCursor(CursorModel):
+    id: CursorInt
+
+
 async def points(
     ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, *, limit: int, cursor: str | None
 ) -> dict[str, Any]:
@@ -133,12 +137,9 @@ async def points(
     query = select(points_ledger).where(
         points_ledger.c.community_id == user.community_id, points_ledger.c.courier_id == user.id
     )
-    position = decode_cursor(cursor)
+    position = read_cursor(cursor, _PointsCursor)
     if position is not None:
-        last = position.get("id")
-        if not isinstance(last, int) or not 0 < last < 2**63:
-            raise ProblemError("invalid_cursor", 400)
-        query = query.where(points_ledger.c.id < last)
+        query = query.where(points_ledger.c.id < position.id)
     rows = (await uow.session.execute(query.order_by(points_ledger.c.id.desc()).limit(limit + 1))).all()
     next_cursor = encode_cursor({"id": rows[limit - 1].id}) if len(rows) > limit else None
     return {

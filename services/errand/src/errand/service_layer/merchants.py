@@ -12,8 +12,7 @@ from errand.adapters.tables import merchants
 from errand.service_layer.context import ErrandContext
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
-from servicekit.errors import ProblemError
-from servicekit.pagination import decode_cursor, encode_cursor
+from servicekit.pagination import CursorModel, CursorText, encode_cursor, read_cursor
 
 
 def merchant_view(row: Any) -> dict[str, Any]:
@@ -35,6 +34,11 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+class _MerchantCursor(CursorModel):
+    name: CursorText
+    id: uuid.UUID
+
+
 async def list_merchants(
     uow: UnitOfWork, user: CurrentUser, *, category: str | None, q: str | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
@@ -50,14 +54,9 @@ async def list_merchants(
                 merchants.c.address.ilike(pattern, escape="\\"),
             )
         )
-    position = decode_cursor(cursor)
+    position = read_cursor(cursor, _MerchantCursor)
     if position is not None:
-        try:
-            name, last_id = str(position["name"]), uuid.UUID(str(position["id"]))
-        except (KeyError, ValueError) as exc:
-            raise ProblemError("invalid_cursor", 400) from exc
-        if "\x00" in name:
-            raise ProblemError("invalid_cursor", 400)
+        name, last_id = position.name, position.id
         query = query.where(
             (merchants.c.name > name) | ((merchants.c.name == name) & (merchants.c.id > last_id))
         )

@@ -50,7 +50,7 @@ from servicekit import idempotency
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound, ProblemError
-from servicekit.pagination import decode_cursor, encode_cursor
+from servicekit.pagination import TimeIdCursor, encode_cursor, read_cursor
 
 SENSITIVE_DETAILS = ("parcel_code", "bill_account")
 
@@ -323,12 +323,9 @@ async def list_orders(
     query = select(orders).where(orders.c.community_id == user.community_id, owner == user.id)
     if status is not None:
         query = query.where(orders.c.status == status)
-    position = decode_cursor(cursor)
+    position = read_cursor(cursor, TimeIdCursor)
     if position is not None:
-        try:
-            at, last_id = datetime.fromisoformat(position["at"]), uuid.UUID(position["id"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProblemError("invalid_cursor", 400) from exc
+        at, last_id = position.at, position.id
         query = query.where(
             (orders.c.created_at < at) | ((orders.c.created_at == at) & (orders.c.id < last_id))
         )

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from forum.api.deps import Context, IdempotencyKey, once
-from forum.api.types import Body, LabelQuery, Short, Title
+from forum.api.types import Body, Label, LabelQuery, Short, Title
 from forum.domain.states import DeliberationState
 from forum.service_layer import deliberations as cases
 from forum.service_layer.common import BeforeCommit
@@ -29,9 +29,9 @@ class NewDeliberation(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Title
     body: Text
-    building: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = (
-        None
-    )
+    building: (
+        Annotated[Label, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = None
 
 
 class Vote(BaseModel):

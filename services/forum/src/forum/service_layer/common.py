@@ -19,7 +19,7 @@ from forum.domain.errors import DomainError
 from forum.domain.moderation import Member, normalise, trust_level
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
-from servicekit.pagination import decode_cursor, encode_cursor
+from servicekit.pagination import TimeIdCursor, encode_cursor, read_cursor
 from servicekit.people import require_members
 
 Clock = Callable[[], datetime]
@@ -150,15 +150,9 @@ def newest_first(
 ) -> Select[Any]:
     """Keyset pagination, newest first: rows after the cursor's (key, id), one more than a page so
     `page_of` knows whether another page follows."""
-    position = decode_cursor(cursor)
+    position = read_cursor(cursor, TimeIdCursor)  # 400 invalid_cursor for anything else
     if position is not None:
-        try:
-            at = datetime.fromisoformat(str(position["at"]))
-            last_id = uuid.UUID(str(position["id"]))
-        except (KeyError, ValueError):
-            raise DomainError("invalid_cursor", 400) from None
-        if at.tzinfo is None:  # every key is an aware timestamp; a naive one was not ours
-            raise DomainError("invalid_cursor", 400)
+        at, last_id = position.at, position.id
         query = query.where(or_(key < at, and_(key == at, id_column < last_id)))
     return query.order_by(key.desc(), id_column.desc()).limit(limit + 1)
 

@@ -47,7 +47,7 @@ from forum.service_layer.common import (
 )
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
-from servicekit.pagination import decode_cursor, encode_cursor
+from servicekit.pagination import CursorModel, CursorOffset, CursorTime, encode_cursor, read_cursor
 
 ANNOUNCERS = frozenset({"property_manager", "property_staff", "committee", "admin"})
 
@@ -386,6 +386,17 @@ def _thread_fields(thread: Any) -> dict[str, Any]:
     }
 
 
+class _RankedCursor(CursorModel):
+    """The next page of a ranked search: how many results came before it."""
+
+    offset: CursorOffset
+
+
+class _NewestCursor(CursorModel):
+    created_at: CursorTime
+    id: uuid.UUID
+
+
 async def list_threads(
     uow: UnitOfWork,
     actor: Actor,
@@ -400,7 +411,6 @@ async def list_threads(
     """A page of threads, newest first, or ranked by `q`. The page's ids are chosen on narrow
     rows (so PostgreSQL keeps a top-N heap instead of sorting whole rows), then the page is
     read; threads whose opening post is hidden drop out unless the caller wrote it or moderates."""
-    position = decode_cursor(cursor) or {}
     page = select(threads.c.id, threads.c.created_at).where(threads.c.community_id == actor.community_id)
     if not actor.is_moderator:
         hidden = posts.alias("hidden")
@@ -425,8 +435,8 @@ async def list_threads(
             return {"items": [], "next_cursor": None}
         ts_query = func.plainto_tsquery("simple", " ".join(tokens))
         rank = func.ts_rank(threads.c.search, ts_query).label("rank")
-        raw_offset = position.get("offset", 0)
-        offset = max(0, raw_offset) if isinstance(raw_offset, int) else 0
+        ranked = read_cursor(cursor, _RankedCursor)  # 400 invalid_cursor for any other shape
+        offset = ranked.offset if ranked is not None else 0
         page = (
             page.add_columns(rank)
             .where(threads.c.search.op("@@")(ts_query))
@@ -438,12 +448,9 @@ async def list_threads(
         ranks = {row.id: float(row.rank) for row in chosen}
         next_cursor = encode_cursor({"offset": offset + limit}) if len(chosen) > limit else None
     else:
-        if "created_at" in position and "id" in position:
-            try:
-                at = datetime.fromisoformat(str(position["created_at"]))
-                last_id = uuid.UUID(str(position["id"]))
-            except ValueError:
-                raise DomainError("invalid_cursor", 400) from None
+        position = read_cursor(cursor, _NewestCursor)
+        if position is not None:
+            at, last_id = position.created_at, position.id
             page = page.where(
                 or_(threads.c.created_at < at, and_(threads.c.created_at == at, threads.c.id < last_id))
             )

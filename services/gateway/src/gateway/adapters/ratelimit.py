@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from redis.exceptions import RedisError
 
-from gateway.config import Settings
+from gateway.config import LoginPolicy, Settings
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
 from servicekit.runtime import ServiceRuntime
@@ -78,6 +78,8 @@ class RateLimiter:
     def __init__(self, redis: aioredis.Redis, *, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
+        self.redis = redis
+        self.prefix = prefix
         self._down_until = 0.0
         self._pending: list[tuple[list[str], list[str | int], asyncio.Future[int]]] = []
         self._flushes: set[asyncio.Task[None]] = set()
@@ -144,6 +146,94 @@ class RateLimiter:
                 future.set_exception(result)
             else:
                 future.set_result(int(result))
+
+
+# Sign-in throttling (README "Sign-in throttling"). KEYS[1]: attempts at one phone from one
+# address (a hash: n, last), KEYS[2]: attempts at one phone from any address (a sliding log).
+# ARGV: mode, member, free, base_ms, max_ms, memory_ms, phone_limit, phone_window_ms.
+# "attempt" checks and, when admitted, charges both keys in the same step (so parallel guesses
+# cannot all pass before the first failure is written) and returns 0, else the milliseconds to
+# wait. "success" forgets the pair's attempts and takes this attempt off the phone's log;
+# "release" takes back an attempt that was neither a success nor a wrong password.
+_LOGIN_GATE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local mode = ARGV[1]
+if mode == 'success' then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return 0
+end
+if mode == 'release' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HINCRBY', KEYS[1], 'n', -1) end
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return 0
+end
+local free = tonumber(ARGV[3])
+local base = tonumber(ARGV[4])
+local max = tonumber(ARGV[5])
+local memory = tonumber(ARGV[6])
+local limit = tonumber(ARGV[7])
+local window = tonumber(ARGV[8])
+local wait = 0
+local n = tonumber(redis.call('HGET', KEYS[1], 'n') or '0')
+if n >= free then
+  local delay = math.min(base * 2 ^ math.min(n - free, 40), max)
+  local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
+  wait = last + delay - now
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[2])
+if count >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[2], count - limit, count - limit, 'WITHSCORES')
+  local frees = tonumber(oldest[2]) + window - now
+  if frees > wait then wait = frees end
+end
+if wait > 0 then return math.ceil(wait) end
+redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('HSET', KEYS[1], 'last', now)
+redis.call('PEXPIRE', KEYS[1], memory)
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+redis.call('PEXPIRE', KEYS[2], window)
+return 0
+"""
+
+
+class LoginGate:
+    """One sign-in attempt at one phone from one address: `attempt()` before checking the
+    password, then `succeeded()` or `released()`; a wrong password needs nothing more, the
+    attempt was charged when admitted. Not batched: sign-in is rare next to proxied traffic."""
+
+    def __init__(self, limiter: RateLimiter, policy: LoginPolicy, *, phone: str, address: str) -> None:
+        self._redis = limiter.redis
+        self._keys = [
+            f"{limiter.prefix}login-pair:{phone}:{address}",
+            f"{limiter.prefix}login-phone:{phone}",
+        ]
+        self._policy = policy
+        self._member = uuid.uuid4().hex
+
+    async def _call(self, mode: str) -> float:
+        try:
+            wait_ms = await self._redis.eval(
+                _LOGIN_GATE, 2, *self._keys, mode, self._member, *self._policy.arguments()
+            )
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("rate_limiter_unavailable", error=type(exc).__name__)
+            raise RateLimiterUnavailable from exc
+        return float(wait_ms) / 1000.0
+
+    async def attempt(self) -> float:
+        """0.0 when admitted (and charged), else the seconds to wait. Raises RateLimiterUnavailable."""
+        return await self._call("attempt")
+
+    async def succeeded(self) -> None:
+        with contextlib.suppress(RateLimiterUnavailable):
+            await self._call("success")
+
+    async def released(self) -> None:
+        with contextlib.suppress(RateLimiterUnavailable):
+            await self._call("release")
 
 
 def retry_after_header(wait_seconds: float) -> str:

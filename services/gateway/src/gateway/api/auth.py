@@ -15,14 +15,15 @@ from gateway.domain.identity import DomainError, normalise_phone
 from gateway.service_layer import accounts
 from servicekit.app import UoW
 from servicekit.auth import User
+from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
-Password = Annotated[str, Field(min_length=8, max_length=128)]
+Password = Annotated[Text, Field(min_length=8, max_length=128)]
 
 
 class PhoneModel(Input):
-    phone: str = Field(max_length=20, description="mainland mobile number, e.g. 13800138000")
+    phone: Text = Field(max_length=20, description="mainland mobile number, e.g. 13800138000")
 
     @field_validator("phone")
     @classmethod
@@ -35,9 +36,9 @@ class PhoneModel(Input):
 
 class RegisterIn(PhoneModel):
     password: Password
-    display_name: str = Field(min_length=1, max_length=64)
+    display_name: Text = Field(min_length=1, max_length=64)
     locale: Literal["zh-CN", "en", "ko"] = "zh-CN"
-    community_code: str | None = Field(default=None, min_length=1, max_length=64)
+    community_code: Text | None = Field(default=None, min_length=1, max_length=64)
 
 
 class RegisteredOut(BaseModel):
@@ -48,7 +49,7 @@ class RegisteredOut(BaseModel):
 
 
 class LoginIn(PhoneModel):
-    password: str = Field(min_length=1, max_length=128)
+    password: Text = Field(min_length=1, max_length=128)
 
 
 class TokensOut(BaseModel):
@@ -59,15 +60,15 @@ class TokensOut(BaseModel):
 
 
 class WeChatIn(Input):
-    code: str = Field(min_length=1, max_length=128)
+    code: Text = Field(min_length=1, max_length=128)
 
 
 class RefreshIn(Input):
-    refresh_token: str = Field(min_length=1, max_length=200)
+    refresh_token: Text = Field(min_length=1, max_length=200)
 
 
 class LogoutIn(Input):
-    refresh_token: str | None = Field(default=None, min_length=1, max_length=200)
+    refresh_token: Text | None = Field(default=None, min_length=1, max_length=200)
 
 
 @router.post("/register", status_code=201, response_model=RegisteredOut)
@@ -90,11 +91,16 @@ async def login(body: LoginIn, request: Request, uow: UoW, policy: Policy) -> di
     await throttle.ensure_allowed()
     try:
         async with uow:
-            return await accounts.login(uow, policy, phone=body.phone, password=body.password)
+            tokens = await accounts.login(uow, policy, phone=body.phone, password=body.password)
     except DomainError as exc:
-        if exc.code == "bad_credentials":
-            await throttle.record_failure()
+        if exc.code != "bad_credentials":  # a wrong password stays charged
+            await throttle.record_other_outcome()
         raise
+    except BaseException:
+        await throttle.record_other_outcome()
+        raise
+    await throttle.record_success()
+    return tokens
 
 
 @router.post("/wechat", response_model=TokensOut)

@@ -4,7 +4,7 @@ user profiles and roles."""
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -17,8 +17,9 @@ from gateway.domain.identity import normalise_phone
 from gateway.service_layer import accounts, community
 from servicekit.app import UoW
 from servicekit.auth import User
-from servicekit.errors import NotFound, ProblemError
-from servicekit.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from servicekit.errors import NotFound
+from servicekit.pagination import Cursor, CursorModel, CursorText, Limit, Page, encode_cursor, read_cursor
+from servicekit.text import Text
 
 router = APIRouter(tags=["community"])
 
@@ -27,9 +28,9 @@ Status = Literal["pending", "approved", "rejected"]
 
 
 class CommunityIn(Input):
-    code: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
-    name: str = Field(min_length=1, max_length=200)
-    timezone: str = Field(default="Asia/Shanghai", max_length=64)
+    code: Text = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: Text = Field(min_length=1, max_length=200)
+    timezone: Text = Field(default="Asia/Shanghai", max_length=64)
 
 
 class CommunityOut(BaseModel):
@@ -40,7 +41,7 @@ class CommunityOut(BaseModel):
 
 
 class BuildingIn(Input):
-    name: str = Label
+    name: Text = Label
 
 
 class BuildingOut(BaseModel):
@@ -50,8 +51,8 @@ class BuildingOut(BaseModel):
 
 class HouseholdIn(Input):
     building_id: uuid.UUID
-    unit: str = Label
-    room: str = Label
+    unit: Text = Label
+    room: Text = Label
     elderly_alone: bool = False
     disability: bool = False
     low_income: bool = False
@@ -88,7 +89,7 @@ class RolesOut(BaseModel):
 
 
 class ProfilePatch(Input):
-    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+    display_name: Text | None = Field(default=None, min_length=1, max_length=64)
     locale: Literal["zh-CN", "en", "ko"] | None = None
 
 
@@ -135,6 +136,10 @@ async def create_household(body: HouseholdIn, actor: CommitteeOrAdmin, uow: UoW)
         )
 
 
+class _HouseholdCursor(CursorModel):
+    k: tuple[CursorText, CursorText, CursorText]  # building name, unit, room of the last one
+
+
 @router.get("/api/v1/community/households", response_model=Page[HouseholdOut])
 async def list_households(
     actor: CommitteeOrAdmin,
@@ -143,13 +148,8 @@ async def list_households(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    position = decode_cursor(cursor)
-    after = None
-    if position is not None:
-        key = position.get("k")
-        if not (isinstance(key, list) and len(key) == 3 and all(isinstance(part, str) for part in key)):
-            raise ProblemError("invalid_cursor", 400)
-        after = (key[0], key[1], key[2])
+    position = read_cursor(cursor, _HouseholdCursor)
+    after = None if position is None else position.k
     async with uow:
         items, last = await community.list_households(
             uow, actor, building_id=building_id, limit=limit, after=after
@@ -216,7 +216,7 @@ async def patch_user(user_id: uuid.UUID, body: ProfilePatch, user: User, uow: Uo
 
 @router.get("/api/v1/admin/users", response_model=list[ProfileOut])
 async def find_users(
-    actor: CommitteeOrAdmin, uow: UoW, phone: str = Query(min_length=11, max_length=20)
+    actor: CommitteeOrAdmin, uow: UoW, phone: Annotated[str, Query(min_length=11, max_length=20)]
 ) -> list[dict[str, Any]]:
     normalised = normalise_phone(phone)
     if normalised is None:

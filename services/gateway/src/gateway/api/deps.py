@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from gateway.adapters.ratelimit import Limit, RateLimiter, RateLimiterUnavailable, retry_after_header
+from gateway.adapters.ratelimit import LoginGate, RateLimiterUnavailable, retry_after_header
 from gateway.config import Settings
+from gateway.edge import client_ip
 from gateway.service_layer.accounts import TokenPolicy
 from servicekit.auth import CurrentUser, require_roles
 from servicekit.errors import ProblemError
@@ -29,35 +29,39 @@ def get_policy(request: Request) -> TokenPolicy:
 
 
 class PhoneThrottle:
-    """Failed logins per phone number (guessing one account's password from many addresses).
-    Only failures count, so a user signing in on several devices is never throttled."""
+    """Sign-in attempts at one phone (README "Sign-in throttling"): per phone *and* client address,
+    a few free attempts and then a doubling delay, so a stranger guessing from one address is
+    slowed without the owner, from another address, being refused; and a looser cap per phone
+    from every address together, which stops guessing spread over many addresses."""
 
     def __init__(self, request: Request, phone: str) -> None:
         settings = get_settings(request)
         self._enabled = settings.rate_limit_enabled
-        self._limiter: RateLimiter = request.app.state.rate_limiter
-        self._limits = [
-            Limit(
-                f"login-phone:{phone}",
-                settings.auth_rate_limit_per_phone,
-                settings.auth_rate_limit_window_seconds,
-            )
-        ]
+        self._gate = LoginGate(
+            request.app.state.rate_limiter,
+            settings.login_policy,
+            phone=phone,
+            address=client_ip(request.scope, settings.trusted_proxies),
+        )
 
     async def ensure_allowed(self) -> None:
         if not self._enabled:
             return
         try:
-            wait = await self._limiter.peek(self._limits)
+            wait = await self._gate.attempt()
         except RateLimiterUnavailable:
             raise ProblemError("rate_limiter_unavailable", 503, headers={"Retry-After": "1"}) from None
         if wait > 0:
             raise ProblemError("login_throttled", 429, headers={"Retry-After": retry_after_header(wait)})
 
-    async def record_failure(self) -> None:
+    async def record_success(self) -> None:
         if self._enabled:
-            with contextlib.suppress(RateLimiterUnavailable):
-                await self._limiter.charge(self._limits)
+            await self._gate.succeeded()
+
+    async def record_other_outcome(self) -> None:
+        """Neither a success nor a wrong password (e.g. the database failed): not a guess."""
+        if self._enabled:
+            await self._gate.released()
 
 
 Policy = Annotated[TokenPolicy, Depends(get_policy)]

@@ -14,6 +14,7 @@ from gateway.service_layer import community
 from servicekit import idempotency
 from servicekit.app import UoW
 from servicekit.auth import User
+from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
 
@@ -54,10 +55,10 @@ class ProfileOut(BaseModel):
 
 class ClaimIn(Input):
     household_id: uuid.UUID | None = None
-    building: str | None = Field(default=None, min_length=1, max_length=64)
-    unit: str | None = Field(default=None, min_length=1, max_length=64)
-    room: str | None = Field(default=None, min_length=1, max_length=64)
-    real_name: str = Field(
+    building: Text | None = Field(default=None, min_length=1, max_length=64)
+    unit: Text | None = Field(default=None, min_length=1, max_length=64)
+    room: Text | None = Field(default=None, min_length=1, max_length=64)
+    real_name: Text = Field(
         min_length=1, max_length=64, description="实名: the name on the household register"
     )
 
@@ -80,9 +81,9 @@ class ClaimOut(BaseModel):
 
 
 class CourierApplicationIn(Input):
-    real_name: str = Field(min_length=1, max_length=64)
-    id_number_last4: str = Field(pattern=r"^[0-9]{3}[0-9Xx]$")
-    note: str | None = Field(default=None, max_length=500)
+    real_name: Text = Field(min_length=1, max_length=64)
+    id_number_last4: Text = Field(pattern=r"^[0-9]{3}[0-9Xx]$")
+    note: Text | None = Field(default=None, max_length=500)
 
 
 class CourierApplicationOut(BaseModel):

@@ -15,8 +15,7 @@ from gateway.adapters.notify_hub import NotificationHub
 from gateway.service_layer import notifications
 from servicekit.app import UoW
 from servicekit.auth import User
-from servicekit.errors import ProblemError
-from servicekit.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from servicekit.pagination import Cursor, CursorModel, CursorTime, Limit, Page, encode_cursor, read_cursor
 
 router = APIRouter(prefix="/api/v1/me/notifications", tags=["notifications"])
 
@@ -33,14 +32,14 @@ class NotificationOut(BaseModel):
     created_at: datetime
 
 
+class _NotificationCursor(CursorModel):
+    t: CursorTime
+    i: uuid.UUID
+
+
 def _position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    position = decode_cursor(cursor)
-    if position is None:
-        return None
-    try:
-        return datetime.fromisoformat(str(position["t"])), uuid.UUID(str(position["i"]))
-    except (KeyError, ValueError) as exc:
-        raise ProblemError("invalid_cursor", 400) from exc
+    position = read_cursor(cursor, _NotificationCursor)
+    return None if position is None else (position.t, position.i)
 
 
 @router.get("", response_model=Page[NotificationOut])

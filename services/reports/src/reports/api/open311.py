@@ -35,6 +35,7 @@ from servicekit.app import get_runtime
 from servicekit.db import UnitOfWork
 from servicekit.i18n import negotiate_locale
 from servicekit.logging import correlation_id_var
+from servicekit.text import has_forbidden_characters, xml_safe
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -61,7 +62,11 @@ class Open311Error(Exception):
 
 def error_response(path: str, status: int, description: str) -> Response:
     fmt = "xml" if path.rstrip("/").endswith(".xml") else "json"
-    code = status if status in (400, 403, 404) else (403 if status == 401 else (400 if status < 500 else 500))
+    code = (
+        status
+        if status in (400, 403, 404, 422)
+        else (403 if status == 401 else (400 if status < 500 else 500))
+    )
     errors = [{"code": code, "description": description}]
     return _render(fmt, errors, root="errors", item="error", status=code)
 
@@ -74,7 +79,9 @@ def _text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, datetime):
         return _w3c(value)
-    return str(value)
+    # Input is refused with such characters, but text stored before that (or written by another
+    # path) must never make the document unparseable for every client.
+    return xml_safe(str(value))
 
 
 def _w3c(value: datetime) -> str:
@@ -141,7 +148,20 @@ def _uuid(value: str | None, what: str) -> uuid.UUID:
         raise Open311Error(404, f"{what} {value!r} not found") from exc
 
 
+def _refuse_control_characters(fields: Mapping[str, str]) -> None:
+    """NUL and XML-illegal control characters in any parameter: 422, as everywhere else."""
+    for name, value in fields.items():
+        if has_forbidden_characters(name) or has_forbidden_characters(value):
+            raise Open311Error(
+                422,
+                f"{xml_safe(name)!r} must not contain NUL or control characters other than tab, "
+                "line feed and carriage return",
+            )
+
+
 def _jurisdiction(request: Request) -> uuid.UUID:
+    _refuse_control_characters(request.path_params)
+    _refuse_control_characters(request.query_params)
     return _uuid(request.query_params.get("jurisdiction_id"), "jurisdiction_id")
 
 
@@ -301,6 +321,8 @@ async def create_request(fmt: str, request: Request) -> Response:
     except Exception as exc:  # malformed bodies are the client's error, not ours
         raise Open311Error(400, "the body must be application/x-www-form-urlencoded") from exc
     fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    _refuse_control_characters(fields)
+    _refuse_control_characters(request.query_params)
     async with _uow(request) as uow:
         community_id = await _check_key(uow, fields.get("api_key"))
         jurisdiction = fields.get("jurisdiction_id") or request.query_params.get("jurisdiction_id")

@@ -39,8 +39,9 @@ from reports.service_layer import stats as stats_cases
 from servicekit import idempotency
 from servicekit.auth import CurrentUser, require_roles
 from servicekit.errors import NotFound, ProblemError
-from servicekit.pagination import Cursor, Limit, decode_cursor, encode_cursor
+from servicekit.pagination import Cursor, Limit, TimeIdCursor, encode_cursor, read_cursor
 from servicekit.photos import PhotoStore
+from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -161,7 +162,7 @@ async def list_reports(
     ctx: Context,
     scope: Literal["mine", "building", "queue"] = "mine",
     status: Annotated[list[Status] | None, Query()] = None,
-    category: Annotated[str | None, Query(max_length=64)] = None,
+    category: Annotated[Text | None, Query(max_length=64)] = None,
     overdue: bool | None = None,
     supervised: bool | None = None,
     assignee: uuid.UUID | None = None,
@@ -197,12 +198,9 @@ async def list_reports(
         )
     if assignee is not None:
         conditions.append(reports.c.assignee_id == assignee)
-    position = decode_cursor(cursor)
+    position = read_cursor(cursor, TimeIdCursor)
     if position is not None:
-        try:
-            at, last_id = datetime.fromisoformat(position["at"]), uuid.UUID(position["id"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProblemError("invalid_cursor", 400) from exc
+        at, last_id = position.at, position.id
         conditions.append(
             or_(reports.c.submitted_at < at, and_(reports.c.submitted_at == at, reports.c.id < last_id))
         )
@@ -233,7 +231,7 @@ async def report_stats(
     _: StatsReader,
     since: datetime | None = None,
     until: datetime | None = None,
-    category: Annotated[str | None, Query(max_length=64)] = None,
+    category: Annotated[Text | None, Query(max_length=64)] = None,
 ) -> StatsOut:
     until_at = _aware(until) if until else ctx.now
     since_at = _aware(since) if since else until_at - timedelta(days=365)

@@ -8,7 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Text = Field(min_length=1, max_length=2000)
+from servicekit.text import Text
+
+LONG_TEXT = Field(min_length=1, max_length=2000)
 
 
 class In(BaseModel):
@@ -16,24 +18,24 @@ class In(BaseModel):
 
 
 class LocationIn(In):
-    building: str = Field(min_length=1, max_length=64)
-    unit: str | None = Field(default=None, max_length=64)
-    room: str | None = Field(default=None, max_length=64)
-    area: str | None = Field(default=None, max_length=200)
+    building: Text = Field(min_length=1, max_length=64)
+    unit: Text | None = Field(default=None, max_length=64)
+    room: Text | None = Field(default=None, max_length=64)
+    area: Text | None = Field(default=None, max_length=200)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
 
 
 class SubmitIn(In):
-    category: str = Field(min_length=1, max_length=64)
+    category: Text = Field(min_length=1, max_length=64)
     location: LocationIn
-    description: str = Text
+    description: Text = LONG_TEXT
     public_area: bool | None = None
     anonymous: bool = False
 
 
 class NoteIn(In):
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class StaffIn(NoteIn):
@@ -41,29 +43,29 @@ class StaffIn(NoteIn):
 
 
 class ReasonIn(In):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class ResolveIn(In):
-    note: str = Text
+    note: Text = LONG_TEXT
 
 
 class RejectIn(In):
     reason: Literal["not_responsible", "duplicate", "invalid"]
     duplicate_of: uuid.UUID | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class RateIn(In):
     overall: int = Field(ge=1, le=5)
     speed: int = Field(ge=1, le=5)
     attitude: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=500)
+    comment: Text | None = Field(default=None, max_length=500)
 
 
 class EscalateIn(In):
     reason: Literal["overdue", "disputed", "other"] = "disputed"
-    note: str | None = Field(default=None, max_length=2000)
+    note: Text | None = Field(default=None, max_length=2000)
 
 
 class CategoryOut(BaseModel):
@@ -79,9 +81,9 @@ class CategoryOut(BaseModel):
 
 
 class CategoryPatch(In):
-    name_zh: str | None = Field(default=None, min_length=1, max_length=64)
-    name_en: str | None = Field(default=None, min_length=1, max_length=64)
-    name_ko: str | None = Field(default=None, min_length=1, max_length=64)
+    name_zh: Text | None = Field(default=None, min_length=1, max_length=64)
+    name_en: Text | None = Field(default=None, min_length=1, max_length=64)
+    name_ko: Text | None = Field(default=None, min_length=1, max_length=64)
     department: Literal["property", "heating", "police", "urban_management", "committee"] | None = None
     sla_accept_hours: int | None = Field(default=None, ge=1, le=8760)
     sla_resolve_hours: int | None = Field(default=None, ge=1, le=8760)
@@ -202,7 +204,7 @@ class StatsOut(BaseModel):
 
 
 class KeyIn(In):
-    label: str = Field(min_length=1, max_length=100)
+    label: Text = Field(min_length=1, max_length=100)
 
 
 class KeyOut(BaseModel):
