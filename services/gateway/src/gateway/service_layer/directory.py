@@ -1,0 +1,182 @@
+"""The directory in one step: importing an office's sheet (all rows or none) and exporting it.
+
+An import creates the buildings and households it names, updates the ones whose floor, lift or
+flags changed, and leaves households the sheet does not mention alone. It is one transaction
+with a handful of bulk statements whatever the number of rows; imports into one community are
+serialised by an advisory lock so two at once cannot trip over each other's new rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+
+from gateway.adapters.tables import buildings, households
+from gateway.domain.directory_import import EXPORT_HEADER, FLAGS, HouseholdRow, RowError, export_row
+from servicekit.auth import CurrentUser
+from servicekit.csv_export import csv_chunks
+from servicekit.db import UnitOfWork
+
+_CHUNK = 5_000  # rows per multi-row statement (asyncpg allows 32,767 parameters)
+
+
+@dataclass
+class ImportOutcome:
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[RowError]
+
+
+async def import_directory(
+    uow: UnitOfWork, actor: CurrentUser, rows: Sequence[HouseholdRow], *, dry_run: bool
+) -> ImportOutcome:
+    community_id = actor.community_id
+    session = uow.session
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext("directory-import:" + str(community_id))))
+    )
+    known_buildings = {
+        row.name: (row.id, row.has_lift)
+        for row in await session.execute(
+            select(buildings.c.id, buildings.c.name, buildings.c.has_lift).where(
+                buildings.c.community_id == community_id
+            )
+        )
+    }
+    known_households = {
+        (row.building, row.unit, row.room): row
+        for row in await session.execute(
+            select(
+                households.c.id,
+                buildings.c.name.label("building"),
+                households.c.unit,
+                households.c.room,
+                households.c.floor,
+                *(households.c[flag] for flag in FLAGS),
+            )
+            .join_from(households, buildings, buildings.c.id == households.c.building_id)
+            .where(households.c.community_id == community_id)
+        )
+    }
+
+    # The lift belongs to the building: the sheet's word for it (blank everywhere: not known).
+    lifts: dict[str, bool | None] = {}
+    for household in rows:
+        if lifts.get(household.building) is None:
+            lifts[household.building] = household.has_lift
+    new_buildings: list[dict[str, Any]] = []
+    changed_lifts: list[dict[str, Any]] = []
+    building_ids: dict[str, uuid.UUID] = {}
+    for name, has_lift in lifts.items():
+        known = known_buildings.get(name)
+        if known is None:
+            building_id = uuid.uuid4()
+            new_buildings.append(
+                {"id": building_id, "community_id": community_id, "name": name, "has_lift": has_lift}
+            )
+        else:
+            building_id = known[0]
+            if known[1] != has_lift:
+                changed_lifts.append({"_id": building_id, "has_lift": has_lift})
+        building_ids[name] = building_id
+    lift_changed = {row["_id"] for row in changed_lifts}
+
+    new_households: list[dict[str, Any]] = []
+    changed_households: list[dict[str, Any]] = []
+    unchanged = 0
+    for household in rows:
+        values = {
+            "floor": household.floor,
+            "elderly_alone": household.elderly_alone,
+            "disability": household.disability,
+            "low_income": household.low_income,
+        }
+        existing = known_households.get(household.address)
+        if existing is None:
+            new_households.append(
+                {
+                    "id": uuid.uuid4(),
+                    "community_id": community_id,
+                    "building_id": building_ids[household.building],
+                    "unit": household.unit,
+                    "room": household.room,
+                    **values,
+                }
+            )
+        elif any(getattr(existing, key) != value for key, value in values.items()):
+            changed_households.append({"_id": existing.id, **values})
+        elif building_ids[household.building] in lift_changed:
+            changed_households.append({"_id": existing.id, **values})  # counted: its lift changed
+        else:
+            unchanged += 1
+
+    outcome = ImportOutcome(
+        created=len(new_households), updated=len(changed_households), unchanged=unchanged, errors=[]
+    )
+    if dry_run:
+        return outcome  # the unit of work rolls back: nothing was written anyway
+    for chunk in _chunks(new_buildings):
+        await session.execute(buildings.insert(), chunk)
+    if changed_lifts:
+        await session.execute(
+            update(buildings)
+            .where(buildings.c.id == bindparam("_id"))
+            .values(has_lift=bindparam("has_lift")),
+            changed_lifts,
+            execution_options={"synchronize_session": False},
+        )
+    for chunk in _chunks(new_households):
+        await session.execute(households.insert(), chunk)
+    if changed_households:
+        await session.execute(
+            update(households)
+            .where(households.c.id == bindparam("_id"))
+            .values({key: bindparam(key) for key in ("floor", *FLAGS)}),
+            changed_households,
+            execution_options={"synchronize_session": False},
+        )
+    await uow.commit()
+    return outcome
+
+
+def _chunks(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    return [items[start : start + _CHUNK] for start in range(0, len(items), _CHUNK)]
+
+
+async def export_directory(uow: UnitOfWork, actor: CurrentUser) -> AsyncIterator[bytes]:
+    """The directory as CSV, streamed: its own unit of work, opened when the response starts."""
+
+    async def rows() -> AsyncIterator[list[object]]:
+        async with uow:
+            result = await uow.session.stream(
+                select(
+                    buildings.c.name,
+                    buildings.c.has_lift,
+                    households.c.unit,
+                    households.c.floor,
+                    households.c.room,
+                    *(households.c[flag] for flag in FLAGS),
+                )
+                .join_from(households, buildings, buildings.c.id == households.c.building_id)
+                .where(households.c.community_id == actor.community_id)
+                .order_by(buildings.c.name, households.c.unit, households.c.room)
+                .execution_options(yield_per=1000)
+            )
+            async for row in result:
+                yield export_row(
+                    building=row.name,
+                    unit=row.unit,
+                    floor=row.floor,
+                    room=row.room,
+                    has_lift=row.has_lift,
+                    elderly_alone=row.elderly_alone,
+                    disability=row.disability,
+                    low_income=row.low_income,
+                )
+
+    return csv_chunks(EXPORT_HEADER, rows())
