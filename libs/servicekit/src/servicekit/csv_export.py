@@ -11,10 +11,33 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi.responses import StreamingResponse
+
+from servicekit.errors import ProblemError
+from servicekit.i18n import register_messages
+
+register_messages(
+    {
+        "invalid_time_range": {
+            "zh-CN": (
+                "时间范围无效",
+                "“{field}”应为 ISO 8601 日期或时间（如 2026-01-31 或 2026-01-31T08:00:00+08:00），且起始早于结束。",
+            ),
+            "en": (
+                "Invalid time range",
+                "“{field}” must be an ISO 8601 date or date-time (2026-01-31, 2026-01-31T08:00:00+08:00) and from before to.",
+            ),
+            "ko": (
+                "잘못된 기간",
+                "“{field}”은(는) ISO 8601 날짜 또는 일시(2026-01-31, 2026-01-31T08:00:00+08:00)여야 하며 시작이 끝보다 앞서야 합니다.",
+            ),
+        },
+    }
+)
 
 BOM = "\ufeff"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -45,6 +68,39 @@ def cell(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
     return defuse(value)
+
+
+def time_bound(value: str | None, timezone: str, *, field: str, end: bool = False) -> datetime | None:
+    """A bound of an export's range: a date is the community's local midnight (the day after it
+    for ``to``, so ``to`` includes the whole day); a date-time without an offset is local time."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    zone = ZoneInfo(timezone)
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day + timedelta(days=1 if end else 0), datetime.min.time(), zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ProblemError(
+            "invalid_time_range", 422, params={"field": field}, extra={"field": field}
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def time_range(start: str | None, end: str | None, timezone: str) -> tuple[datetime | None, datetime | None]:
+    """``from`` (inclusive) and ``to`` (exclusive after a date-time, end of day after a date)."""
+    since = time_bound(start, timezone, field="from")
+    until = time_bound(end, timezone, field="to", end=True)
+    if since is not None and until is not None and since >= until:
+        raise ProblemError("invalid_time_range", 422, params={"field": "to"}, extra={"field": "to"})
+    return since, until
+
+
+def yes_no(value: bool | None) -> str:
+    """是/否 as the office writes it (empty when not known)."""
+    return "" if value is None else ("是" if value else "否")
 
 
 def csv_lines(rows: Iterable[Sequence[object]]) -> str:
