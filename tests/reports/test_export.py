@@ -62,7 +62,8 @@ async def test_export_has_sla_figures_and_parses_back(service: Service, communit
     assert (heating["受理超时"], heating["办结超时"]) == ("否", "是")
     assert heating["办结时限"] != ""
     assert heating["处理人编号"] == str(heating_worker.id)
-    assert rows[1]["受理时间"] == "" and rows[1]["受理用时(分钟)"] == ""
+    assert rows[1]["受理时间"] == ""
+    assert rows[1]["受理用时(分钟)"] == ""
 
     # Ranges: dates (a `to` date includes its day) and date-times with offsets.
     assert [r["编号"] for r in await export(service, committee, **{"from": "2026-10-11"})] == [still_open]
