@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 
 from gateway.adapters.tables import buildings, households
 from gateway.domain.directory_import import EXPORT_HEADER, FLAGS, HouseholdRow, RowError, export_row
@@ -22,6 +22,45 @@ from servicekit.csv_export import csv_chunks
 from servicekit.db import UnitOfWork
 
 _CHUNK = 5_000  # rows per multi-row statement (asyncpg allows 32,767 parameters)
+
+# The sheet's households travel as seven arrays (seven parameters, whatever the row count) and
+# PostgreSQL compares and writes them in one statement each.
+_INCOMING = """
+    SELECT * FROM unnest(
+        CAST(:building_ids AS uuid[]), CAST(:units AS text[]), CAST(:rooms AS text[]),
+        CAST(:floors AS smallint[]), CAST(:elderly_alone AS boolean[]), CAST(:disability AS boolean[]),
+        CAST(:low_income AS boolean[])
+    ) AS incoming(building_id, unit, room, floor, elderly_alone, disability, low_income)
+"""
+# Both statements are fixed text: only _INCOMING is spliced in, never input.
+_COUNT_SQL = """
+WITH incoming AS ({incoming}),
+compared AS (
+    SELECT h.id IS NULL AS new,
+           h.id IS NOT NULL AND (
+               (h.floor, h.elderly_alone, h.disability, h.low_income)
+                   IS DISTINCT FROM (i.floor, i.elderly_alone, i.disability, i.low_income)
+               OR i.building_id = ANY(CAST(:lift_changed AS uuid[]))
+           ) AS changed
+    FROM incoming i
+    -- building ids are the community's own: the address key alone finds the household
+    LEFT JOIN households h ON h.building_id = i.building_id AND h.unit = i.unit AND h.room = i.room
+)
+SELECT count(*) FILTER (WHERE new) AS created,
+       count(*) FILTER (WHERE changed) AS updated,
+       count(*) FILTER (WHERE NOT new AND NOT changed) AS unchanged
+FROM compared
+""".replace("{incoming}", _INCOMING)
+_UPSERT_SQL = """
+INSERT INTO households
+    (id, community_id, building_id, unit, room, floor, elderly_alone, disability, low_income)
+SELECT gen_random_uuid(), :community_id, i.* FROM ({incoming}) AS i
+ON CONFLICT ON CONSTRAINT households_address_unique DO UPDATE
+SET floor = EXCLUDED.floor, elderly_alone = EXCLUDED.elderly_alone,
+    disability = EXCLUDED.disability, low_income = EXCLUDED.low_income
+WHERE (households.floor, households.elderly_alone, households.disability, households.low_income)
+      IS DISTINCT FROM (EXCLUDED.floor, EXCLUDED.elderly_alone, EXCLUDED.disability, EXCLUDED.low_income)
+""".replace("{incoming}", _INCOMING)
 
 
 @dataclass
@@ -48,22 +87,6 @@ async def import_directory(
             )
         )
     }
-    known_households = {
-        (row.building, row.unit, row.room): row
-        for row in await session.execute(
-            select(
-                households.c.id,
-                buildings.c.name.label("building"),
-                households.c.unit,
-                households.c.room,
-                households.c.floor,
-                *(households.c[flag] for flag in FLAGS),
-            )
-            .join_from(households, buildings, buildings.c.id == households.c.building_id)
-            .where(households.c.community_id == community_id)
-        )
-    }
-
     # The lift belongs to the building: the sheet's word for it (blank everywhere: not known).
     lifts: dict[str, bool | None] = {}
     for household in rows:
@@ -84,39 +107,24 @@ async def import_directory(
             if known[1] != has_lift:
                 changed_lifts.append({"_id": building_id, "has_lift": has_lift})
         building_ids[name] = building_id
-    lift_changed = {row["_id"] for row in changed_lifts}
 
-    new_households: list[dict[str, Any]] = []
-    changed_households: list[dict[str, Any]] = []
-    unchanged = 0
-    for household in rows:
-        values = {
-            "floor": household.floor,
-            "elderly_alone": household.elderly_alone,
-            "disability": household.disability,
-            "low_income": household.low_income,
-        }
-        existing = known_households.get(household.address)
-        if existing is None:
-            new_households.append(
-                {
-                    "id": uuid.uuid4(),
-                    "community_id": community_id,
-                    "building_id": building_ids[household.building],
-                    "unit": household.unit,
-                    "room": household.room,
-                    **values,
-                }
-            )
-        elif any(getattr(existing, key) != value for key, value in values.items()):
-            changed_households.append({"_id": existing.id, **values})
-        elif building_ids[household.building] in lift_changed:
-            changed_households.append({"_id": existing.id, **values})  # counted: its lift changed
-        else:
-            unchanged += 1
-
+    columns = {
+        "building_ids": [building_ids[household.building] for household in rows],
+        "units": [household.unit for household in rows],
+        "rooms": [household.room for household in rows],
+        "floors": [household.floor for household in rows],
+        "elderly_alone": [household.elderly_alone for household in rows],
+        "disability": [household.disability for household in rows],
+        "low_income": [household.low_income for household in rows],
+    }
+    counts = (
+        await session.execute(
+            text(_COUNT_SQL),
+            {**columns, "lift_changed": [row["_id"] for row in changed_lifts]},
+        )
+    ).one()
     outcome = ImportOutcome(
-        created=len(new_households), updated=len(changed_households), unchanged=unchanged, errors=[]
+        created=counts.created, updated=counts.updated, unchanged=counts.unchanged, errors=[]
     )
     if dry_run:
         return outcome  # the unit of work rolls back: nothing was written anyway
@@ -130,16 +138,8 @@ async def import_directory(
             changed_lifts,
             execution_options={"synchronize_session": False},
         )
-    for chunk in _chunks(new_households):
-        await session.execute(households.insert(), chunk)
-    if changed_households:
-        await session.execute(
-            update(households)
-            .where(households.c.id == bindparam("_id"))
-            .values({key: bindparam(key) for key in ("floor", *FLAGS)}),
-            changed_households,
-            execution_options={"synchronize_session": False},
-        )
+    if outcome.created or outcome.updated:
+        await session.execute(text(_UPSERT_SQL), {**columns, "community_id": community_id})
     await uow.commit()
     return outcome
 
