@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from servicekit.csv_export import unformula
+from servicekit.csv_export import unformula, yes_no
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_LABEL = 64  # building, unit and room are String(64) columns
@@ -257,10 +257,6 @@ def _yes_no(number: int, column: str, value: str, blank: bool | None, errors: li
 
 
 # -- writing the directory ------------------------------------------------------------------------
-def yes_no(value: bool | None) -> str:
-    return "" if value is None else ("是" if value else "否")
-
-
 EXPORT_HEADER = [CHINESE_HEADERS[column] for column in COLUMNS]
 """The export's header: the Chinese names the office knows; the import reads them back."""
 
