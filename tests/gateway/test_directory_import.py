@@ -4,6 +4,7 @@ export read back by the csv module and by the import itself."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import time
@@ -250,3 +251,27 @@ async def test_only_committee_and_admin(gw: Gateway) -> None:
     admin = await gw.admin_headers()
     assert (await _post(gw, admin, sheet)).status_code == 200
     assert (await gw.client.get(EXPORT, headers=admin)).status_code == 200
+
+
+async def test_two_imports_at_once_do_not_collide(gw: Gateway, committee: dict[str, str]) -> None:
+    sheet = "".join(f"壬9栋,1,{n // 10 + 1},{n:03d},是,否,否,否\n" for n in range(200))
+    content = f"{HEADER_EN}\n{sheet}".encode()
+    first, second = await asyncio.gather(_post(gw, committee, content), _post(gw, committee, content))
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    outcomes = sorted([first.json(), second.json()], key=lambda body: body["created"])
+    assert outcomes == [
+        {"created": 0, "updated": 0, "unchanged": 200, "errors": []},
+        {"created": 200, "updated": 0, "unchanged": 0, "errors": []},
+    ]
+
+
+async def test_empty_and_damaged_files(gw: Gateway, committee: dict[str, str]) -> None:
+    empty = await _post(gw, committee, b"\xef\xbb\xbf\r\n")
+    assert (empty.status_code, empty.json()["code"]) == (422, "directory_file_empty")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("xl/workbook.xml", "<not a workbook")
+    damaged = await _post(gw, committee, buffer.getvalue(), name="d.xlsx")
+    assert (damaged.status_code, damaged.json()["code"]) == (422, "directory_file_unreadable")
+    header_only = await _post(gw, committee, f"{HEADER_EN}\n".encode())
+    assert header_only.json() == {"created": 0, "updated": 0, "unchanged": 0, "errors": []}

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from gateway.adapters.tables import buildings, households
-from gateway.domain.directory_import import EXPORT_HEADER, FLAGS, HouseholdRow, RowError, export_row
+from gateway.domain.directory_import import EXPORT_HEADER, FLAGS, HouseholdRow, export_row
+from gateway.domain.identity import DomainError
 from servicekit.auth import CurrentUser
 from servicekit.csv_export import csv_chunks
 from servicekit.db import UnitOfWork
@@ -68,7 +70,6 @@ class ImportOutcome:
     created: int
     updated: int
     unchanged: int
-    errors: list[RowError]
 
 
 async def import_directory(
@@ -123,23 +124,26 @@ async def import_directory(
             {**columns, "lift_changed": [row["_id"] for row in changed_lifts]},
         )
     ).one()
-    outcome = ImportOutcome(
-        created=counts.created, updated=counts.updated, unchanged=counts.unchanged, errors=[]
-    )
+    outcome = ImportOutcome(created=counts.created, updated=counts.updated, unchanged=counts.unchanged)
     if dry_run:
         return outcome  # the unit of work rolls back: nothing was written anyway
-    for chunk in _chunks(new_buildings):
-        await session.execute(buildings.insert(), chunk)
-    if changed_lifts:
-        await session.execute(
-            update(buildings)
-            .where(buildings.c.id == bindparam("_id"))
-            .values(has_lift=bindparam("has_lift")),
-            changed_lifts,
-            execution_options={"synchronize_session": False},
-        )
-    if outcome.created or outcome.updated:
-        await session.execute(text(_UPSERT_SQL), {**columns, "community_id": community_id})
+    try:
+        async with session.begin_nested():
+            for chunk in _chunks(new_buildings):
+                await session.execute(buildings.insert(), chunk)
+            if changed_lifts:
+                await session.execute(
+                    update(buildings)
+                    .where(buildings.c.id == bindparam("_id"))
+                    .values(has_lift=bindparam("has_lift")),
+                    changed_lifts,
+                    execution_options={"synchronize_session": False},
+                )
+            if outcome.created or outcome.updated:
+                await session.execute(text(_UPSERT_SQL), {**columns, "community_id": community_id})
+    except IntegrityError as exc:
+        # A building of the same name created through the API while the sheet was applied.
+        raise DomainError("directory_conflict", 409) from exc
     await uow.commit()
     return outcome
 
