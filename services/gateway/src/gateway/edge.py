@@ -44,6 +44,8 @@ _AUTH_THROTTLED = frozenset(
 _PHOTO_SEGMENTS = frozenset({"photos", "deliver"})
 # The directory import takes a sheet of up to 10 MB (the route itself refuses a larger file).
 _IMPORT_PATHS = frozenset({"/api/v1/community/directory/import"})
+# Streamed exports (reports, orders): see _proxy's timeout.
+_DOWNLOAD_SUFFIX = ".csv"
 
 HOP_BY_HOP = frozenset(
     {
@@ -242,6 +244,14 @@ class EdgeMiddleware:
             timeout = aiohttp.ClientTimeout(
                 total=remaining, connect=min(remaining, self.settings.upstream_connect_timeout_seconds)
             )
+            if scope["path"].endswith(_DOWNLOAD_SUFFIX):
+                # An export streams for as long as it has rows: the budget bounds each wait for
+                # the next chunk, not the whole download.
+                timeout = aiohttp.ClientTimeout(
+                    total=None,
+                    connect=min(remaining, self.settings.upstream_connect_timeout_seconds),
+                    sock_read=upstream.timeout,
+                )
             try:
                 response = await session.request(
                     method,
