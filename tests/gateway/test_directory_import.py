@@ -133,6 +133,7 @@ async def test_rows_wrong_are_listed_and_nothing_is_applied(gw: Gateway, committ
     body = response.json()
     assert body["code"] == "directory_rows_invalid"
     assert body["created"] == body["updated"] == body["unchanged"] == 0
+    assert body["error_count"] == 4
     assert [(e["row"], e["column"], e["code"]) for e in body["errors"]] == [
         (2, "floor", "directory_floor_invalid"),
         (3, "elderly_alone", "directory_flag_invalid"),
@@ -275,3 +276,16 @@ async def test_empty_and_damaged_files(gw: Gateway, committee: dict[str, str]) -
     assert (damaged.status_code, damaged.json()["code"]) == (422, "directory_file_unreadable")
     header_only = await _post(gw, committee, f"{HEADER_EN}\n".encode())
     assert header_only.json() == {"created": 0, "updated": 0, "unchanged": 0, "errors": []}
+
+
+async def test_a_sheet_wrong_everywhere_lists_the_first_thousand_errors(
+    gw: Gateway, committee: dict[str, str]
+) -> None:
+    sheet = f"{HEADER_EN}\n" + "癸10栋,1,abc,101,maybe,false,false,false\n" * 3_000
+    response = await _post(gw, committee, sheet.encode())
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error_count"] == 6_000  # floor and lift on each row (duplicates are not checked then)
+    assert len(body["errors"]) == 1_000
+    assert (body["errors"][0]["row"], body["errors"][-1]["row"]) == (1, 500)
+    assert "6000" in body["detail"]

@@ -21,6 +21,9 @@ from servicekit.i18n import negotiate_locale, translate
 router = APIRouter(tags=["community"])
 
 IMPORT_PATH = "/api/v1/community/directory/import"
+# A sheet wrong on every row would otherwise answer with megabytes of errors; the first thousand
+# are listed and `error_count` says how many there are.
+MAX_LISTED_ERRORS = 1_000
 
 
 class RowErrorOut(BaseModel):
@@ -72,13 +75,19 @@ async def import_directory(
                     error.code, locale, {"column": _label(error.column, locale), **error.params}
                 )[1],
             }
-            for error in sheet.errors
+            for error in sheet.errors[:MAX_LISTED_ERRORS]
         ]
         raise ProblemError(
             "directory_rows_invalid",
             422,
-            params={"count": len(errors)},
-            extra={"created": 0, "updated": 0, "unchanged": 0, "errors": errors},
+            params={"count": len(sheet.errors)},
+            extra={
+                "created": 0,
+                "updated": 0,
+                "unchanged": 0,
+                "errors": errors,
+                "error_count": len(sheet.errors),
+            },
         )
     async with uow:
         outcome = await directory.import_directory(uow, actor, sheet.households, dry_run=dry_run)
