@@ -63,6 +63,8 @@ class Settings(BaseServiceSettings):
     # Body limits: photo uploads to reports may carry 6 photos of 10 MB each plus form fields.
     max_body_bytes: int = Field(default=1 * MB, ge=1024)
     max_photo_body_bytes: int = Field(default=64 * MB, ge=1024)
+    # The directory import: a 10 MB sheet plus its multipart envelope.
+    max_import_body_bytes: int = Field(default=11 * MB, ge=1024)
     # Circuit breaker per upstream: consecutive failures that open it and how long it stays open
     # before one probe request is let through.
     breaker_failure_threshold: int = Field(default=5, ge=1)

@@ -42,6 +42,10 @@ _AUTH_THROTTLED = frozenset(
 )
 # Routes carrying photos (reports' photo upload, an errand's delivery proof) get the large limit.
 _PHOTO_SEGMENTS = frozenset({"photos", "deliver"})
+# The directory import takes a sheet of up to 10 MB (the route itself refuses a larger file).
+_IMPORT_PATHS = frozenset({"/api/v1/community/directory/import"})
+# Streamed exports (reports, orders): see _proxy's timeout.
+_DOWNLOAD_SUFFIX = ".csv"
 
 HOP_BY_HOP = frozenset(
     {
@@ -132,6 +136,8 @@ class EdgeMiddleware:
     async def _handle(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         headers = _header_map(scope)
         limit = self.settings.max_photo_body_bytes if _is_photo_route(path) else self.settings.max_body_bytes
+        if path in _IMPORT_PATHS:
+            limit = self.settings.max_import_body_bytes
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise ProblemError("payload_too_large", 413, params={"limit": limit})
@@ -241,6 +247,14 @@ class EdgeMiddleware:
             timeout = aiohttp.ClientTimeout(
                 total=remaining, connect=min(remaining, self.settings.upstream_connect_timeout_seconds)
             )
+            if scope["path"].endswith(_DOWNLOAD_SUFFIX):
+                # An export streams for as long as it has rows: the budget bounds each wait for
+                # the next chunk, not the whole download.
+                timeout = aiohttp.ClientTimeout(
+                    total=None,
+                    connect=min(remaining, self.settings.upstream_connect_timeout_seconds),
+                    sock_read=upstream.timeout,
+                )
             try:
                 response = await session.request(
                     method,

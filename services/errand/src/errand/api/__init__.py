@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from errand.api import couriers, merchants, orders
+from errand.api import couriers, export, merchants, orders
 
-routers: list[APIRouter] = [orders.router, couriers.router, merchants.router]
+routers: list[APIRouter] = [export.router, orders.router, couriers.router, merchants.router]

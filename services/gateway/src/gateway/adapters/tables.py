@@ -9,6 +9,7 @@ from sqlalchemy import (
     Index,
     MetaData,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
     UniqueConstraint,
@@ -88,6 +89,8 @@ buildings = Table(
     Column("id", UUID(as_uuid=True), primary_key=True),
     Column("community_id", UUID(as_uuid=True), ForeignKey("communities.id"), nullable=False),
     Column("name", String(64), nullable=False),
+    # Null: not known (buildings created through the API before the directory import said).
+    Column("has_lift", Boolean),
     _created_at(),
     UniqueConstraint("community_id", "name", name="buildings_name_unique"),
 )
@@ -100,6 +103,7 @@ households = Table(
     Column("building_id", UUID(as_uuid=True), ForeignKey("buildings.id"), nullable=False),
     Column("unit", String(64), nullable=False),
     Column("room", String(64), nullable=False),
+    Column("floor", SmallInteger),  # null: not known; negative for basements
     Column("elderly_alone", Boolean, nullable=False, server_default="false"),
     Column("disability", Boolean, nullable=False, server_default="false"),
     Column("low_income", Boolean, nullable=False, server_default="false"),

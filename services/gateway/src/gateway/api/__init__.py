@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from gateway.api import auth, community, me, notifications
+from gateway.api import auth, community, directory, me, notifications
 
-routers: list[APIRouter] = [auth.router, me.router, notifications.router, community.router]
+routers: list[APIRouter] = [auth.router, me.router, notifications.router, community.router, directory.router]

@@ -1,0 +1,136 @@
+"""CSV files for the community office: UTF-8 with a byte-order mark (so Excel on a Chinese Windows
+opens them as UTF-8, not GBK), Excel's dialect, streamed as rows come out of the database.
+
+Text that Excel would take for a formula (``=``, ``+``, ``-``, ``@`` first) is written with a
+leading apostrophe, the way Excel itself marks literal text; :func:`unformula` takes it off again
+when such a file is read back (the directory import), so a round trip keeps the value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from datetime import date, datetime, timedelta
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi.responses import StreamingResponse
+
+from servicekit.errors import ProblemError
+from servicekit.i18n import register_messages
+
+register_messages(
+    {
+        "invalid_time_range": {
+            "zh-CN": (
+                "时间范围无效",
+                "“{field}”应为 ISO 8601 日期或时间（如 2026-01-31 或 2026-01-31T08:00+08:00），"
+                "且起始早于结束。",
+            ),
+            "en": (
+                "Invalid time range",
+                "“{field}” must be an ISO 8601 date or date-time (2026-01-31, 2026-01-31T08:00+08:00), "
+                "from before to.",
+            ),
+            "ko": (
+                "잘못된 기간",
+                "“{field}”은(는) ISO 8601 날짜 또는 일시(2026-01-31, 2026-01-31T08:00+08:00)여야 하며 "
+                "시작이 끝보다 앞서야 합니다.",
+            ),
+        },
+    }
+)
+
+BOM = "\ufeff"
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_BATCH = 500  # rows per chunk written to the socket
+
+
+def defuse(value: object) -> object:
+    """A cell value safe to open in a spreadsheet; numbers and empty cells pass unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def unformula(value: str) -> str:
+    """The value :func:`defuse` was given, from what it wrote."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def cell(value: object) -> object:
+    """How a value appears in an export: times in RFC 3339, None empty, text defused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return defuse(value)
+
+
+def time_bound(value: str | None, timezone: str, *, field: str, end: bool = False) -> datetime | None:
+    """A bound of an export's range: a date is the community's local midnight (the day after it
+    for ``to``, so ``to`` includes the whole day); a date-time without an offset is local time."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    zone = ZoneInfo(timezone)
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day + timedelta(days=1 if end else 0), datetime.min.time(), zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ProblemError(
+            "invalid_time_range", 422, params={"field": field}, extra={"field": field}
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def time_range(start: str | None, end: str | None, timezone: str) -> tuple[datetime | None, datetime | None]:
+    """``from`` (inclusive) and ``to`` (exclusive after a date-time, end of day after a date)."""
+    since = time_bound(start, timezone, field="from")
+    until = time_bound(end, timezone, field="to", end=True)
+    if since is not None and until is not None and since >= until:
+        raise ProblemError("invalid_time_range", 422, params={"field": "to"}, extra={"field": "to"})
+    return since, until
+
+
+def yes_no(value: bool | None) -> str:
+    """是/否 as the office writes it (empty when not known)."""
+    return "" if value is None else ("是" if value else "否")
+
+
+def csv_lines(rows: Iterable[Sequence[object]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([[cell(value) for value in row] for row in rows])
+    return buffer.getvalue()
+
+
+async def csv_chunks(header: Sequence[str], rows: AsyncIterable[Sequence[object]]) -> AsyncIterator[bytes]:
+    """The BOM and header first, then the rows in batches."""
+    yield (BOM + csv_lines([header])).encode()
+    batch: list[Sequence[object]] = []
+    async for row in rows:
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            yield csv_lines(batch).encode()
+            batch = []
+    if batch:
+        yield csv_lines(batch).encode()
+
+
+def csv_response(filename: str, chunks: AsyncIterator[bytes]) -> StreamingResponse:
+    """A download: the ASCII name for old clients, the UTF-8 one (RFC 6266) for the rest."""
+    ascii_name = filename.encode("ascii", "ignore").decode() or "export.csv"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return StreamingResponse(
+        chunks,
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": disposition, "Cache-Control": "no-store"},
+    )
