@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 import errand.main
 import gateway.main
-from contracts import Envelope, OrderCreatedV1
+from contracts import Envelope, EventPayload, OrderCreatedV1
 from errand.config import Settings as ErrandSettings
 from gateway.config import Settings as GatewaySettings
 from servicekit.db import UnitOfWork, create_engine
@@ -51,12 +51,13 @@ class Bus:
     consumer: BaseServiceSettings
     received: list[Envelope] = field(default_factory=list)
 
-    async def record_effect(self, envelope: Envelope, uow: UnitOfWork) -> None:
+    async def record_effect(self, envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
         """The consumer's effect: one row per applied event, in the consumer's transaction."""
+        assert isinstance(event, OrderCreatedV1)
         self.received.append(envelope)
         await uow.session.execute(
             text("INSERT INTO effects (event_id, order_id) VALUES (:event_id, :order_id)"),
-            {"event_id": envelope.event_id, "order_id": envelope.payload["order_id"]},
+            {"event_id": envelope.event_id, "order_id": event.order_id},
         )
 
     async def scalar(self, settings: BaseServiceSettings, sql: str, **params: Any) -> Any:

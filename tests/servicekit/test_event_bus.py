@@ -12,7 +12,7 @@ import aio_pika
 import pytest
 from prometheus_client import REGISTRY
 
-from contracts import Envelope, OrderCreatedV1
+from contracts import Envelope, EventPayload, OrderCreatedV1
 from servicekit.consumer import retry_delay
 from servicekit.outbox import OutboxRelay, envelope_message
 from servicekit.runtime import ServiceRuntime
@@ -174,12 +174,12 @@ async def test_failing_handler_goes_to_the_dlq_after_the_delivery_limit_and_othe
     poison_order = uuid.uuid4()
     attempts = 0
 
-    async def fails_for_one_order(envelope: Envelope, uow: object) -> None:
+    async def fails_for_one_order(envelope: Envelope, event: EventPayload, uow: object) -> None:
         nonlocal attempts
         if envelope.payload["order_id"] == str(poison_order):
             attempts += 1
             raise ValueError("this handler cannot apply that event")
-        await bus.record_effect(envelope, uow)  # type: ignore[arg-type]
+        await bus.record_effect(envelope, event, uow)  # type: ignore[arg-type]
 
     async with (
         ServiceRuntime(bus.consumer, handlers={CREATED: fails_for_one_order}),
