@@ -4,6 +4,7 @@ consumer (gateway), each with its own freshly migrated database, on a private ex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -78,10 +79,11 @@ class Bus:
         return int(await self.scalar(self.producer, "SELECT count(*) FROM outbox_messages"))
 
 
-@pytest.fixture
-async def bus(namespace: str) -> AsyncIterator[Bus]:
-    producer = isolated_settings(ErrandSettings, namespace=namespace, delivery_limit=3)
-    consumer = isolated_settings(GatewaySettings, namespace=namespace, delivery_limit=3)
+@contextlib.asynccontextmanager
+async def open_bus(namespace: str, **overrides: Any) -> AsyncIterator[Bus]:
+    """Producer and consumer settings with fresh databases (``overrides``: e.g. another broker)."""
+    producer = isolated_settings(ErrandSettings, namespace=namespace, delivery_limit=3, **overrides)
+    consumer = isolated_settings(GatewaySettings, namespace=namespace, delivery_limit=3, **overrides)
     async with isolated_database(producer), isolated_database(consumer):
         await migrate(producer, errand.main.MIGRATIONS)
         await migrate(consumer, gateway.main.MIGRATIONS)
@@ -92,4 +94,11 @@ async def bus(namespace: str) -> AsyncIterator[Bus]:
         try:
             yield Bus(producer, consumer)
         finally:
-            await delete_messaging(consumer, consumer.queue_name, consumer.dead_letter_queue_name)
+            with contextlib.suppress(Exception):  # a private broker may be gone already
+                await delete_messaging(consumer, consumer.queue_name, consumer.dead_letter_queue_name)
+
+
+@pytest.fixture
+async def bus(namespace: str) -> AsyncIterator[Bus]:
+    async with open_bus(namespace) as opened:
+        yield opened
