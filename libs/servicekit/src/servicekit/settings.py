@@ -63,6 +63,13 @@ class BaseServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_fallback_poll_seconds: float = Field(default=5.0, gt=0)
     outbox_max_backoff_seconds: float = Field(default=10.0, gt=0)
+    # Retention (servicekit/retention.py explains the horizons): inbox rows 7 days, Idempotency-Key
+    # rows 48 hours; the job runs hourly, its first round a minute after start.
+    inbox_retention_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
+    idempotency_key_retention_seconds: float = Field(default=48 * 3600.0, gt=0)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    retention_first_run_seconds: float = Field(default=60.0, ge=0)
+    retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
 
     # Access tokens are verified with the gateway's public key (PEM text or a file holding it).
     jwt_public_key: str = ""
@@ -103,6 +110,17 @@ class BaseServiceSettings(BaseSettings):
     def _pool_covers_consumers(self) -> BaseServiceSettings:
         if self.consumer_prefetch + 2 > self.db_pool_size + self.db_max_overflow:
             raise ValueError("consumer_prefetch must leave room in the database pool (pool size + overflow)")
+        return self
+
+    @model_validator(mode="after")
+    def _inbox_outlives_redeliveries(self) -> BaseServiceSettings:
+        # The broker redelivers one message at most delivery_limit + 1 times, retry_max_delay apart;
+        # the inbox keeps an event id far longer than that (x10) so no redelivery is applied twice.
+        window = (self.delivery_limit + 1) * max(self.retry_max_delay_seconds, 1.0)
+        if self.inbox_retention_seconds < 10 * window:
+            raise ValueError(
+                f"inbox_retention_seconds must be at least {10 * window:.0f} (10 x the redelivery window)"
+            )
         return self
 
     @property

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import aio_pika
@@ -40,8 +40,21 @@ def isolated_settings(
     return settings_class.model_validate(values)
 
 
+#: Every namespace this process handed out: what a leak check may look for on a shared broker
+#: (other runs on the same broker have namespaces of their own).
+ISSUED_NAMESPACES: set[str] = set()
+
+
 def new_namespace() -> str:
-    return uuid.uuid4().hex[:12]
+    namespace = uuid.uuid4().hex[:12]
+    ISSUED_NAMESPACES.add(namespace)
+    return namespace
+
+
+def leaked_queues(queue_names: Iterable[str], namespaces: Iterable[str]) -> list[str]:
+    """Those of ``queue_names`` that belong to one of ``namespaces`` (``wltest.<namespace>.*``)."""
+    prefixes = tuple(f"wltest.{namespace}." for namespace in namespaces)
+    return sorted(name for name in queue_names if prefixes and name.startswith(prefixes))
 
 
 @contextlib.asynccontextmanager
