@@ -294,6 +294,7 @@ async def test_each_notification_reaches_the_user_once_through_either_gateway_pr
             "GATEWAY_EVENTS_EXCHANGE": settings.events_exchange,
             "GATEWAY_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange,
             "GATEWAY_QUEUE_PREFIX": settings.queue_prefix,
+            "GATEWAY_QUEUE_EXPIRES_SECONDS": str(settings.queue_expires_seconds),
             "GATEWAY_JWT_PRIVATE_KEY": signer.private_pem,
             "GATEWAY_JWT_PUBLIC_KEY": signer.public_pem,
             "GATEWAY_LOG_LEVEL": "WARNING",

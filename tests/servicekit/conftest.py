@@ -95,7 +95,13 @@ async def open_bus(namespace: str, **overrides: Any) -> AsyncIterator[Bus]:
             yield Bus(producer, consumer)
         finally:
             with contextlib.suppress(Exception):  # a private broker may be gone already
-                await delete_messaging(consumer, consumer.queue_name, consumer.dead_letter_queue_name)
+                await delete_messaging(
+                    consumer,
+                    consumer.queue_name,
+                    consumer.dead_letter_queue_name,
+                    producer.queue_name,
+                    producer.dead_letter_queue_name,
+                )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -12,9 +13,10 @@ from fastapi import FastAPI
 
 import errand.main
 from errand.config import Settings as ErrandSettings
+from servicekit.broker import declare_service_queue
 from servicekit.settings import DEV_AMQP_URL, BaseServiceSettings
 from servicekit.stack import ServiceSpec, running_stack
-from servicekit.testing import leaked_queues
+from servicekit.testing import isolated_settings, leaked_queues
 from servicekit.tokens import TokenSigner
 
 
@@ -75,3 +77,28 @@ def test_the_leak_check_judges_only_this_runs_namespaces() -> None:
     ]
     assert leaked_queues(names, {"aaa"}) == ["wltest.aaa.errand.events", "wltest.aaa.errand.events.dlq"]
     assert leaked_queues(names, set()) == []
+
+
+async def test_a_test_queue_left_unused_is_dropped_by_the_broker_itself(namespace: str) -> None:
+    """A run killed before its cleanup (Ctrl-C, a CI timeout) leaves nothing behind for good: test
+    queues carry x-expires, and the broker deletes them once unused."""
+    settings = isolated_settings(ErrandSettings, namespace=namespace, queue_expires_seconds=1.0)
+    assert isolated_settings(ErrandSettings, namespace=namespace).queue_expires_seconds == 900
+    connection = await aio_pika.connect(DEV_AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        await declare_service_queue(channel, settings, ["errand.order.created.v1"])
+    assert await queue_exists(settings.queue_name)
+    for _ in range(300):
+        if not await queue_exists(settings.queue_name) and not await queue_exists(
+            settings.dead_letter_queue_name
+        ):
+            break
+        await asyncio.sleep(0.1)
+    else:
+        raise AssertionError("the unused test queues were not dropped")
+    connection = await aio_pika.connect(DEV_AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        await channel.exchange_delete(settings.events_exchange)
+        await channel.exchange_delete(settings.dead_letter_exchange)

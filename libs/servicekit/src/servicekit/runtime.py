@@ -44,9 +44,8 @@ class ServiceRuntime:
         self.redis: aioredis.Redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         self.relay = relay_class(self.engine, self.broker, settings) if run_relay else None
         self.retention = RetentionJob(self.engine, settings) if run_retention else None
-        self.consumer = (
-            EventConsumer(self.broker, self.uow, settings, handlers) if handlers is not None else None
-        )
+        # No handlers, no consumer: a queue bound to no event type would only be left behind.
+        self.consumer = EventConsumer(self.broker, self.uow, settings, handlers) if handlers else None
 
     @property
     def health_checks(self) -> dict[str, HealthCheck]:

@@ -51,6 +51,9 @@ class BaseServiceSettings(BaseSettings):
     events_exchange: str = "weilinli.events"
     dead_letter_exchange: str = "weilinli.dlx"
     queue_prefix: str = ""
+    # Tests only: the broker deletes a queue unused for this long (x-expires), so a test run that
+    # was killed before its cleanup leaves nothing behind for good. Never set in a deployment.
+    queue_expires_seconds: float | None = Field(default=None, gt=0)
     # Each message in flight holds a database connection: keep prefetch below the pool size, or
     # a backlog opens and closes overflow connections by the hundred.
     consumer_prefetch: int = Field(default=16, ge=1, le=1000)

@@ -19,6 +19,9 @@ S = TypeVar("S", bound=BaseServiceSettings)
 T = TypeVar("T")
 
 
+TEST_QUEUE_EXPIRES_SECONDS = 900.0
+
+
 def isolated_settings(
     settings_class: type[S], *, namespace: str, service_name: str | None = None, **overrides: Any
 ) -> S:
@@ -31,6 +34,8 @@ def isolated_settings(
         "events_exchange": f"wltest.{namespace}.events",
         "dead_letter_exchange": f"wltest.{namespace}.dlx",
         "queue_prefix": f"wltest.{namespace}.",
+        # A run killed before its cleanup: the broker drops the unused queues after 15 minutes.
+        "queue_expires_seconds": TEST_QUEUE_EXPIRES_SECONDS,
         "retry_base_delay_seconds": 0.05,
         "retry_max_delay_seconds": 0.2,
         "outbox_fallback_poll_seconds": 1.0,
