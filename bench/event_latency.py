@@ -44,7 +44,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from contracts import Envelope
+from contracts import Envelope, EventPayload
 from contracts.errand import OrderCreatedV1
 from errand.config import Settings as ErrandSettings
 from gateway.config import Settings as GatewaySettings
@@ -321,7 +321,7 @@ async def run_consumer_child(namespace: str) -> None:
     settings = bench_settings(GatewaySettings, namespace, "gateway")
     out = sys.stdout
 
-    async def on_event(envelope: Envelope, _uow: UnitOfWork) -> None:
+    async def on_event(envelope: Envelope, _event: EventPayload, _uow: UnitOfWork) -> None:
         out.write(f"{envelope.event_id} {time.perf_counter()}\n")  # first thing: handler start
         out.flush()
 
@@ -348,7 +348,7 @@ async def run(
     consumer_settings = bench_settings(GatewaySettings, namespace, "gateway")
     timeline = Timeline()
 
-    async def on_event(envelope: Envelope, _uow: UnitOfWork) -> None:
+    async def on_event(envelope: Envelope, _event: EventPayload, _uow: UnitOfWork) -> None:
         timeline.record_handled(envelope.event_id, time.perf_counter())  # first thing: handler start
 
     async with contextlib.AsyncExitStack() as stack:

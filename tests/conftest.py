@@ -7,12 +7,45 @@ database(s) and its own exchanges and queues (a random namespace), and removes t
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 from collections.abc import Iterator
 
 import pytest
 import structlog
 
-from servicekit.testing import new_namespace
+from servicekit.testing import ISSUED_NAMESPACES, leaked_queues, new_namespace
+
+
+def broker_queue_names() -> list[str] | None:
+    """The queue names on the shared broker (``rabbitmqctl list_queues``), None when unavailable."""
+    if shutil.which("rabbitmqctl") is None:
+        return None
+    result = subprocess.run(
+        ["rabbitmqctl", "list_queues", "name", "--quiet", "--no-table-headers"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_queue_left_behind() -> Iterator[None]:
+    """Fails the run when a test left a queue of its own namespace on the shared broker (queues of
+    other runs sharing the broker are not this run's to judge)."""
+    yield
+    if not ISSUED_NAMESPACES:
+        return
+    names = broker_queue_names()
+    if names is None:
+        return
+    leaked = leaked_queues(names, ISSUED_NAMESPACES)
+    if leaked:
+        pytest.fail(f"tests left {len(leaked)} queue(s) on the broker: {', '.join(leaked)}", pytrace=False)
 
 
 @pytest.fixture

@@ -75,6 +75,7 @@ class Isolation:
             env[f"{pfx}EVENTS_EXCHANGE"] = s.events_exchange
             env[f"{pfx}DEAD_LETTER_EXCHANGE"] = s.dead_letter_exchange
             env[f"{pfx}QUEUE_PREFIX"] = s.queue_prefix
+            env[f"{pfx}QUEUE_EXPIRES_SECONDS"] = str(s.queue_expires_seconds)
             env[f"{pfx}HTTP_HOST"] = "127.0.0.1"
             env[f"{pfx}HTTP_PORT"] = str(self.ports[name])
         for name in UPSTREAMS:

@@ -5,19 +5,22 @@ notification exactly once."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from contracts import DisputeStateChangedV1, HotspotDetectedV1, PostMentionedV1, ReportUrgedV1
+from contracts import DisputeStateChangedV1, Envelope, HotspotDetectedV1, PostMentionedV1, ReportUrgedV1
 from gateway.adapters.tables import notifications
 from gateway.config import Settings
+from servicekit.db import create_engine
 from servicekit.stack import free_port
 from servicekit.tokens import TokenSigner
 from tests.gateway.conftest import Gateway, run_cli
@@ -293,6 +296,7 @@ async def test_each_notification_reaches_the_user_once_through_either_gateway_pr
             "GATEWAY_EVENTS_EXCHANGE": settings.events_exchange,
             "GATEWAY_DEAD_LETTER_EXCHANGE": settings.dead_letter_exchange,
             "GATEWAY_QUEUE_PREFIX": settings.queue_prefix,
+            "GATEWAY_QUEUE_EXPIRES_SECONDS": str(settings.queue_expires_seconds),
             "GATEWAY_JWT_PRIVATE_KEY": signer.private_pem,
             "GATEWAY_JWT_PUBLIC_KEY": signer.public_pem,
             "GATEWAY_LOG_LEVEL": "WARNING",
@@ -460,3 +464,66 @@ async def test_the_stream_pushes_exactly_what_the_inbox_holds(namespace: str) ->
                 [str(order_b.event_id), str(last_b.event_id)]
             )
             assert forged_stream.notifications() == []
+
+
+async def test_an_event_of_the_wrong_shape_goes_to_the_dlq_with_no_inbox_row_and_no_effect(
+    gw: Gateway,
+) -> None:
+    """Poison is never acknowledged silently: the payload is checked against its contract model
+    before the handler runs (here: no price, an unknown field, a requester id that is no uuid list)."""
+    resident_id, headers = await gw.resident()
+    me = (await gw.client.get("/api/v1/me", headers=headers)).json()
+    community = uuid.UUID(me["community_id"])
+    valid = order_accepted(community, uuid.UUID(resident_id))
+    payload = valid.model_dump(mode="json")
+    del payload["price_fen"]
+    payload["surprise"] = 1
+    poison = Envelope(
+        event_id=uuid.uuid4(),
+        event_type=valid.event_type,
+        occurred_at=datetime.now(UTC),
+        producer="errand",
+        payload=payload,
+    )
+    await publish_envelopes(gw.settings.amqp_url.get_secret_value(), gw.settings.events_exchange, poison)
+
+    dead = await _dead_letter(gw, poison.event_id)
+    assert dead["payload"] == payload
+    # A valid event published after it is applied: the consumer went on, and the poison did nothing.
+    sent = await publish(gw.settings.amqp_url.get_secret_value(), gw.settings.events_exchange, valid)
+    items = await _inbox(gw, headers, 1)
+    assert [item["event_id"] for item in items] == [str(sent[0].event_id)]
+    engine = create_engine(gw.settings.database_url.get_secret_value(), pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            inbox_rows = (
+                await conn.execute(
+                    text("SELECT count(*) FROM processed_events WHERE event_id = :id"),
+                    {"id": poison.event_id},
+                )
+            ).scalar()
+            notes = (
+                await conn.execute(
+                    text("SELECT count(*) FROM notifications WHERE event_id = :id"), {"id": poison.event_id}
+                )
+            ).scalar()
+    finally:
+        await engine.dispose()
+    assert inbox_rows == 0
+    assert notes == 0
+
+
+async def _dead_letter(gw: Gateway, event_id: uuid.UUID) -> dict[str, Any]:
+    connection = await aio_pika.connect(gw.settings.amqp_url.get_secret_value())
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(gw.settings.dead_letter_queue_name, passive=True)
+        for _ in range(300):
+            message = await queue.get(fail=False, no_ack=True)
+            if message is None:
+                await asyncio.sleep(0.1)
+                continue
+            body: dict[str, Any] = json.loads(message.body)
+            if body.get("event_id") == str(event_id):
+                return body
+    raise AssertionError(f"event {event_id} did not reach {gw.settings.dead_letter_queue_name}")

@@ -97,7 +97,7 @@ class Community:
         event = RoleGrantedV1(community_id=self.id, user_id=user_id, role=role, department=department)  # type: ignore[arg-type]
         envelope = Envelope.wrap(event, producer="gateway")
         async with self.service.runtime.uow() as uow:
-            await role_granted(envelope, uow)
+            await role_granted(envelope, event, uow)
             await uow.commit()
 
     async def submit(

@@ -404,7 +404,7 @@ async def test_staff_projection_follows_grant_and_revoke_events(
         RoleRevokedV1(community_id=community.id, user_id=worker.id, role="property_staff"), producer="gateway"
     )
     async with service.runtime.uow() as uow:
-        await role_revoked(envelope, uow)
+        await role_revoked(envelope, envelope.parse_payload(), uow)
         await uow.commit()
     assert await service.sql("SELECT department FROM staff WHERE user_id = :u", u=str(worker.id)) == []
 

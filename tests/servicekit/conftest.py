@@ -4,6 +4,7 @@ consumer (gateway), each with its own freshly migrated database, on a private ex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,7 +16,7 @@ from sqlalchemy import text
 
 import errand.main
 import gateway.main
-from contracts import Envelope, OrderCreatedV1
+from contracts import Envelope, EventPayload, OrderCreatedV1
 from errand.config import Settings as ErrandSettings
 from gateway.config import Settings as GatewaySettings
 from servicekit.db import UnitOfWork, create_engine
@@ -51,12 +52,13 @@ class Bus:
     consumer: BaseServiceSettings
     received: list[Envelope] = field(default_factory=list)
 
-    async def record_effect(self, envelope: Envelope, uow: UnitOfWork) -> None:
+    async def record_effect(self, envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
         """The consumer's effect: one row per applied event, in the consumer's transaction."""
+        assert isinstance(event, OrderCreatedV1)
         self.received.append(envelope)
         await uow.session.execute(
             text("INSERT INTO effects (event_id, order_id) VALUES (:event_id, :order_id)"),
-            {"event_id": envelope.event_id, "order_id": envelope.payload["order_id"]},
+            {"event_id": envelope.event_id, "order_id": event.order_id},
         )
 
     async def scalar(self, settings: BaseServiceSettings, sql: str, **params: Any) -> Any:
@@ -77,10 +79,11 @@ class Bus:
         return int(await self.scalar(self.producer, "SELECT count(*) FROM outbox_messages"))
 
 
-@pytest.fixture
-async def bus(namespace: str) -> AsyncIterator[Bus]:
-    producer = isolated_settings(ErrandSettings, namespace=namespace, delivery_limit=3)
-    consumer = isolated_settings(GatewaySettings, namespace=namespace, delivery_limit=3)
+@contextlib.asynccontextmanager
+async def open_bus(namespace: str, **overrides: Any) -> AsyncIterator[Bus]:
+    """Producer and consumer settings with fresh databases (``overrides``: e.g. another broker)."""
+    producer = isolated_settings(ErrandSettings, namespace=namespace, delivery_limit=3, **overrides)
+    consumer = isolated_settings(GatewaySettings, namespace=namespace, delivery_limit=3, **overrides)
     async with isolated_database(producer), isolated_database(consumer):
         await migrate(producer, errand.main.MIGRATIONS)
         await migrate(consumer, gateway.main.MIGRATIONS)
@@ -91,4 +94,17 @@ async def bus(namespace: str) -> AsyncIterator[Bus]:
         try:
             yield Bus(producer, consumer)
         finally:
-            await delete_messaging(consumer, consumer.queue_name, consumer.dead_letter_queue_name)
+            with contextlib.suppress(Exception):  # a private broker may be gone already
+                await delete_messaging(
+                    consumer,
+                    consumer.queue_name,
+                    consumer.dead_letter_queue_name,
+                    producer.queue_name,
+                    producer.dead_letter_queue_name,
+                )
+
+
+@pytest.fixture
+async def bus(namespace: str) -> AsyncIterator[Bus]:
+    async with open_bus(namespace) as opened:
+        yield opened

@@ -82,9 +82,14 @@ async def test_service_starts_is_ready_and_stops(service: str, namespace: str, r
                 assert openapi.status_code == 200
                 if runtime.consumer is not None:
                     assert await queue_exists(settings, settings.queue_name)
+                # The retention job (inbox, Idempotency-Key rows) runs in every service.
+                assert runtime.retention is not None
+                assert runtime.retention._task is not None
             # Stopped: connections let go, the relay and the consumer gone.
             assert not runtime.broker.is_connected
             assert runtime.relay is None or runtime.relay._task is None
+            assert runtime.retention is not None
+            assert runtime.retention._task is None
             assert runtime.engine.pool.checkedout() == 0
     finally:
         await delete_messaging(settings, settings.queue_name, settings.dead_letter_queue_name)

@@ -29,8 +29,15 @@ from servicekit.settings import BaseServiceSettings
 log = get_logger(__name__)
 
 
+def _expiry(settings: BaseServiceSettings) -> dict[str, Any]:
+    if settings.queue_expires_seconds is None:
+        return {}
+    return {"x-expires": int(settings.queue_expires_seconds * 1000)}
+
+
 def queue_arguments(settings: BaseServiceSettings) -> dict[str, Any]:
     return {
+        **_expiry(settings),
         "x-queue-type": "quorum",
         "x-delivery-limit": settings.delivery_limit,
         "x-dead-letter-exchange": settings.dead_letter_exchange,
@@ -112,7 +119,9 @@ async def declare_service_queue(
     events = await declare_exchanges(channel, settings)
     dead_letters = await channel.get_exchange(settings.dead_letter_exchange)
     dlq = await channel.declare_queue(
-        settings.dead_letter_queue_name, durable=True, arguments={"x-queue-type": "quorum"}
+        settings.dead_letter_queue_name,
+        durable=True,
+        arguments={"x-queue-type": "quorum", **_expiry(settings)},
     )
     await dlq.bind(dead_letters, routing_key=settings.queue_name)
     queue = await channel.declare_queue(

@@ -6,7 +6,10 @@
   behind it keep flowing through the other prefetch slots), by nack-with-requeue; once the quorum
   queue's delivery limit is exceeded RabbitMQ dead-letters it to the DLQ. An ack is never sent for
   a failed handler;
-- a message that cannot be an event at all (bad JSON, unknown type) goes to the DLQ at once.
+- a message that cannot be an event at all (bad JSON, unknown type) goes to the DLQ at once, and
+  so does an event whose payload does not fit the contract model registered for its type: it is
+  validated before anything is done, never recorded in the inbox, and the handler receives the
+  validated model (never the raw dict).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from pydantic import ValidationError
 
-from contracts import Envelope, UnknownEventType
+from contracts import Envelope, EventPayload, UnknownEventType
 from servicekit.broker import Broker, declare_service_queue
 from servicekit.db import UnitOfWork, UnitOfWorkFactory
 from servicekit.logging import correlation_id_var, get_logger
@@ -29,7 +32,8 @@ from servicekit.settings import BaseServiceSettings
 
 log = get_logger(__name__)
 
-EventHandler = Callable[[Envelope, UnitOfWork], Awaitable[None]]
+#: ``handler(envelope, event, uow)``: ``event`` is the payload validated against its contract model.
+EventHandler = Callable[[Envelope, EventPayload, UnitOfWork], Awaitable[None]]
 
 
 def retry_delay(delivery_count: int, base: float, cap: float) -> float:
@@ -111,8 +115,14 @@ class EventConsumer:
         try:
             envelope = Envelope.from_json(message.body)
             handler = self.handlers[envelope.event_type]
+            event = envelope.parse_payload()
         except (ValidationError, ValueError, KeyError, UnknownEventType) as exc:
-            log.error("event_rejected_poison", routing_key=message.routing_key, error=repr(exc)[:500])
+            log.error(
+                "event_rejected_poison",
+                routing_key=message.routing_key,
+                message_id=message.message_id,
+                error=repr(exc)[:500],
+            )
             EVENTS_CONSUMED.labels(service, message.routing_key or "", "poison").inc()
             await message.reject(requeue=False)
             return
@@ -120,7 +130,7 @@ class EventConsumer:
         token = correlation_id_var.set(envelope.correlation_id)
         started = time.perf_counter()
         try:
-            applied = await self.apply(envelope, handler)
+            applied = await self.apply(envelope, event, handler)
         except asyncio.CancelledError:
             raise  # shutting down: the channel closes and RabbitMQ requeues the message
         except Exception as exc:
@@ -148,7 +158,7 @@ class EventConsumer:
         EVENTS_CONSUMED.labels(service, envelope.event_type, "applied" if applied else "duplicate").inc()
         await message.ack()
 
-    async def apply(self, envelope: Envelope, handler: EventHandler) -> bool:
+    async def apply(self, envelope: Envelope, event: EventPayload, handler: EventHandler) -> bool:
         """Run the handler and record the event in the inbox in one transaction.
         Returns False when the event had been applied before (nothing is done again)."""
         async with self.uow_factory(
@@ -156,6 +166,6 @@ class EventConsumer:
         ) as uow:
             if not await uow.mark_processed(envelope):
                 return False
-            await handler(envelope, uow)
+            await handler(envelope, event, uow)
             await uow.commit()
         return True

@@ -22,7 +22,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func, se
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import Envelope, HouseholdVerifiedV1, RoleGrantedV1, UserRegisteredV1
+from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, UserRegisteredV1
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
 from servicekit.errors import ProblemError
@@ -47,10 +47,9 @@ def people_table(metadata: MetaData) -> Table:
     )
 
 
-async def learn_person(uow: UnitOfWork, people: Table, envelope: Envelope) -> None:
+async def learn_person(uow: UnitOfWork, people: Table, envelope: Envelope, payload: EventPayload) -> None:
     """Record the person a gateway event names (idempotent: a redelivery or a second event about
     the same person changes nothing but a display name the event now carries)."""
-    payload = envelope.parse_payload()
     user_id = getattr(payload, "user_id", None)
     if not isinstance(user_id, uuid.UUID):
         return
@@ -79,10 +78,12 @@ def learning_people(people: Table, handlers: Mapping[str, EventHandler]) -> dict
     for event_type in PERSON_EVENTS:
         own = handlers.get(event_type)
 
-        async def handler(envelope: Envelope, uow: UnitOfWork, own: EventHandler | None = own) -> None:
-            await learn_person(uow, people, envelope)
+        async def handler(
+            envelope: Envelope, event: EventPayload, uow: UnitOfWork, own: EventHandler | None = own
+        ) -> None:
+            await learn_person(uow, people, envelope, event)
             if own is not None:
-                await own(envelope, uow)
+                await own(envelope, event, uow)
 
         combined[event_type] = handler
     return combined

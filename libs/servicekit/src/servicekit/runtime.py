@@ -17,6 +17,7 @@ from servicekit.consumer import EventConsumer, EventHandler
 from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
 from servicekit.health import HealthCheck, broker_check, database_check, redis_check
 from servicekit.outbox import OutboxRelay
+from servicekit.retention import RetentionJob
 from servicekit.settings import BaseServiceSettings
 
 
@@ -27,6 +28,7 @@ class ServiceRuntime:
         *,
         handlers: Mapping[str, EventHandler] | None = None,
         run_relay: bool = True,
+        run_retention: bool = True,
         relay_class: type[OutboxRelay] = OutboxRelay,
     ) -> None:
         self.settings = settings
@@ -42,9 +44,9 @@ class ServiceRuntime:
         # Redis is for fast paths (presence, rate limits, fan-out); connecting is lazy.
         self.redis: aioredis.Redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         self.relay = relay_class(self.engine, self.broker, settings) if run_relay else None
-        self.consumer = (
-            EventConsumer(self.broker, self.uow, settings, handlers) if handlers is not None else None
-        )
+        self.retention = RetentionJob(self.engine, settings) if run_retention else None
+        # No handlers, no consumer: a queue bound to no event type would only be left behind.
+        self.consumer = EventConsumer(self.broker, self.uow, settings, handlers) if handlers else None
 
     @property
     def health_checks(self) -> dict[str, HealthCheck]:
@@ -60,9 +62,13 @@ class ServiceRuntime:
             self.relay.start()
         if self.consumer is not None:
             await self.consumer.start()
+        if self.retention is not None:
+            self.retention.start()
 
     async def stop(self) -> None:
         # Stop taking work first, then finish publishing, then let go of connections.
+        if self.retention is not None:
+            await self.retention.stop()
         if self.consumer is not None:
             await self.consumer.stop()
         if self.relay is not None:

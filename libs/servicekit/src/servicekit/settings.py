@@ -51,6 +51,9 @@ class BaseServiceSettings(BaseSettings):
     events_exchange: str = "weilinli.events"
     dead_letter_exchange: str = "weilinli.dlx"
     queue_prefix: str = ""
+    # Tests only: the broker deletes a queue unused for this long (x-expires), so a test run that
+    # was killed before its cleanup leaves nothing behind for good. Never set in a deployment.
+    queue_expires_seconds: float | None = Field(default=None, gt=0)
     # Database connections (deploy/README.md, "Database connections"): one service process opens
     # at most db_pool_size + db_max_overflow pooled connections, plus the relay's LISTEN connection
     # and, while it starts, one migration connection (``max_db_connections``). The defaults keep
@@ -75,6 +78,13 @@ class BaseServiceSettings(BaseSettings):
     # late ones to a connection of their own (at most outbox_straggler_connections at a time).
     outbox_straggler_seconds: float = Field(default=0.5, gt=0)
     outbox_straggler_connections: int = Field(default=1, ge=0, le=16)
+    # Retention (servicekit/retention.py explains the horizons): inbox rows 7 days, Idempotency-Key
+    # rows 48 hours; the job runs hourly, its first round a minute after start.
+    inbox_retention_seconds: float = Field(default=7 * 24 * 3600.0, gt=0)
+    idempotency_key_retention_seconds: float = Field(default=48 * 3600.0, gt=0)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    retention_first_run_seconds: float = Field(default=60.0, ge=0)
+    retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
 
     # Access tokens are verified with the gateway's public key (PEM text or a file holding it).
     jwt_public_key: str = ""
@@ -120,6 +130,17 @@ class BaseServiceSettings(BaseSettings):
             raise ValueError(
                 "consumer_prefetch must leave room in the database pool (pool size + overflow) for the "
                 "outbox relay (1 + outbox_straggler_connections) and at least one HTTP request"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _inbox_outlives_redeliveries(self) -> BaseServiceSettings:
+        # The broker redelivers one message at most delivery_limit + 1 times, retry_max_delay apart;
+        # the inbox keeps an event id far longer than that (x10) so no redelivery is applied twice.
+        window = (self.delivery_limit + 1) * max(self.retry_max_delay_seconds, 1.0)
+        if self.inbox_retention_seconds < 10 * window:
+            raise ValueError(
+                f"inbox_retention_seconds must be at least {10 * window:.0f} (10 x the redelivery window)"
             )
         return self
 

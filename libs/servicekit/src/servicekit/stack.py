@@ -46,6 +46,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+async def _serve(server: uvicorn.Server, name: str) -> None:
+    """uvicorn answers a failed lifespan start-up with sys.exit(3), which asyncio lets out of the
+    event loop past every ``finally``: made an ordinary error, so the stack's cleanup runs (and
+    deletes the queue and database the failed service had already made)."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise RuntimeError(f"{name} failed to start (exit status {exc.code})") from None
+
+
 @contextlib.asynccontextmanager
 async def running_stack(
     specs: list[ServiceSpec],
@@ -72,13 +82,16 @@ async def running_stack(
                 )
             values.update((overrides or {}).get(spec.name, {}))
             settings = isolated_settings(spec.settings_class, namespace=namespace, **values)
+            # Recorded before anything is created, so a service that fails to start (after its
+            # database was migrated or its consumer declared its queue) is cleaned up too.
+            stack.settings[spec.name] = settings
             await migrate(settings, spec.migrations)
             app = spec.create_app(settings)
             config = uvicorn.Config(
                 app, host="127.0.0.1", port=ports[spec.name], lifespan="on", **UVICORN_OPTIONS
             )
             server = uvicorn.Server(config)
-            task = asyncio.create_task(server.serve())
+            task = asyncio.create_task(_serve(server, spec.name))
             servers.append((server, task))
             while not server.started:
                 if task.done():
@@ -86,7 +99,6 @@ async def running_stack(
                     raise RuntimeError(f"{spec.name} stopped during start-up")
                 await asyncio.sleep(0.02)
             stack.urls[spec.name] = f"http://127.0.0.1:{ports[spec.name]}"
-            stack.settings[spec.name] = settings
             stack.apps[spec.name] = app
         yield stack
     finally:

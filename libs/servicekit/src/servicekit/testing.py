@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import aio_pika
@@ -17,6 +17,9 @@ from servicekit.settings import DEV_AMQP_URL, DEV_DATABASE_HOST, BaseServiceSett
 
 S = TypeVar("S", bound=BaseServiceSettings)
 T = TypeVar("T")
+
+
+TEST_QUEUE_EXPIRES_SECONDS = 900.0
 
 
 def isolated_settings(
@@ -31,6 +34,8 @@ def isolated_settings(
         "events_exchange": f"wltest.{namespace}.events",
         "dead_letter_exchange": f"wltest.{namespace}.dlx",
         "queue_prefix": f"wltest.{namespace}.",
+        # A run killed before its cleanup: the broker drops the unused queues after 15 minutes.
+        "queue_expires_seconds": TEST_QUEUE_EXPIRES_SECONDS,
         "retry_base_delay_seconds": 0.05,
         "retry_max_delay_seconds": 0.2,
         "outbox_fallback_poll_seconds": 1.0,
@@ -40,8 +45,21 @@ def isolated_settings(
     return settings_class.model_validate(values)
 
 
+#: Every namespace this process handed out: what a leak check may look for on a shared broker
+#: (other runs on the same broker have namespaces of their own).
+ISSUED_NAMESPACES: set[str] = set()
+
+
 def new_namespace() -> str:
-    return uuid.uuid4().hex[:12]
+    namespace = uuid.uuid4().hex[:12]
+    ISSUED_NAMESPACES.add(namespace)
+    return namespace
+
+
+def leaked_queues(queue_names: Iterable[str], namespaces: Iterable[str]) -> list[str]:
+    """Those of ``queue_names`` that belong to one of ``namespaces`` (``wltest.<namespace>.*``)."""
+    prefixes = tuple(f"wltest.{namespace}." for namespace in namespaces)
+    return sorted(name for name in queue_names if prefixes and name.startswith(prefixes))
 
 
 @contextlib.asynccontextmanager

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from contracts import Envelope, HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
+from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
 from errand.service_layer.couriers import record_household, set_courier_active
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
 
 
-async def on_role_granted(envelope: Envelope, uow: UnitOfWork) -> None:
-    event = envelope.parse_payload()
+async def on_role_granted(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
     assert isinstance(event, RoleGrantedV1)
     if event.role == "courier":
         await set_courier_active(uow, event.community_id, event.user_id, active=True, at=envelope.occurred_at)
 
 
-async def on_role_revoked(envelope: Envelope, uow: UnitOfWork) -> None:
-    event = envelope.parse_payload()
+async def on_role_revoked(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
     assert isinstance(event, RoleRevokedV1)
     if event.role == "courier":
         # The profile (points, history) stays; the courier can no longer accept.
@@ -25,8 +23,7 @@ async def on_role_revoked(envelope: Envelope, uow: UnitOfWork) -> None:
         )
 
 
-async def on_household_verified(envelope: Envelope, uow: UnitOfWork) -> None:
-    event = envelope.parse_payload()
+async def on_household_verified(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
     assert isinstance(event, HouseholdVerifiedV1)
     await record_household(
         uow,

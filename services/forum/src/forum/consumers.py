@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contracts import (
     Envelope,
+    EventPayload,
     HouseholdVerifiedV1,
     PostCreatedV1,
     ReportRatedV1,
@@ -21,22 +22,20 @@ from servicekit.people import learning_people
 
 
 def build_handlers(segmenter: Segmenter, timezone: str) -> dict[str, EventHandler]:
-    async def household(envelope: Envelope, uow: UnitOfWork) -> None:
-        await projections.household_verified(uow, envelope, envelope.parse_payload())
+    async def household(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+        await projections.household_verified(uow, envelope, event)
 
-    async def granted(envelope: Envelope, uow: UnitOfWork) -> None:
-        await projections.role_changed(uow, envelope, envelope.parse_payload(), granted=True)
+    async def granted(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+        await projections.role_changed(uow, envelope, event, granted=True)
 
-    async def revoked(envelope: Envelope, uow: UnitOfWork) -> None:
-        await projections.role_changed(uow, envelope, envelope.parse_payload(), granted=False)
+    async def revoked(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+        await projections.role_changed(uow, envelope, event, granted=False)
 
-    async def post(envelope: Envelope, uow: UnitOfWork) -> None:
-        await projections.post_created(
-            uow, envelope, envelope.parse_payload(), segmenter=segmenter, timezone=timezone
-        )
+    async def post(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+        await projections.post_created(uow, envelope, event, segmenter=segmenter, timezone=timezone)
 
-    async def report(envelope: Envelope, uow: UnitOfWork) -> None:
-        await projections.report_event(uow, envelope, envelope.parse_payload(), timezone=timezone)
+    async def report(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+        await projections.report_event(uow, envelope, event, timezone=timezone)
 
     # The gateway's events about people also feed the people projection (servicekit.people).
     return learning_people(

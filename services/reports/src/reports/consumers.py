@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from contracts import Envelope, RoleGrantedV1, RoleRevokedV1, ThreadEscalatedV1
+from contracts import Envelope, EventPayload, RoleGrantedV1, RoleRevokedV1, ThreadEscalatedV1
 from reports.adapters.tables import people, staff
 from reports.domain.access import STAFF_ROLES
 from reports.service_layer.reports import submit_from_thread
@@ -23,8 +23,8 @@ from servicekit.db import UnitOfWork
 from servicekit.people import learning_people
 
 
-async def role_granted(envelope: Envelope, uow: UnitOfWork) -> None:
-    event = RoleGrantedV1.model_validate(envelope.payload)
+async def role_granted(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+    assert isinstance(event, RoleGrantedV1)
     if event.role not in STAFF_ROLES:
         return
     department = event.department or "property"  # API.md: the department defaults to property
@@ -44,8 +44,8 @@ async def role_granted(envelope: Envelope, uow: UnitOfWork) -> None:
     )
 
 
-async def role_revoked(envelope: Envelope, uow: UnitOfWork) -> None:
-    event = RoleRevokedV1.model_validate(envelope.payload)
+async def role_revoked(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+    assert isinstance(event, RoleRevokedV1)
     if event.role not in STAFF_ROLES:
         return
     await uow.session.execute(
@@ -57,8 +57,8 @@ async def role_revoked(envelope: Envelope, uow: UnitOfWork) -> None:
     )
 
 
-async def thread_escalated(envelope: Envelope, uow: UnitOfWork) -> None:
-    event = ThreadEscalatedV1.model_validate(envelope.payload)
+async def thread_escalated(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+    assert isinstance(event, ThreadEscalatedV1)
     await submit_from_thread(
         uow,
         community_id=event.community_id,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from contracts import Envelope
+from contracts import Envelope, EventPayload
 from gateway.adapters.tables import notifications, role_grants, users
 from gateway.domain.identity import DomainError
 from servicekit.auth import CurrentUser
@@ -50,8 +50,10 @@ def _ids(*values: object) -> set[uuid.UUID]:
     return out
 
 
-async def recipients(uow: UnitOfWork, envelope: Envelope) -> set[uuid.UUID]:
-    payload = envelope.payload
+async def recipients(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -> set[uuid.UUID]:
+    # The consumer validated the payload against its contract model: every field the branch below
+    # reads is there, with its type (a payload of the wrong shape went to the DLQ instead).
+    payload = event.model_dump()
     kind = envelope.event_type
     if kind in _ORDER_REQUESTER:
         found = _ids(payload.get("requester_id"))
@@ -121,12 +123,12 @@ async def _members(uow: UnitOfWork, payload: dict[str, Any], user_ids: set[uuid.
     )
 
 
-async def record(uow: UnitOfWork, envelope: Envelope) -> list[dict[str, Any]]:
+async def record(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -> list[dict[str, Any]]:
     """Write one notification per recipient (once per event, even when redelivered)."""
-    targets = await recipients(uow, envelope)
+    targets = await recipients(uow, envelope, event)
     if not targets:
         return []
-    community_id = uuid.UUID(str(envelope.payload["community_id"]))
+    community_id = event.community_id
     now = datetime.now(UTC)
     rows = [
         {
