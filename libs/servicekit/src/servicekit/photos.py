@@ -11,72 +11,71 @@ check, so a refused upload leaves no file behind.
 
 Decoding is the expensive part, and a small file can claim a huge image (a 10 KB one-colour PNG of
 8944x8944 costs seconds of CPU and hundreds of MB): every Pillow call on an upload runs in
-``clean_off_loop``, on a pool of as many threads as the machine has cores (Pillow releases the GIL
-while it decodes, resizes and encodes), so the event loop stays free and at most that many photos
-are decoded at once; the others wait their turn. Inside, the header's dimensions are checked
-before a pixel is decoded (``photo_too_many_pixels``), JPEGs are decoded at a reduced DCT scale
-when that is enough for the stored size, and the image is downscaled before any mode conversion.
+``clean_off_loop``, on a pool of as many lower-priority processes as the machine has cores, so the
+event loop stays free and at most that many photos are decoded at once; the others wait their
+turn. What they run is servicekit.imaging (Pillow only): the header's dimensions are checked
+before a pixel is decoded (``photo_too_many_pixels``), then the image is downscaled and re-encoded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
+import functools
+import multiprocessing
 import os
+import threading
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request, UploadFile
 from fastapi.exceptions import RequestValidationError
-from PIL import Image, ImageOps, UnidentifiedImageError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from servicekit.errors import ProblemError
 from servicekit.i18n import register_messages
+from servicekit.imaging import (
+    MAX_PHOTO_BYTES,
+    MAX_PIXELS,
+    MAX_STORED_SIDE,
+    CleanPhoto,
+    Refusal,
+    clean_image,
+    sniff,
+)
 from servicekit.settings import LOCAL_STATE_DIR
 
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
+__all__ = [
+    "DECODE_WORKERS",
+    "DEFAULT_PHOTO_ROOT",
+    "MAX_PHOTOS_PER_OBJECT",
+    "MAX_PHOTO_BYTES",
+    "MAX_PIXELS",
+    "MAX_STORED_SIDE",
+    "CleanPhoto",
+    "PhotoStore",
+    "check_count",
+    "clean",
+    "clean_off_loop",
+    "intake",
+    "multipart_body",
+    "photo_form",
+    "read_limited",
+    "sniff",
+]
+
 MAX_PHOTOS_PER_OBJECT = 6
 DEFAULT_PHOTO_ROOT = LOCAL_STATE_DIR / "photos"
-# Decompression bombs: a 10 MB PNG can claim gigapixels. Phone photos are 12-24 MP (48-50 MP
-# sensors save 12 MP by default); 40 MP leaves room for those and bounds a decode to ~160 MB.
-MAX_PIXELS = 40_000_000
-# What is stored: plenty for a report or a proof of delivery seen on a phone.
-MAX_STORED_SIDE = 2048
-# How many photos are decoded at once, process-wide: one per core.
+# How many photos are decoded at once, per service process: one per core.
 DECODE_WORKERS = max(1, os.cpu_count() or 1)
+# Decoder processes run at a lower priority: on a busy machine requests are served first.
+DECODE_NICENESS = 10
 
-_PIL_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 _READ_CHUNK = 256 * 1024
-_DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError)
-# A dedicated pool (not asyncio's default one, which other blocking calls share): its size is
-# the bound on concurrent decodes, whatever event loop submits to it.
-_decoders = ThreadPoolExecutor(max_workers=DECODE_WORKERS, thread_name_prefix="photo-decode")
-
-
-@dataclass(frozen=True)
-class CleanPhoto:
-    data: bytes
-    content_type: str
-    extension: str
-    width: int
-    height: int
-
-
-def sniff(data: bytes) -> str | None:
-    """The image format from the magic bytes: 'JPEG', 'PNG', 'WEBP' or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
 
 
 async def read_limited(upload: UploadFile, limit: int = MAX_PHOTO_BYTES) -> bytes:
@@ -91,64 +90,73 @@ async def read_limited(upload: UploadFile, limit: int = MAX_PHOTO_BYTES) -> byte
     return b"".join(chunks)
 
 
-def _too_many_pixels() -> ProblemError:
-    return ProblemError("photo_too_many_pixels", 422, params={"max_megapixels": MAX_PIXELS // 1_000_000})
-
-
-def _fitted(width: int, height: int, side: int) -> tuple[int, int]:
-    """(width, height) scaled so that the longest side is at most ``side``."""
-    scale = min(1.0, side / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
+def _refused(refusal: Refusal) -> ProblemError:
+    return ProblemError(refusal.code, refusal.status, params=refusal.params)
 
 
 def clean(data: bytes, *, max_side: int = MAX_STORED_SIDE) -> CleanPhoto:
-    """Validate, downscale and re-encode; blocking (``clean_off_loop`` is what services call).
-    415 for anything that is not a decodable JPEG/PNG/WebP, 413 past 10 MB, 422 past 40 MP."""
-    if len(data) > MAX_PHOTO_BYTES:
-        raise ProblemError("photo_too_large", 413, params={"limit_mb": MAX_PHOTO_BYTES // (1024 * 1024)})
-    declared = sniff(data)
-    if declared is None:
-        raise ProblemError("photo_type_unsupported", 415)
-    try:
-        # Image.open reads the header only: the dimensions are known before any pixel is decoded.
-        with Image.open(io.BytesIO(data), formats=[declared]) as probe:
-            if probe.width * probe.height > MAX_PIXELS:
-                raise _too_many_pixels()
-            if declared == "JPEG":
-                # Decode at 1/2, 1/4 or 1/8 scale when the result still covers the stored size.
-                probe.draft(probe.mode, _fitted(probe.width, probe.height, max_side))
-            probe.load()
-            image: Image.Image = probe
-            if max(image.size) > max_side:
-                # Downscale before any mode conversion: a one-bit 40 MP image stays 5 MB.
-                # (resize keeps .info, so the EXIF orientation below is still known.)
-                image = image.resize(_fitted(image.width, image.height, max_side), Image.Resampling.LANCZOS)
-            # Apply the EXIF orientation before the EXIF goes, so the photo stays upright.
-            image = ImageOps.exif_transpose(image)
-    except Image.DecompressionBombError as exc:  # Pillow's own limit (above ours), at open
-        raise _too_many_pixels() from exc
-    except _DECODE_ERRORS as exc:
-        raise ProblemError("photo_type_unsupported", 415) from exc
-    content_type, extension = _PIL_FORMATS[declared]
-    out = io.BytesIO()
-    if declared == "JPEG":
-        image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
-    elif declared == "PNG":
-        if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-            image = image.convert("RGBA")
-        image.save(out, format="PNG", optimize=True)
-    else:
-        if image.mode not in ("RGB", "RGBA"):
-            image = image.convert("RGBA")
-        image.save(out, format="WEBP", quality=85)
-    # A fresh image written without exif=/pnginfo= carries no metadata chunks at all.
-    return CleanPhoto(out.getvalue(), content_type, extension, image.width, image.height)
+    """Validate, downscale and re-encode, blocking (services call ``clean_off_loop``): 415 for
+    anything that is not a decodable JPEG/PNG/WebP, 413 past 10 MB, 422 past 40 megapixels."""
+    result = clean_image(data, max_side)
+    if isinstance(result, Refusal):
+        raise _refused(result)
+    return result
+
+
+class _DecoderPool:
+    """A pool of DECODE_WORKERS processes, started on first use (from a fork server, so nothing of
+    the service's threads or connections is inherited) and replaced if one of them dies. Processes
+    rather than threads: a decode never holds the service's GIL, and its memory is its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # Nothing is preloaded into the fork server, so starting it costs little; each
+                # worker lowers its priority first (os.nice needs no import) and then imports
+                # this module to run its first job, already at the lower priority.
+                self._pool = ProcessPoolExecutor(
+                    max_workers=DECODE_WORKERS,
+                    mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=os.nice,
+                    initargs=(DECODE_NICENESS,),
+                )
+            return self._pool
+
+    def discard(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+
+_decoders = _DecoderPool()
 
 
 async def clean_off_loop(data: bytes, *, max_side: int = MAX_STORED_SIDE) -> CleanPhoto:
-    """``clean`` on the decode pool: the event loop stays free, at most DECODE_WORKERS at once."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_decoders, lambda: clean(data, max_side=max_side))
+    """``clean`` in the decoder processes: the event loop stays free and at most DECODE_WORKERS
+    photos are decoded at once (the pool's size is the bound; the rest wait their turn). A photo
+    whose decoder died (killed, out of memory) is tried once more on a fresh pool, then refused."""
+    job = functools.partial(clean_image, data, max_side)
+    for attempt in range(2):
+        pool = _decoders.get()
+        try:
+            # Submitting may start the fork server and a worker (seconds the first time): that
+            # waits in a thread, never on the event loop.
+            future = await asyncio.to_thread(pool.submit, job)
+            result = await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            _decoders.discard(pool)
+            if attempt:
+                raise ProblemError("photo_type_unsupported", 415) from exc
+            continue
+        if isinstance(result, Refusal):
+            raise _refused(result)
+        return result
+    raise AssertionError("unreachable")
 
 
 async def intake(upload: UploadFile) -> CleanPhoto:
