@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import threading
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -37,6 +37,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from servicekit.errors import ProblemError
+from servicekit.health import HealthCheck
 from servicekit.i18n import register_messages
 from servicekit.imaging import (
     MAX_PHOTO_BYTES,
@@ -61,6 +62,7 @@ __all__ = [
     "check_count",
     "clean",
     "clean_off_loop",
+    "decoder_pool",
     "intake",
     "multipart_body",
     "photo_form",
@@ -132,8 +134,33 @@ class _DecoderPool:
                 self._pool = None
         broken.shutdown(wait=False, cancel_futures=True)
 
+    def warm(self) -> None:
+        """Start every worker and have it import Pillow now (blocking: run it in a thread)."""
+        pool = self.get()
+        for future in [pool.submit(clean_image, b"") for _ in range(DECODE_WORKERS)]:
+            future.result()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
 
 _decoders = _DecoderPool()
+
+
+@contextlib.asynccontextmanager
+async def decoder_pool(app: object, runtime: object) -> AsyncIterator[Mapping[str, HealthCheck]]:
+    """Lifespan hook (servicekit.app) for services that take photos: the decoder processes start
+    beside the service, so the first upload does not wait seconds for them; stopped at shutdown."""
+    warming = asyncio.create_task(asyncio.to_thread(_decoders.warm))
+    try:
+        yield {}
+    finally:
+        with contextlib.suppress(Exception):
+            await warming
+        await asyncio.to_thread(_decoders.close)
 
 
 async def clean_off_loop(data: bytes, *, max_side: int = MAX_STORED_SIDE) -> CleanPhoto:
