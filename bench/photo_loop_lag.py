@@ -60,6 +60,7 @@ def summary_ms(values: list[float]) -> dict[str, float | int]:
         "p50_ms": round(percentile(values, 0.5) * 1000, 1),
         "p99_ms": round(percentile(values, 0.99) * 1000, 1),
         "max_ms": round(max(values) * 1000, 1),
+        "over_100_ms": sum(1 for value in values if value >= 0.1),
     }
 
 
@@ -171,15 +172,18 @@ class Uploader:
         self.statuses: dict[int, int] = {}
         self.seconds: list[float] = []
 
+    async def new_report(self) -> None:
+        created = await self.client.post(
+            "/api/v1/reports",
+            json={"category": "stairwell_lighting", "location": {"building": "3"}, "description": "x"},
+            headers=self.headers,
+        )
+        created.raise_for_status()
+        self.report_id, self.stored = created.json()["id"], 0
+
     async def upload(self, data: bytes, name: str) -> None:
         if not self.report_id or self.stored >= 5:
-            created = await self.client.post(
-                "/api/v1/reports",
-                json={"category": "stairwell_lighting", "location": {"building": "3"}, "description": "x"},
-                headers=self.headers,
-            )
-            created.raise_for_status()
-            self.report_id, self.stored = created.json()["id"], 0
+            await self.new_report()
         started = time.perf_counter()
         response = await self.client.post(
             f"/api/v1/reports/{self.report_id}/photos", files={"file": (name, data)}, headers=self.headers
@@ -214,6 +218,8 @@ async def run(args: Any) -> dict[str, Any]:
 
         async with httpx.AsyncClient(base_url=url, timeout=300) as client:
             uploaders = [Uploader(client, headers) for _ in range(3)]
+            for uploader in uploaders:  # the service's first report submissions are not measured
+                await uploader.new_report()
             stop_at = time.monotonic() + args.seconds
 
             async def hostile(uploader: Uploader) -> None:
