@@ -106,8 +106,9 @@ def clean(data: bytes, *, max_side: int = MAX_STORED_SIDE) -> CleanPhoto:
 
 
 class _DecoderPool:
-    """A pool of DECODE_WORKERS processes, started on first use (from a fork server, so nothing of
-    the service's threads or connections is inherited) and replaced if one of them dies. Processes
+    """A pool of DECODE_WORKERS processes, started with the service (``decoder_pool``) or on first
+    use, from a fork server (so nothing of the service's threads or connections is inherited), and
+    replaced if one of them dies. Processes
     rather than threads: a decode never holds the service's GIL, and its memory is its own."""
 
     def __init__(self) -> None:
@@ -119,7 +120,7 @@ class _DecoderPool:
             if self._pool is None:
                 # Nothing is preloaded into the fork server, so starting it costs little; each
                 # worker lowers its priority first (os.nice needs no import) and then imports
-                # this module to run its first job, already at the lower priority.
+                # servicekit.imaging (Pillow only) for its first job, at the lower priority.
                 self._pool = ProcessPoolExecutor(
                     max_workers=DECODE_WORKERS,
                     mp_context=multiprocessing.get_context("forkserver"),
