@@ -191,3 +191,55 @@ async def test_multipart_fields_are_validated_like_the_json_body(errand_app: Err
     )
     assert (extra.status_code, extra.json()["code"]) == (422, "validation_failed")
     assert files_of(errand_app, order["id"]) == []
+
+
+def pixel_bomb(side: int = 8944) -> bytes:
+    """A ~10 KB one-colour PNG that claims side x side pixels (80 MP)."""
+    out = io.BytesIO()
+    Image.new("1", (side, side), 0).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+async def test_a_stranger_delivering_with_a_photo_is_404_before_the_photo_is_read(
+    errand_app: ErrandApp,
+) -> None:
+    client = errand_app.client
+    order, community, requester, _courier = await picked_up_order(errand_app)
+    strangers = [
+        await make_courier(errand_app.app, community),  # a courier of the community, not this order's
+        requester,  # the requester is no courier of the order
+        await make_courier(errand_app.app, errand_app.community()),  # another community's courier
+    ]
+    for stranger in strangers:
+        for data in (b"not a photo at all\n" * 100, pixel_bomb()):
+            response = await deliver_with_photo(client, order["id"], stranger, order["delivery_code"], data)
+            assert (response.status_code, response.json()["code"]) == (404, "not_found")
+    assert files_of(errand_app, order["id"]) == []
+    view = await client.get(f"/api/v1/errand/orders/{order['id']}", headers=requester.headers)
+    assert view.json()["status"] == "picked_up"
+
+
+async def test_a_pixel_bomb_is_422_and_the_order_is_not_delivered(errand_app: ErrandApp) -> None:
+    client = errand_app.client
+    order, _community, requester, courier = await picked_up_order(errand_app)
+    response = await deliver_with_photo(
+        client, order["id"], courier, order["delivery_code"], pixel_bomb(), name="door.png"
+    )
+    assert (response.status_code, response.json()["code"]) == (422, "photo_too_many_pixels")
+    assert files_of(errand_app, order["id"]) == []
+    assert await photo_rows(errand_app, order["id"]) == 0
+    view = await client.get(f"/api/v1/errand/orders/{order['id']}", headers=requester.headers)
+    assert view.json()["status"] == "picked_up"
+
+
+async def test_the_stored_proof_photo_is_downscaled(errand_app: ErrandApp) -> None:
+    client = errand_app.client
+    order, _community, requester, courier = await picked_up_order(errand_app)
+    out = io.BytesIO()
+    Image.new("RGB", (3000, 4000), (90, 90, 200)).save(out, format="JPEG")
+    delivered = await deliver_with_photo(client, order["id"], courier, order["delivery_code"], out.getvalue())
+    assert delivered.status_code == 200, delivered.text
+    seen = await client.get(proof_url(order), headers=requester.headers)
+    assert Image.open(io.BytesIO(seen.content)).size == (1536, 2048)
+    (stored,) = files_of(errand_app, order["id"])
+    assert Image.open(stored).size == (1536, 2048)

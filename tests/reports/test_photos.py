@@ -127,3 +127,97 @@ def test_photo_store_stays_inside_its_root(tmp_path: Path) -> None:
         store.save(photos.clean(image_bytes()), "..")
     store.delete(relative)
     assert not (tmp_path / relative).exists()
+
+
+def pixel_bomb(side: int = 8944) -> bytes:
+    """The probe's hostile upload: a ~10 KB one-colour PNG that claims side x side pixels."""
+    out = io.BytesIO()
+    Image.new("1", (side, side), 0).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+async def test_a_pixel_bomb_is_refused_from_its_header_in_every_language(
+    service: Service, community: Community
+) -> None:
+    reporter = community.resident()
+    rid = (await community.submit(reporter))["id"]
+    bomb = pixel_bomb()
+    assert len(bomb) < 20_000  # 80 megapixels in a few kilobytes
+    before = stored_files(service)
+    titles = set()
+    for locale in ("zh-CN", "en", "ko"):
+        response = await call(
+            service,
+            reporter,
+            "POST",
+            f"/api/v1/reports/{rid}/photos",
+            files={"file": ("bomb.png", bomb, "image/png")},
+            headers={"Accept-Language": locale},
+        )
+        assert (response.status_code, response.json()["code"]) == (422, "photo_too_many_pixels")
+        assert "40" in response.json()["detail"]
+        titles.add(response.json()["title"])
+    assert len(titles) == 3
+    assert stored_files(service) == before
+    assert await photo_rows(service, rid) == 0
+
+
+async def test_stored_photos_are_downscaled_to_2048_px(service: Service, community: Community) -> None:
+    reporter = community.resident()
+    rid = (await community.submit(reporter))["id"]
+    result = await upload(service, reporter, rid, image_bytes("JPEG", size=(4000, 3000)))
+    assert result["status"] == 201, result
+    photo = result["body"]["photos"][0]  # type: ignore[index]
+    assert (photo["width"], photo["height"]) == (2048, 1536)
+    served = await call(service, reporter, "GET", photo["url"])
+    assert Image.open(io.BytesIO(served.content)).size == (2048, 1536)
+    # A tall PNG keeps its aspect ratio; a small one is left as it is.
+    tall = await upload(service, reporter, rid, image_bytes("PNG", size=(1000, 5000)), name="t.png")
+    small = await upload(service, reporter, rid, image_bytes("PNG", size=(300, 200)), name="s.png")
+    sizes = [(p["width"], p["height"]) for p in small["body"]["photos"]]  # type: ignore[index]
+    assert sizes == [(2048, 1536), (410, 2048), (300, 200)]
+    assert tall["status"] == 201
+
+
+async def test_a_stranger_upload_is_404_before_the_body_is_read(
+    service: Service, community: Community
+) -> None:
+    reporter = community.resident("1")
+    rid = (await community.submit(reporter, category="water_drains", public_area=False))["id"]
+    other_community = Community(service).resident("1")
+    for stranger in (community.resident("2"), other_community):
+        for files in (
+            {"file": ("bomb.png", pixel_bomb(), "image/png")},
+            {"file": ("x.jpg", b"not a photo", "image/jpeg")},
+            {"kind": (None, "before")},  # no file at all: a 422 had the body been read
+        ):
+            response = await call(service, stranger, "POST", f"/api/v1/reports/{rid}/photos", files=files)
+            assert (response.status_code, response.json()["code"]) == (404, "not_found"), files
+    assert await photo_rows(service, rid) == 0
+
+
+async def test_the_count_limit_is_checked_before_the_upload_is_read(
+    service: Service, community: Community
+) -> None:
+    reporter = community.resident()
+    rid = (await community.submit(reporter))["id"]
+    for _ in range(6):
+        assert (await upload(service, reporter, rid, image_bytes("PNG"), name="x.png"))["status"] == 201
+    for data in (pixel_bomb(), b"not a photo at all"):
+        result = await upload(service, reporter, rid, data)
+        assert (result["status"], result["body"]["code"]) == (422, "photo_limit_reached")  # type: ignore[index]
+
+
+async def test_a_missing_file_or_a_wrong_kind_is_a_validation_error(
+    service: Service, community: Community
+) -> None:
+    reporter = community.resident()
+    rid = (await community.submit(reporter))["id"]
+    path = f"/api/v1/reports/{rid}/photos"
+    no_file = await call(service, reporter, "POST", path, files={"kind": (None, "before")})
+    assert (no_file.status_code, no_file.json()["code"]) == (422, "validation_failed")
+    as_json = await call(service, reporter, "POST", path, json={"kind": "before"})
+    assert (as_json.status_code, as_json.json()["code"]) == (422, "validation_failed")
+    bad_kind = await upload(service, reporter, rid, image_bytes(), kind="during")
+    assert (bad_kind["status"], bad_kind["body"]["code"]) == (422, "validation_failed")  # type: ignore[index]
+    assert await photo_rows(service, rid) == 0

@@ -472,11 +472,10 @@ async def test_staff_of_another_community_is_refused(service: Service, community
     first = await community.staff()
     foreign = await Community(service).staff()  # property staff too, of another community
     neighbour = community.resident()
-    registered = Envelope.wrap(
-        UserRegisteredV1(community_id=community.id, user_id=neighbour.id, channel="phone"), producer="gateway"
-    )
+    event = UserRegisteredV1(community_id=community.id, user_id=neighbour.id, channel="phone")
+    registered = Envelope.wrap(event, producer="gateway")
     async with service.runtime.uow() as uow:
-        await handlers[UserRegisteredV1.event_type](registered, uow)
+        await handlers[UserRegisteredV1.event_type](registered, event, uow)
         await uow.commit()
     rid = (await community.submit(reporter))["id"]
     await post(service, manager, f"/api/v1/reports/{rid}/accept")

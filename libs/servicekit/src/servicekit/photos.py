@@ -1,56 +1,83 @@
 """Photo intake every service reuses (DESIGN.md §5): JPEG/PNG/WebP only, recognised from the bytes
-(never from the file name or the client's content type), at most 10 MB and 6 per object,
-re-encoded so that EXIF (GPS, camera serial, time) and any payload hidden after the image data
-are gone, stored under a configurable root on local disk.
+(never from the file name or the client's content type), at most 10 MB, 40 megapixels and 6 per
+object, downscaled to at most 2048 px on the longest side and re-encoded so that EXIF (GPS, camera
+serial, time) and any payload hidden after the image data are gone, stored under a configurable
+root on local disk.
 
 Who may upload or see a photo is the service's decision; this module only validates, cleans,
-stores, reads back and deletes. Nothing is written before the bytes have passed every check, so
-a refused upload leaves no file behind.
+stores, reads back and deletes. Services check the caller and the count limit *before* reading the
+upload (a stranger never costs a decode). Nothing is written before the bytes have passed every
+check, so a refused upload leaves no file behind.
+
+Decoding is the expensive part, and a small file can claim a huge image (a 10 KB one-colour PNG of
+8944x8944 costs seconds of CPU and hundreds of MB): every Pillow call on an upload runs in
+``clean_off_loop``, on a pool of as many lower-priority processes as the machine has cores, so the
+event loop stays free and at most that many photos are decoded at once; the others wait their
+turn. What they run is servicekit.imaging (Pillow only): the header's dimensions are checked
+before a pixel is decoded (``photo_too_many_pixels``), then the image is downscaled and re-encoded.
 """
 
 from __future__ import annotations
 
-import io
+import asyncio
+import contextlib
+import functools
+import multiprocessing
 import os
+import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
-from fastapi import UploadFile
-from PIL import Image, ImageOps, UnidentifiedImageError
+from fastapi import Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from servicekit.errors import ProblemError
+from servicekit.health import HealthCheck
 from servicekit.i18n import register_messages
+from servicekit.imaging import (
+    MAX_PHOTO_BYTES,
+    MAX_PIXELS,
+    MAX_STORED_SIDE,
+    CleanPhoto,
+    Refusal,
+    clean_image,
+    sniff,
+)
 from servicekit.settings import LOCAL_STATE_DIR
 
-MAX_PHOTO_BYTES = 10 * 1024 * 1024
+__all__ = [
+    "DECODE_WORKERS",
+    "DEFAULT_PHOTO_ROOT",
+    "MAX_PHOTOS_PER_OBJECT",
+    "MAX_PHOTO_BYTES",
+    "MAX_PIXELS",
+    "MAX_STORED_SIDE",
+    "CleanPhoto",
+    "PhotoStore",
+    "check_count",
+    "clean",
+    "clean_off_loop",
+    "decoder_pool",
+    "intake",
+    "multipart_body",
+    "photo_form",
+    "read_limited",
+    "sniff",
+]
+
 MAX_PHOTOS_PER_OBJECT = 6
 DEFAULT_PHOTO_ROOT = LOCAL_STATE_DIR / "photos"
-# Decompression bombs: a 10 MB PNG can claim gigapixels. Phone photos are ~12-50 MP.
-MAX_PIXELS = 80_000_000
+# How many photos are decoded at once, per service process: one per core.
+DECODE_WORKERS = max(1, os.cpu_count() or 1)
+# Decoder processes run at a lower priority: on a busy machine requests are served first.
+DECODE_NICENESS = 10
 
-_PIL_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 _READ_CHUNK = 256 * 1024
-
-
-@dataclass(frozen=True)
-class CleanPhoto:
-    data: bytes
-    content_type: str
-    extension: str
-    width: int
-    height: int
-
-
-def sniff(data: bytes) -> str | None:
-    """The image format from the magic bytes: 'JPEG', 'PNG', 'WEBP' or None."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "JPEG"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return None
 
 
 async def read_limited(upload: UploadFile, limit: int = MAX_PHOTO_BYTES) -> bytes:
@@ -65,36 +92,164 @@ async def read_limited(upload: UploadFile, limit: int = MAX_PHOTO_BYTES) -> byte
     return b"".join(chunks)
 
 
-def clean(data: bytes) -> CleanPhoto:
-    """Validate and re-encode. 415 for anything that is not a decodable JPEG/PNG/WebP."""
-    if len(data) > MAX_PHOTO_BYTES:
-        raise ProblemError("photo_too_large", 413, params={"limit_mb": MAX_PHOTO_BYTES // (1024 * 1024)})
-    declared = sniff(data)
-    if declared is None:
-        raise ProblemError("photo_type_unsupported", 415)
+def _refused(refusal: Refusal) -> ProblemError:
+    return ProblemError(refusal.code, refusal.status, params=refusal.params)
+
+
+def clean(data: bytes, *, max_side: int = MAX_STORED_SIDE) -> CleanPhoto:
+    """Validate, downscale and re-encode, blocking (services call ``clean_off_loop``): 415 for
+    anything that is not a decodable JPEG/PNG/WebP, 413 past 10 MB, 422 past 40 megapixels."""
+    result = clean_image(data, max_side)
+    if isinstance(result, Refusal):
+        raise _refused(result)
+    return result
+
+
+class _DecoderPool:
+    """A pool of DECODE_WORKERS processes, started with the service (``decoder_pool``) or on first
+    use, from a fork server (so nothing of the service's threads or connections is inherited), and
+    replaced if one of them dies. Processes
+    rather than threads: a decode never holds the service's GIL, and its memory is its own."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # Nothing is preloaded into the fork server, so starting it costs little; each
+                # worker lowers its priority first (os.nice needs no import) and then imports
+                # servicekit.imaging (Pillow only) for its first job, at the lower priority.
+                self._pool = ProcessPoolExecutor(
+                    max_workers=DECODE_WORKERS,
+                    mp_context=multiprocessing.get_context("forkserver"),
+                    initializer=os.nice,
+                    initargs=(DECODE_NICENESS,),
+                )
+            return self._pool
+
+    def discard(self, broken: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is broken:
+                self._pool = None
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def warm(self) -> None:
+        """Start every worker and have it import Pillow now (blocking: run it in a thread)."""
+        pool = self.get()
+        for future in [pool.submit(clean_image, b"") for _ in range(DECODE_WORKERS)]:
+            future.result()
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+
+_decoders = _DecoderPool()
+
+
+@contextlib.asynccontextmanager
+async def decoder_pool(app: object, runtime: object) -> AsyncIterator[Mapping[str, HealthCheck]]:
+    """Lifespan hook (servicekit.app) for services that take photos: the decoder processes start
+    beside the service, so the first upload does not wait seconds for them; stopped at shutdown."""
+    warming = asyncio.create_task(asyncio.to_thread(_decoders.warm))
     try:
-        with Image.open(io.BytesIO(data), formats=[declared]) as probe:
-            if probe.width * probe.height > MAX_PIXELS:
-                raise ProblemError("photo_type_unsupported", 415)
-            probe.load()
-            # Apply the EXIF orientation before the EXIF goes, so the photo stays upright.
-            image = ImageOps.exif_transpose(probe)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ProblemError("photo_type_unsupported", 415) from exc
-    content_type, extension = _PIL_FORMATS[declared]
-    out = io.BytesIO()
-    if declared == "JPEG":
-        image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
-    elif declared == "PNG":
-        if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-            image = image.convert("RGBA")
-        image.save(out, format="PNG", optimize=True)
-    else:
-        if image.mode not in ("RGB", "RGBA"):
-            image = image.convert("RGBA")
-        image.save(out, format="WEBP", quality=85)
-    # A fresh image written without exif=/pnginfo= carries no metadata chunks at all.
-    return CleanPhoto(out.getvalue(), content_type, extension, image.width, image.height)
+        yield {}
+    finally:
+        with contextlib.suppress(Exception):
+            await warming
+        await asyncio.to_thread(_decoders.close)
+
+
+async def clean_off_loop(data: bytes, *, max_side: int = MAX_STORED_SIDE) -> CleanPhoto:
+    """``clean`` in the decoder processes: the event loop stays free and at most DECODE_WORKERS
+    photos are decoded at once (the pool's size is the bound; the rest wait their turn). A photo
+    whose decoder died (killed, out of memory) is tried once more on a fresh pool, then refused."""
+    job = functools.partial(clean_image, data, max_side)
+    for attempt in range(2):
+        pool = _decoders.get()
+        try:
+            # Submitting may start the fork server and a worker (seconds the first time): that
+            # waits in a thread, never on the event loop.
+            future = await asyncio.to_thread(pool.submit, job)
+            result = await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            _decoders.discard(pool)
+            if attempt:
+                raise ProblemError("photo_type_unsupported", 415) from exc
+            continue
+        if isinstance(result, Refusal):
+            raise _refused(result)
+        return result
+    raise AssertionError("unreachable")
+
+
+async def intake(upload: UploadFile) -> CleanPhoto:
+    """Read (10 MB at most) and clean an upload. Call it only once the caller may upload here."""
+    return await clean_off_loop(await read_limited(upload))
+
+
+def _invalid(field: str, kind: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"type": kind, "loc": ("body", field), "msg": message, "input": None}])
+
+
+@contextlib.asynccontextmanager
+async def photo_form(
+    request: Request, *, file_field: str = "file", text_fields: Sequence[str] = ()
+) -> AsyncIterator[tuple[dict[str, Any], UploadFile]]:
+    """A multipart photo upload's text fields and its file, parsed only when this is entered.
+
+    An endpoint that takes the ``Request`` instead of FastAPI's ``File()`` parameters can check
+    the caller and the count limit first, so a stranger's upload is never read. Missing or
+    misplaced parts are the same 422 ``validation_failed`` FastAPI would answer; unknown text
+    fields are ignored, as FastAPI does."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "multipart/form-data":
+        raise _invalid(file_field, "missing", "Field required")
+    async with request.form(max_files=1, max_fields=max(8, 2 * len(text_fields))) as form:
+        fields: dict[str, Any] = {}
+        upload: UploadFile | None = None
+        for name, value in form.multi_items():
+            if name == file_field:
+                if not isinstance(value, StarletteUploadFile):
+                    raise _invalid(name, "value_error", "Expected a file")
+                # FastAPI's UploadFile is Starlette's with schema hooks; only read() is used.
+                upload = value  # type: ignore[assignment]
+            elif name in text_fields:
+                if not isinstance(value, str):
+                    raise _invalid(name, "string_type", "Input should be a valid string")
+                fields[name] = value
+        if upload is None:
+            raise _invalid(file_field, "missing", "Field required")
+        yield fields, upload
+
+
+def multipart_body(file_field: str, file_description: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of an endpoint that reads its upload with ``photo_form``."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": [file_field],
+                        "properties": {
+                            file_field: {
+                                "type": "string",
+                                "format": "binary",
+                                "description": file_description,
+                            },
+                            **fields,
+                        },
+                    }
+                }
+            },
+        }
+    }
 
 
 class PhotoStore:
@@ -146,6 +301,11 @@ register_messages(
             "zh-CN": ("图片过大", "每张图片不能超过 {limit_mb} MB。"),
             "en": ("Image too large", "Each image must be at most {limit_mb} MB."),
             "ko": ("이미지가 너무 큼", "이미지는 {limit_mb}MB 이하여야 합니다."),
+        },
+        "photo_too_many_pixels": {
+            "zh-CN": ("图片像素过多", "每张图片最多 {max_megapixels} 百万像素。"),
+            "en": ("Too many pixels", "Each image may have at most {max_megapixels} megapixels."),
+            "ko": ("이미지 해상도가 너무 큼", "이미지는 최대 {max_megapixels}메가픽셀까지 올릴 수 있습니다."),
         },
         "photo_limit_reached": {
             "zh-CN": ("图片数量已达上限", "每条记录最多 {limit} 张图片。"),

@@ -17,6 +17,7 @@ from errand.consumers import handlers
 from errand.domain.errors import DomainError
 from errand.service_layer.context import Clock, ErrandContext, system_clock
 from errand.service_layer.jobs import TimeoutJobs, rebuild_open_index
+from servicekit import photos
 from servicekit.app import LifespanHook, create_service_app
 from servicekit.errors import problem_response
 from servicekit.health import HealthCheck
@@ -61,7 +62,7 @@ def create_app(
         title="WeiLinli 跑腿服务 Errand: quotes, orders, courier dispatch",
         routers=routers,
         handlers=handlers,
-        lifespan_hooks=[errand_components(resolved, clock, run_jobs=run_jobs)],
+        lifespan_hooks=[errand_components(resolved, clock, run_jobs=run_jobs), photos.decoder_pool],
         configure_logs=configure_logs,
     )
 

@@ -14,6 +14,7 @@ from reports.api.open311 import Open311Error, error_response
 from reports.config import Settings
 from reports.consumers import handlers
 from reports.service_layer.jobs import report_jobs
+from servicekit import photos
 from servicekit.app import create_service_app
 from servicekit.errors import ProblemError
 from servicekit.logging import get_logger
@@ -33,7 +34,7 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
         title="WeiLinli 我要报事 Reports: repair reports, SLAs, Open311",
         routers=routers,
         handlers=handlers,
-        lifespan_hooks=[report_jobs],
+        lifespan_hooks=[report_jobs, photos.decoder_pool],
     )
     _open311_errors(app)
     return app

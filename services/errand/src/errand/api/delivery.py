@@ -72,11 +72,14 @@ def _validated(data: Any) -> DeliverIn:
         ) from exc
 
 
-async def read_delivery(request: Request, store: PhotoStore) -> tuple[DeliverIn, StagedPhoto | None]:
-    """The validated fields and, when one was sent, the cleaned (not yet stored) photo."""
+async def read_delivery(
+    request: Request, store: PhotoStore, *, keep_photo: bool = True
+) -> tuple[DeliverIn, StagedPhoto | None]:
+    """The validated fields and, when one was sent and ``keep_photo``, the cleaned (not yet
+    stored) photo. A photo that would not be kept is not read (its form part is still checked)."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type in FORM_MEDIA_TYPES:
-        return await _read_form(request, store)
+        return await _read_form(request, store, keep_photo)
     if media_type and not (media_type == "application/json" or media_type.endswith("+json")):
         # What FastAPI answers for a JSON body sent as anything else.
         raise _invalid(
@@ -94,7 +97,9 @@ async def read_delivery(request: Request, store: PhotoStore) -> tuple[DeliverIn,
     return _validated(data), None
 
 
-async def _read_form(request: Request, store: PhotoStore) -> tuple[DeliverIn, StagedPhoto | None]:
+async def _read_form(
+    request: Request, store: PhotoStore, keep_photo: bool
+) -> tuple[DeliverIn, StagedPhoto | None]:
     async with request.form(max_files=1, max_fields=len(_TEXT_FIELDS)) as form:
         fields: dict[str, Any] = {}
         upload: StarletteUploadFile | None = None
@@ -117,5 +122,5 @@ async def _read_form(request: Request, store: PhotoStore) -> tuple[DeliverIn, St
                 fields[name] = value
         body = _validated(fields)
         # FastAPI's UploadFile is Starlette's with extra schema hooks; only read() is used here.
-        photo = await stage(cast(UploadFile, upload), store) if upload is not None else None
+        photo = await stage(cast(UploadFile, upload), store) if upload is not None and keep_photo else None
     return body, photo

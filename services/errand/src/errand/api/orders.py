@@ -88,8 +88,10 @@ async def pickup(order_id: uuid.UUID, guard: ItsCourier, ctx: Ctx, uow: UoW) -> 
 async def deliver(
     order_id: uuid.UUID, request: Request, guard: ItsCourier, ctx: Ctx, uow: UoW
 ) -> dict[str, Any]:
+    # Who is asking is settled before a byte of the body is read (a stranger gets 404, not 415).
+    photo_welcome = await cases.photo_welcome(uow, guard, order_id)
     store = PhotoStore(ctx.settings.photo_root)
-    body, photo = await read_delivery(request, store)
+    body, photo = await read_delivery(request, store, keep_photo=photo_welcome)
     return await cases.deliver(ctx, uow, guard, order_id, body.delivery_code, body.proof_note, photo)
 
 

@@ -462,6 +462,21 @@ async def courier_step(
     return await _finish(uow, updated or row, party)
 
 
+async def photo_welcome(uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID) -> bool:
+    """Asked before `/deliver` reads its body: 404 unless the caller is this order's courier (a
+    stranger's upload is never read, let alone decoded); whether a proof photo would be kept (the
+    order holds one, taken with the delivery: a repeat after delivery keeps none, so its photo
+    need not be decoded). Ends its transaction, so none stays open while the body arrives."""
+    row = await _load(uow, guard.user, order_id)
+    guard.check(row)
+    try:
+        welcome = next_status(OrderStatus(row.status), Action.DELIVER) is not None
+    except errors.IllegalTransition:
+        welcome = False  # refused by deliver() itself, after the body is validated, as before
+    await uow.rollback()
+    return welcome
+
+
 async def deliver(
     ctx: ErrandContext,
     uow: UnitOfWork,

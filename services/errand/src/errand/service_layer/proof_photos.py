@@ -1,14 +1,14 @@
 """The courier's proof-of-delivery photo (one per order, optional).
 
-The photo travels with the delivery itself: it is read and cleaned (servicekit.photos: sniffed
-JPEG/PNG/WebP, 10 MB, EXIF/GPS gone) before the order is even loaded, written to disk only once the
+The photo travels with the delivery itself: once the caller is known to be the order's courier, it
+is read and cleaned (servicekit.photos: sniffed JPEG/PNG/WebP, 10 MB, 40 MP, downscaled, EXIF/GPS
+gone, decoded off the event loop) before the order is locked, written to disk only once the
 delivery code has matched, and its row commits in the same transaction as the delivery. If that
 transaction does not commit, the file is removed again, so a wrong code, a refused image or a
 failed commit leaves neither a file nor a row."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,9 +33,8 @@ class StagedPhoto:
 
 
 async def stage(upload: UploadFile, store: photos.PhotoStore) -> StagedPhoto:
-    data = await photos.read_limited(upload)
-    # Re-encoding a phone photo takes a good fraction of a second: not on the event loop.
-    return StagedPhoto(await asyncio.to_thread(photos.clean, data), store)
+    # Re-encoding a phone photo takes a good fraction of a second: intake does it off the loop.
+    return StagedPhoto(await photos.intake(upload), store)
 
 
 async def attach(

@@ -7,8 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, File, Form, Header, Query, Response, UploadFile
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import and_, or_, select, update
 
 from reports.adapters import repository as repo
@@ -40,7 +42,7 @@ from servicekit import idempotency
 from servicekit.auth import CurrentUser, require_roles
 from servicekit.errors import NotFound, ProblemError
 from servicekit.pagination import Cursor, Limit, TimeIdCursor, encode_cursor, read_cursor
-from servicekit.photos import PhotoStore
+from servicekit.photos import PhotoStore, intake, multipart_body, photo_form
 from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -257,16 +259,30 @@ async def get_report(report_id: uuid.UUID, ctx: Context) -> ReportOut:
 
 
 # -- photos -----------------------------------------------------------------------------------------
-@router.post("/{report_id}/photos", status_code=201, response_model=ReportOut)
-async def upload_photo(
-    report_id: uuid.UUID,
-    ctx: Context,
-    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 10 MB")],
-    kind: Annotated[Literal["before", "after"], Form()] = "before",
-) -> ReportOut:
+PhotoKind = Literal["before", "after"]
+_photo_kind: TypeAdapter[PhotoKind] = TypeAdapter(PhotoKind)
+_PHOTO_BODY = multipart_body(
+    "file",
+    "JPEG, PNG or WebP, at most 10 MB and 40 megapixels; stored at most 2048 px on its longest side",
+    {"kind": {"type": "string", "enum": ["before", "after"], "default": "before"}},
+)
+
+
+@router.post("/{report_id}/photos", status_code=201, response_model=ReportOut, openapi_extra=_PHOTO_BODY)
+async def upload_photo(report_id: uuid.UUID, request: Request, ctx: Context) -> ReportOut:
+    # The caller and the count first: a stranger's or a seventh upload is never read.
+    await photo_cases.check_upload(ctx.uow, ctx.viewer, report_id)
+    async with photo_form(request, file_field="file", text_fields=("kind",)) as (fields, upload):
+        try:
+            kind = _photo_kind.validate_python(fields.get("kind", "before"))
+        except ValidationError as exc:
+            raise RequestValidationError(
+                [{**error, "loc": ("body", "kind")} for error in exc.errors(include_url=False)]
+            ) from exc
+        clean = await intake(upload)
     store = PhotoStore(ctx.settings.photo_root)
     await photo_cases.add_photo(
-        ctx.uow, ctx.viewer, report_id, kind=kind, upload=file, store=store, now=ctx.now
+        ctx.uow, ctx.viewer, report_id, kind=kind, clean=clean, store=store, now=ctx.now
     )
     # The upload committed; the same session reads the result in a fresh transaction.
     row = await cases.visible_report(ctx.uow, ctx.viewer, report_id)

@@ -1,6 +1,7 @@
-"""Before/after photos of a report. The bytes are validated and cleaned before anything is
-written; the file is written before the row and removed again if the row does not commit, so a
-refused or failed upload leaves neither a file nor a row."""
+"""Before/after photos of a report. The caller and the count are checked before the upload is
+read; the bytes are validated and cleaned (off the event loop) before anything is written; the
+file is written before the row and removed again if the row does not commit, so a refused or
+failed upload leaves neither a file nor a row."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import UploadFile
 from sqlalchemy import func, insert, select
 
 from reports.adapters.tables import report_photos
@@ -20,26 +20,40 @@ from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound, ProblemError
 
 
+async def _count(uow: UnitOfWork, report_id: uuid.UUID) -> int:
+    existing = await uow.session.execute(
+        select(func.count()).select_from(report_photos).where(report_photos.c.report_id == report_id)
+    )
+    return int(existing.scalar_one())
+
+
+async def check_upload(uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID) -> None:
+    """Asked before a byte of the upload is read: 404 unless the viewer sees the report, 403
+    unless they may add a photo of some kind to it, 422 once it holds six. Ends its transaction,
+    so none stays open while the upload arrives and is decoded."""
+    row = await visible_report(uow, viewer, report_id)
+    if not any(access.may_upload(viewer, facts(row), kind) for kind in ("before", "after")):
+        raise ProblemError("forbidden", 403)
+    photos.check_count(await _count(uow, report_id))
+    await uow.rollback()
+
+
 async def add_photo(
     uow: UnitOfWork,
     viewer: Viewer,
     report_id: uuid.UUID,
     *,
     kind: str,
-    upload: UploadFile,
+    clean: photos.CleanPhoto,
     store: photos.PhotoStore,
     now: datetime,
 ) -> dict[str, Any]:
-    row = await visible_report(uow, viewer, report_id)
+    """Store a photo that ``check_upload`` admitted and ``photos.intake`` cleaned; every check is
+    repeated under the report's lock, so two uploads at once cannot both be the sixth."""
+    row = await visible_report(uow, viewer, report_id, for_update=True)
     if not access.may_upload(viewer, facts(row), kind):
         raise ProblemError("forbidden", 403)
-    clean = photos.clean(await photos.read_limited(upload))
-    # Lock the report so that two uploads at once cannot both be the sixth.
-    await visible_report(uow, viewer, report_id, for_update=True)
-    existing = await uow.session.execute(
-        select(func.count()).select_from(report_photos).where(report_photos.c.report_id == report_id)
-    )
-    photos.check_count(int(existing.scalar_one()))
+    photos.check_count(await _count(uow, report_id))
     path = store.save(clean, str(row["community_id"]), str(report_id))
     values = {
         "id": uuid.uuid4(),
