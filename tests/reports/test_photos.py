@@ -5,6 +5,7 @@ photos are served back only to those who may see the report."""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,38 @@ async def test_a_missing_file_or_a_wrong_kind_is_a_validation_error(
     bad_kind = await upload(service, reporter, rid, image_bytes(), kind="during")
     assert (bad_kind["status"], bad_kind["body"]["code"]) == (422, "validation_failed")  # type: ignore[index]
     assert await photo_rows(service, rid) == 0
+
+
+async def test_the_sweep_removes_files_that_no_row_names_once_past_the_grace(
+    service: Service, community: Community
+) -> None:
+    """A process killed between writing a photo and committing its row leaves a file no row
+    names: the sweep deletes such files once they are older than the grace, and never a file a
+    row names or one young enough to belong to a request still in flight."""
+    reporter = community.resident()
+    rid = (await community.submit(reporter))["id"]
+    before = set(stored_files(service))
+    uploaded = await upload(service, reporter, rid, image_bytes())
+    assert uploaded["status"] == 201, uploaded
+    [kept] = set(stored_files(service)) - before
+    store = photos.PhotoStore(service.settings.photo_root)
+    clean = photos.clean(image_bytes())
+    orphan_old = store.path_of(store.save(clean, "killed-mid-request"))
+    orphan_new = store.path_of(store.save(clean, "still-in-flight"))
+    sweep: photos.OrphanPhotoSweep = service.app.state.photo_sweep
+    now = orphan_new.stat().st_mtime + 10
+    old = now - sweep.grace_seconds - 60
+    for path in (orphan_old, kept):  # both old enough: only the one no row names may go
+        os.utime(path, (old, old))
+
+    removed = await sweep.run_once(now)
+
+    assert [store.path_of(path) for path in removed] == [orphan_old]
+    assert {kept, orphan_new} <= set(stored_files(service))
+    assert orphan_old not in set(stored_files(service))
+    body = uploaded["body"]
+    assert isinstance(body, dict)
+    [photo] = body["photos"]
+    assert (await call(service, reporter, "GET", photo["url"])).status_code == 200
+    # Again within the interval: nothing is scanned, nothing removed.
+    assert await sweep.run_if_due(now + 1) == []

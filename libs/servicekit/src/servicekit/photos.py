@@ -25,6 +25,7 @@ import functools
 import multiprocessing
 import os
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -34,8 +35,10 @@ from typing import Any
 
 from fastapi import Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import ColumnElement, select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from servicekit.db import UnitOfWorkFactory
 from servicekit.errors import ProblemError
 from servicekit.health import HealthCheck
 from servicekit.i18n import register_messages
@@ -48,6 +51,7 @@ from servicekit.imaging import (
     clean_image,
     sniff,
 )
+from servicekit.logging import get_logger
 from servicekit.settings import LOCAL_STATE_DIR
 
 __all__ = [
@@ -58,6 +62,7 @@ __all__ = [
     "MAX_PIXELS",
     "MAX_STORED_SIDE",
     "CleanPhoto",
+    "OrphanPhotoSweep",
     "PhotoStore",
     "check_count",
     "clean",
@@ -71,6 +76,8 @@ __all__ = [
 ]
 
 MAX_PHOTOS_PER_OBJECT = 6
+log = get_logger(__name__)
+
 DEFAULT_PHOTO_ROOT = LOCAL_STATE_DIR / "photos"
 # How many photos are decoded at once, per service process: one per core.
 DECODE_WORKERS = max(1, os.cpu_count() or 1)
@@ -282,6 +289,67 @@ class PhotoStore:
 
     def delete(self, relative: str) -> None:
         self.path_of(relative).unlink(missing_ok=True)
+
+
+class OrphanPhotoSweep:
+    """Removes photo files that no row names.
+
+    A photo file is written before the transaction that records its row commits (a committed row
+    must never point at a missing file) and deleted when that transaction fails; a process killed
+    in between leaves a file no row names. The sweep deletes such files once they are older than
+    ``grace_seconds`` (no request holds a photo that long before committing). It reads the known
+    paths first and then scans, so a file written meanwhile is younger than the grace and stays.
+    Safe on several replicas sharing one root: each deletes only what no row names.
+    """
+
+    def __init__(
+        self,
+        store: PhotoStore,
+        path_column: ColumnElement[str],
+        uows: UnitOfWorkFactory,
+        *,
+        grace_seconds: float = 3600.0,
+        every_seconds: float = 3600.0,
+    ) -> None:
+        self.store = store
+        self.path_column = path_column
+        self.uows = uows
+        self.grace_seconds = grace_seconds
+        self.every_seconds = every_seconds
+        self._last_run: float | None = None
+
+    async def run_once(self, now: float | None = None) -> list[str]:
+        """Delete the orphans; returns their paths (relative to the store's root)."""
+        now = time.time() if now is None else now
+        async with self.uows() as uow:
+            known = set((await uow.session.scalars(select(self.path_column))).all())
+        removed = await asyncio.to_thread(self._sweep, known, now - self.grace_seconds)
+        self._last_run = now
+        if removed:
+            log.info("orphan_photos_removed", count=len(removed))
+        return removed
+
+    async def run_if_due(self, now: float | None = None) -> list[str]:
+        """``run_once`` at most every ``every_seconds`` (the job loops call this each round)."""
+        now = time.time() if now is None else now
+        if self._last_run is not None and now - self._last_run < self.every_seconds:
+            return []
+        return await self.run_once(now)
+
+    def _sweep(self, known: set[str], cutoff: float) -> list[str]:
+        root = self.store.root
+        if not root.is_dir():
+            return []
+        removed: list[str] = []
+        for path in root.rglob("*"):
+            relative = path.relative_to(root).as_posix()
+            if relative in known or not path.is_file():
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink(missing_ok=True)
+                    removed.append(relative)
+        return removed
 
 
 def check_count(existing: int, limit: int = MAX_PHOTOS_PER_OBJECT) -> None:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 import errand.messages  # noqa: F401  (registers the problem codes)
 from errand.adapters.geo_index import GeoIndex
+from errand.adapters.tables import order_proof_photos
 from errand.api import routers
 from errand.config import Settings
 from errand.consumers import handlers
@@ -34,7 +35,11 @@ def errand_components(settings: Settings, clock: Clock, *, run_jobs: bool) -> Li
     async def hook(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Mapping[str, HealthCheck]]:
         ctx = ErrandContext(settings, GeoIndex(runtime.redis, settings.redis_key_prefix), clock)
         app.state.errand = ctx
-        jobs = TimeoutJobs(ctx, runtime.uow)
+        sweep = photos.OrphanPhotoSweep(
+            photos.PhotoStore(settings.photo_root), order_proof_photos.c.path, runtime.uow
+        )
+        app.state.photo_sweep = sweep
+        jobs = TimeoutJobs(ctx, runtime.uow, photo_sweep=sweep)
         app.state.errand_jobs = jobs
         await rebuild_open_index(ctx, runtime.uow)
         if run_jobs:

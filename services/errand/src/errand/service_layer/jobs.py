@@ -24,6 +24,7 @@ from errand.service_layer.context import ErrandContext
 from errand.service_layer.views import feed_card
 from servicekit.db import UnitOfWorkFactory
 from servicekit.logging import get_logger
+from servicekit.photos import OrphanPhotoSweep
 
 log = get_logger(__name__)
 
@@ -35,9 +36,12 @@ class JobResult:
 
 
 class TimeoutJobs:
-    def __init__(self, ctx: ErrandContext, uows: UnitOfWorkFactory) -> None:
+    def __init__(
+        self, ctx: ErrandContext, uows: UnitOfWorkFactory, *, photo_sweep: OrphanPhotoSweep | None = None
+    ) -> None:
         self.ctx = ctx
         self.uows = uows
+        self.photo_sweep = photo_sweep
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self, now: datetime) -> JobResult:
@@ -100,6 +104,8 @@ class TimeoutJobs:
                 result = await self.run_once(self.ctx.now())
                 if result.expired or result.completed:
                     log.info("timeout_jobs_ran", expired=result.expired, completed=result.completed)
+                if self.photo_sweep is not None:
+                    await self.photo_sweep.run_if_due()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the loop must survive a database or Redis hiccup

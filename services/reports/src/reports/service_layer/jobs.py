@@ -19,12 +19,14 @@ from sqlalchemy import select, update
 
 from contracts import ReportOverdueV1
 from reports.adapters import repository as repo
-from reports.adapters.tables import reports
+from reports.adapters.tables import report_photos, reports
+from reports.config import Settings
 from reports.domain.model import AUTO_CLOSE_AFTER, RESOLVE_CLOCK_STATUSES, Action, Status
 from reports.service_layer.reports import record_transition
 from servicekit.db import UnitOfWorkFactory
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
+from servicekit.photos import OrphanPhotoSweep, PhotoStore
 from servicekit.runtime import ServiceRuntime
 
 log = get_logger(__name__)
@@ -161,6 +163,10 @@ async def report_jobs(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Ma
     """Lifespan hook: runs the jobs every `job_interval_seconds` (0: never, tests drive them)."""
     jobs = ReportJobs(runtime.uow)
     app.state.report_jobs = jobs
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
+    sweep = OrphanPhotoSweep(PhotoStore(settings.photo_root), report_photos.c.path, runtime.uow)
+    app.state.photo_sweep = sweep
     interval = float(getattr(runtime.settings, "job_interval_seconds", 60.0))
 
     async def loop() -> None:
@@ -168,6 +174,7 @@ async def report_jobs(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Ma
             await asyncio.sleep(interval)
             try:
                 await jobs.run_once(datetime.now(UTC))
+                await sweep.run_if_due()
             except Exception as exc:  # the next run retries; a crash here must not kill the service
                 log.error("report_jobs_failed", error=repr(exc)[:500], exc_info=exc)
 
