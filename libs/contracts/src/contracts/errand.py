@@ -26,6 +26,8 @@ class OrderEvent(EventPayload):
     """Fields every errand order event carries (not an event itself, not registered).
 
     `status` is the order's status after the event; `courier_id` is None until a courier accepts.
+    `recipient_household_id` is the household the order is for when the requester named one
+    (the gateway tells its verified members of the order's progress); None otherwise.
     """
 
     order_id: UUID
@@ -34,6 +36,7 @@ class OrderEvent(EventPayload):
     order_type: OrderType
     status: OrderStatus
     price_fen: Fen
+    recipient_household_id: UUID | None = None
 
 
 @register

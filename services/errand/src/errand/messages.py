@@ -101,6 +101,17 @@ register_messages(
             "en": ("Order details invalid", "An order of type {type} needs a valid {field}."),
             "ko": ("주문 정보 부족", "{type} 유형의 주문에는 올바른 {field}이(가) 필요합니다."),
         },
+        "recipient_household_unknown": {
+            "zh-CN": ("收件住户不存在", "本社区没有该已认证住户，请填写收件人姓名和电话。"),
+            "en": (
+                "Recipient household unknown",
+                "No verified household of this community has that id; give a name and phone instead.",
+            ),
+            "ko": (
+                "수령 세대 없음",
+                "이 커뮤니티에 인증된 해당 세대가 없습니다. 이름과 전화번호를 입력해 주세요.",
+            ),
+        },
         "location_required": {
             "zh-CN": ("需要位置", "上线时请上报经纬度。"),
             "en": ("Location required", "Send lat and lng when going online."),

@@ -81,6 +81,10 @@ orders = Table(
     Column("rating_stars", SmallInteger, nullable=True),
     Column("rating_comment", Text, nullable=True),
     Column("updated_at", TS, nullable=False),
+    # The named recipient {name, phone, household_id?} (null: the requester receives).
+    Column("recipient", JSONB, nullable=True),
+    Column("recipient_household_id", UUID(as_uuid=True), nullable=True),
+    Column("recipient_notice", String(16), nullable=True),
     Index("ix_orders_requester", "community_id", "requester_id", "created_at"),
     Index("ix_orders_courier", "community_id", "courier_id", "created_at"),
     Index("ix_orders_community_created", "community_id", "created_at"),

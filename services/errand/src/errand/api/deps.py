@@ -29,7 +29,7 @@ def parties(*admitted: Party) -> Callable[..., Coroutine[Any, Any, OrderGuard]]:
     return dependency
 
 
-Viewer = Annotated[OrderGuard, Depends(parties(Party.REQUESTER, Party.COURIER, Party.ADMIN))]
+Viewer = Annotated[OrderGuard, Depends(parties(Party.REQUESTER, Party.COURIER, Party.ADMIN, Party.RECIPIENT))]
 Requester = Annotated[OrderGuard, Depends(parties(Party.REQUESTER))]
 ItsCourier = Annotated[OrderGuard, Depends(parties(Party.COURIER))]
 

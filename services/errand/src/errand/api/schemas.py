@@ -70,10 +70,21 @@ class TimeSlot(Strict):
         return self
 
 
+class Recipient(Strict):
+    """Who receives, when not the requester (吕女士 orders for her mother): a household of the
+    community (its verified members get the delivery code as a notification), or a name and phone
+    (an SMS is due)."""
+
+    name: ShortText
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 -]{5,20}$")]
+    household_id: uuid.UUID | None = None
+
+
 class QuoteIn(Strict):
     type: OrderType
     pickup: Place | None = None
     dropoff: Place
+    recipient: Recipient | None = None
     items: Annotated[list[Text], Field(max_length=30)] | None = None
     weight_kg: Annotated[float, Field(ge=0, le=50)] | None = None
     floors: Annotated[int, Field(ge=0, le=40, description="floors climbed without a lift")] | None = None

@@ -16,6 +16,7 @@ class Party(StrEnum):
     REQUESTER = "requester"
     COURIER = "courier"
     ADMIN = "admin"
+    RECIPIENT = "recipient"  # a verified member of the household the order is for
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,12 @@ class OrderGuard:
             return Party.COURIER
         if Party.ADMIN in self.parties and self.user.has_any("admin"):
             return Party.ADMIN
+        if (
+            Party.RECIPIENT in self.parties
+            and order.recipient_household_id is not None
+            and self.user.household_id == order.recipient_household_id
+        ):
+            return Party.RECIPIENT
         return None
 
     def check(self, order: Any) -> Party:

@@ -61,6 +61,7 @@ async def create_quote(
 ) -> dict[str, Any]:
     """Price the errand described by ``spec`` (the validated request body, JSON-ready)."""
     now = ctx.now()
+    await _recipient_household(uow, user, spec.get("recipient"))
     order_type = spec["type"]
     pickup, dropoff = spec.get("pickup"), spec["dropoff"]
     if order_type == "buy":
@@ -223,6 +224,8 @@ async def create_order(
             )
         )
     ).first()
+    recipient = spec.get("recipient")
+    receiving = await _recipient_household(uow, user, recipient)
     pickup, dropoff = spec.get("pickup"), spec["dropoff"]
     anchor = pickup or dropoff  # where the courier goes first: what the feed measures from
     scheduled_at = _parse_time(spec.get("scheduled_at"))
@@ -247,7 +250,14 @@ async def create_order(
         "community_id": user.community_id,
         "requester_id": user.id,
         "household_id": household.household_id if household else user.household_id,
-        "elderly_alone": bool(household and household.elderly_alone),
+        # Priority follows the household that receives, not only the one that pays.
+        "elderly_alone": bool(household and household.elderly_alone)
+        or bool(receiving and receiving.elderly_alone),
+        "recipient": recipient,
+        "recipient_household_id": receiving.household_id if receiving else None,
+        # TODO(sms): `sms_due` orders owe the recipient an SMS with the delivery code; the gateway's
+        # SMS adapter is to send it (not built here).
+        "recipient_notice": None if recipient is None else ("notification" if receiving else "sms_due"),
         "order_type": quote.order_type,
         "status": OrderStatus.DISPATCHING.value,
         "price_fen": quote.price_fen,
@@ -281,6 +291,26 @@ async def create_order(
     await uow.commit()
     await index_open(ctx, row)
     return Created(201, response, replayed=False)
+
+
+async def _recipient_household(uow: UnitOfWork, user: CurrentUser, recipient: dict[str, Any] | None) -> Any:
+    """The recipient's household as this service knows it (verified households of the caller's
+    community, with their elderly-alone flag); a household id it does not know: 422."""
+    if not recipient or not recipient.get("household_id"):
+        return None
+    found = (
+        await uow.session.execute(
+            select(resident_households.c.household_id, resident_households.c.elderly_alone)
+            .where(
+                resident_households.c.community_id == user.community_id,
+                resident_households.c.household_id == uuid.UUID(str(recipient["household_id"])),
+            )
+            .limit(1)
+        )
+    ).first()
+    if found is None:
+        raise ProblemError("recipient_household_unknown", 422)
+    return found
 
 
 async def _refuse_quote(uow: UnitOfWork, user: CurrentUser, quote_id: uuid.UUID) -> NoReturn:
@@ -823,4 +853,5 @@ def _event_fields(row: Any) -> dict[str, Any]:
         "courier_id": row.courier_id,
         "order_type": row.order_type,
         "price_fen": row.price_fen,
+        "recipient_household_id": row.recipient_household_id,
     }

@@ -1,7 +1,9 @@
 """What each party sees of an order (DESIGN.md §4 personal data).
 
 - the requester: everything of their own order, including the delivery code;
-- the courier who accepted: exact places, parcel code and bill account, never the delivery code;
+- the courier who accepted: exact places, phones, parcel code and bill account while the order is
+  theirs and active (accepted, arrived, picked up), masked from delivery on; never the delivery code;
+- the recipient (a verified member of the receiving household): the order and its delivery code;
 - admin: the order and its timeline with places coarse (building) and codes masked;
 - the feed (any courier before accepting): coarse cards only, built by `feed_card`.
 Once an order is final, parcel codes, bill accounts and the delivery code are masked for everyone.
@@ -12,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from errand.domain.orders import FINAL, OrderStatus
+from errand.domain.orders import ACTIVE_FOR_COURIER, FINAL, OrderStatus
 from errand.domain.rules import mask
 from errand.service_layer.access import Party
 
@@ -38,16 +40,31 @@ def feed_card(order: Any) -> dict[str, Any]:
     }
 
 
+def _recipient(recipient: dict[str, Any] | None, party: Party, exact: bool) -> dict[str, Any] | None:
+    if not recipient:
+        return None
+    if exact:
+        shown = {"name": recipient["name"], "phone": recipient["phone"]}
+        if party is Party.REQUESTER:
+            shown["household_id"] = recipient.get("household_id")
+        return shown
+    name = str(recipient["name"])
+    return {"name": name[:1] + "*" * (len(name) - 1), "phone": mask(recipient["phone"], 4)}
+
+
 def order_view(order: Any, party: Party, timeline: list[Any] | None = None) -> dict[str, Any]:
     details = dict(order.details or {})
     parcel_code = details.pop("parcel_code", None)
     bill_account = details.pop("bill_account", None)
     final = OrderStatus(order.status) in FINAL
-    exact = party in (Party.REQUESTER, Party.COURIER)
+    status = OrderStatus(order.status)
+    exact = party in (Party.REQUESTER, Party.RECIPIENT) or (
+        party is Party.COURIER and status in ACTIVE_FOR_COURIER
+    )
     if not exact or final:
         parcel_code, bill_account = mask(parcel_code), mask(bill_account)
     delivery_code: str | None = None
-    if party is Party.REQUESTER:
+    if party in (Party.REQUESTER, Party.RECIPIENT):
         delivery_code = mask(order.delivery_code, 0) if final else order.delivery_code
     view: dict[str, Any] = {
         "id": str(order.id),
@@ -61,6 +78,7 @@ def order_view(order: Any, party: Party, timeline: list[Any] | None = None) -> d
         "note": order.note if exact else None,
         "pickup": order.pickup if exact else None,
         "dropoff": order.dropoff if exact else None,
+        "recipient": _recipient(order.recipient, party, exact),
         "pickup_building": order.pickup_building,
         "dropoff_building": order.dropoff_building,
         "distance_m": order.distance_m,

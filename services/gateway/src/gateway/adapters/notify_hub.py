@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
@@ -37,6 +39,10 @@ _QUEUE_SIZE = 256
 _RECONNECT_SECONDS = 1.0
 
 
+class TicketStoreUnavailable(Exception):
+    """Redis did not answer: no ticket can be issued or redeemed."""
+
+
 class NotificationHub:
     def __init__(self) -> None:
         self._redis: aioredis.Redis | None = None
@@ -45,6 +51,7 @@ class NotificationHub:
         self._streams: dict[tuple[uuid.UUID, uuid.UUID], set[asyncio.Queue[dict[str, Any]]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._subscribed = asyncio.Event()
+        self.ticket_seconds = 60
 
     # -- producing side (the consumer's unit of work) ----------------------------------------------
     def publish_after_commit(self, uow: UnitOfWork, items: list[dict[str, Any]]) -> None:
@@ -67,6 +74,36 @@ class NotificationHub:
         except (RedisError, OSError) as exc:
             # The inbox has it; only the live push is lost while Redis is down.
             log.warning("notification_push_failed", error=type(exc).__name__)
+
+    # -- stream tickets (a browser's EventSource cannot send a header) ----------------------------
+    def _ticket_key(self, ticket: str) -> str:
+        # Only a digest is stored: a Redis dump does not hand out live tickets.
+        return self._channel + ":ticket:" + hashlib.sha256(ticket.encode()).hexdigest()
+
+    async def issue_ticket(self, user_id: uuid.UUID, community_id: uuid.UUID) -> str:
+        ticket = secrets.token_urlsafe(32)
+        value = json.dumps({"user_id": str(user_id), "community_id": str(community_id)})
+        if self._redis is None:
+            raise TicketStoreUnavailable
+        try:
+            await self._redis.set(self._ticket_key(ticket), value, ex=self.ticket_seconds)
+        except (RedisError, OSError) as exc:
+            raise TicketStoreUnavailable from exc
+        return ticket
+
+    async def redeem_ticket(self, ticket: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+        """(user id, community id) of a live ticket, which is used up by this call (GETDEL: two
+        streams racing on one ticket, one wins); None for an unknown, used or expired ticket."""
+        if self._redis is None:
+            raise TicketStoreUnavailable
+        try:
+            raw = await self._redis.getdel(self._ticket_key(ticket))
+        except (RedisError, OSError) as exc:
+            raise TicketStoreUnavailable from exc
+        if raw is None:
+            return None
+        value = json.loads(raw)
+        return uuid.UUID(value["user_id"]), uuid.UUID(value["community_id"])
 
     # -- consuming side (SSE streams of this replica) ---------------------------------------------
     @contextlib.contextmanager
@@ -118,6 +155,7 @@ class NotificationHub:
         client: aioredis.Redis = aioredis.from_url(settings.redis_url, decode_responses=True)
         self._redis = client
         self._channel = settings.redis_prefix + "notifications"
+        self.ticket_seconds = settings.stream_ticket_seconds
         listener = asyncio.create_task(self._listen_forever(client))
         # Streams opened right after start-up should not miss anything: wait briefly for the
         # subscription (a dead Redis must not block start-up, so only briefly).

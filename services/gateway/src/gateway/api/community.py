@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from contracts.common import Department, Role
@@ -168,10 +168,16 @@ async def list_claims(
 
 @router.post("/api/v1/community/household-claims/{claim_id}/decision", response_model=ClaimOut)
 async def decide_claim(
-    claim_id: uuid.UUID, body: DecisionIn, actor: CommitteeOrAdmin, uow: UoW
+    claim_id: uuid.UUID, body: DecisionIn, actor: CommitteeOrAdmin, uow: UoW, request: Request
 ) -> dict[str, Any]:
     async with uow:
-        return await community.decide_claim(uow, actor, claim_id=claim_id, approve=body.decision == "approve")
+        return await community.decide_claim(
+            uow,
+            actor,
+            claim_id=claim_id,
+            approve=body.decision == "approve",
+            publisher=request.app.state.notification_hub,
+        )
 
 
 # -- courier applications -------------------------------------------------------------------------
@@ -187,11 +193,15 @@ async def list_applications(
     "/api/v1/community/courier-applications/{application_id}/decision", response_model=CourierApplicationOut
 )
 async def decide_application(
-    application_id: uuid.UUID, body: DecisionIn, actor: CommitteeOrAdmin, uow: UoW
+    application_id: uuid.UUID, body: DecisionIn, actor: CommitteeOrAdmin, uow: UoW, request: Request
 ) -> dict[str, Any]:
     async with uow:
         return await community.decide_application(
-            uow, actor, application_id=application_id, approve=body.decision == "approve"
+            uow,
+            actor,
+            application_id=application_id,
+            approve=body.decision == "approve",
+            publisher=request.app.state.notification_hub,
         )
 
 

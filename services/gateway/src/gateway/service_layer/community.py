@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
 from contracts.gateway import HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
+from gateway import notification_texts
 from gateway.adapters.tables import (
     buildings,
     courier_applications,
@@ -29,6 +30,7 @@ from gateway.domain.identity import (
     mask_phone,
     may_grant,
 )
+from gateway.service_layer import notifications
 from servicekit import idempotency
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
@@ -412,7 +414,12 @@ async def list_claims(uow: UnitOfWork, actor: CurrentUser, *, status: str | None
 
 
 async def decide_claim(
-    uow: UnitOfWork, actor: CurrentUser, *, claim_id: uuid.UUID, approve: bool
+    uow: UnitOfWork,
+    actor: CurrentUser,
+    *,
+    claim_id: uuid.UUID,
+    approve: bool,
+    publisher: notifications.Publisher | None = None,
 ) -> dict[str, Any]:
     row = (
         await uow.session.execute(
@@ -449,6 +456,14 @@ async def decide_claim(
                 ),
                 actor_id=actor.id,
             )
+        await notifications.notify_decision(
+            uow,
+            publisher,
+            community_id=actor.community_id,
+            user_id=row.user_id,
+            event_type=notification_texts.CLAIM_DECIDED,
+            data={"claim_id": str(claim_id), "household_id": str(row.household_id), "status": target.value},
+        )
         await uow.commit()
     return await claim_view(uow, claim_id, actor)
 
@@ -522,7 +537,12 @@ async def list_applications(
 
 
 async def decide_application(
-    uow: UnitOfWork, actor: CurrentUser, *, application_id: uuid.UUID, approve: bool
+    uow: UnitOfWork,
+    actor: CurrentUser,
+    *,
+    application_id: uuid.UUID,
+    approve: bool,
+    publisher: notifications.Publisher | None = None,
 ) -> dict[str, Any]:
     row = (
         await uow.session.execute(
@@ -554,5 +574,13 @@ async def decide_application(
                 department=None,
                 granted_by=actor.id,
             )
+        await notifications.notify_decision(
+            uow,
+            publisher,
+            community_id=actor.community_id,
+            user_id=row.user_id,
+            event_type=notification_texts.APPLICATION_DECIDED,
+            data={"application_id": str(application_id), "status": target.value},
+        )
         await uow.commit()
     return await application_view(uow, application_id, actor)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Row, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts import Envelope, EventPayload
+from gateway import notification_texts
 from gateway.adapters.tables import notifications, role_grants, users
 from gateway.domain.identity import DomainError
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
+from servicekit.i18n import SUPPORTED_LOCALES, negotiate_locale
 
 # Who hears about what (API.md §Events): the people an event is about, never its actor.
 _ORDER_REQUESTER = {
@@ -24,7 +26,16 @@ _ORDER_REQUESTER = {
     "errand.order.expired.v1",
 }
 _ORDER_COURIER = {"errand.order.completed.v1", "errand.order.cancelled.v1"}
+# Order progress also reaches the household the order is for (吕女士's mother), when it is not the
+# requester's own: its verified members, resolved here from `recipient_household_id`.
+_ORDER_RECIPIENT = {
+    "errand.order.created.v1",
+    "errand.order.accepted.v1",
+    "errand.order.picked_up.v1",
+    "errand.order.delivered.v1",
+}
 _HOTSPOT_AUDIENCE = ("property_manager", "committee")
+_DEPARTMENT_STAFF = ("property_staff", "property_manager")
 
 CONSUMED = (
     *sorted(_ORDER_REQUESTER | _ORDER_COURIER),
@@ -38,6 +49,34 @@ CONSUMED = (
     "forum.deliberation.state_changed.v1",
     "forum.hotspot.detected.v1",
 )
+
+
+class Publisher(Protocol):
+    """Pushes notifications live once their transaction commits (the notification hub)."""
+
+    def publish_after_commit(self, uow: UnitOfWork, items: list[dict[str, Any]]) -> None: ...
+
+
+async def notify_decision(
+    uow: UnitOfWork,
+    publisher: Publisher | None,
+    *,
+    community_id: uuid.UUID,
+    user_id: uuid.UUID,
+    event_type: str,
+    data: dict[str, Any],
+) -> None:
+    """Tell an applicant of a decision the gateway itself took, in the deciding transaction."""
+    items = await write(
+        uow,
+        community_id=community_id,
+        user_ids={user_id},
+        event_id=uuid.uuid4(),
+        event_type=event_type,
+        data={"community_id": str(community_id), **data},
+    )
+    if items and publisher is not None:
+        publisher.publish_after_commit(uow, items)
 
 
 def _ids(*values: object) -> set[uuid.UUID]:
@@ -55,15 +94,24 @@ async def recipients(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -
     # reads is there, with its type (a payload of the wrong shape went to the DLQ instead).
     payload = event.model_dump()
     kind = envelope.event_type
-    if kind in _ORDER_REQUESTER:
-        found = _ids(payload.get("requester_id"))
-    elif kind in _ORDER_COURIER:
-        found = _ids(payload.get("courier_id"))
+    if kind in _ORDER_REQUESTER or kind in _ORDER_COURIER:
+        found = _ids(payload.get("requester_id")) if kind in _ORDER_REQUESTER else set()
+        if kind in _ORDER_COURIER:
+            found |= _ids(payload.get("courier_id"))
+        if kind in _ORDER_RECIPIENT and payload.get("recipient_household_id"):
+            found |= await _household_members(uow, payload)
     elif kind == "reports.report.submitted.v1":
-        found = _ids(payload.get("reporter_id"))
+        # A new report reaches the staff and managers of its category's department.
+        found = await _with_roles(uow, payload, _DEPARTMENT_STAFF, department=payload.get("department"))
     elif kind == "reports.report.status_changed.v1":
         found = _ids(payload.get("reporter_id"), payload.get("assignee_id"), payload.get("supporter_ids"))
-    elif kind in ("reports.report.overdue.v1", "reports.report.rated.v1"):
+    elif kind == "reports.report.overdue.v1":
+        found = (
+            _ids(payload.get("assignee_id"))
+            | await _department_managers(uow, payload)
+            | await _with_roles(uow, payload, ("committee",))
+        )
+    elif kind == "reports.report.rated.v1":
         found = _ids(payload.get("assignee_id"))
     elif kind in ("forum.dispute.state_changed.v1", "forum.deliberation.state_changed.v1"):
         found = _ids(payload.get("notify_user_ids"))
@@ -75,31 +123,39 @@ async def recipients(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -
     elif kind == "forum.post.mentioned.v1":
         found = _ids(payload.get("mentioned_user_ids")) - _ids(payload.get("author_id"))
     elif kind == "forum.hotspot.detected.v1":
-        found = set(
-            (
-                await uow.session.scalars(
-                    select(role_grants.c.user_id).where(
-                        role_grants.c.community_id == uuid.UUID(str(payload["community_id"])),
-                        role_grants.c.role.in_(_HOTSPOT_AUDIENCE),
-                    )
-                )
-            ).all()
-        )
+        found = await _with_roles(uow, payload, _HOTSPOT_AUDIENCE)
     else:
         found = set()
     found.discard(envelope.actor_id)
     return await _members(uow, payload, found)
 
 
+async def _with_roles(
+    uow: UnitOfWork, payload: dict[str, Any], roles: tuple[str, ...], *, department: object = None
+) -> set[uuid.UUID]:
+    """The community's holders of any of ``roles`` (of ``department`` when one is given)."""
+    query = select(role_grants.c.user_id).where(
+        role_grants.c.community_id == uuid.UUID(str(payload["community_id"])),
+        role_grants.c.role.in_(roles),
+    )
+    if department is not None:
+        query = query.where(role_grants.c.department == department)
+    return set((await uow.session.scalars(query)).all())
+
+
 async def _department_managers(uow: UnitOfWork, payload: dict[str, Any]) -> set[uuid.UUID]:
     """The community's property managers who work for the report's department."""
+    return await _with_roles(uow, payload, ("property_manager",), department=payload.get("department"))
+
+
+async def _household_members(uow: UnitOfWork, payload: dict[str, Any]) -> set[uuid.UUID]:
+    """The verified members of the order's receiving household (approved claims set it)."""
     return set(
         (
             await uow.session.scalars(
-                select(role_grants.c.user_id).where(
-                    role_grants.c.community_id == uuid.UUID(str(payload["community_id"])),
-                    role_grants.c.role == "property_manager",
-                    role_grants.c.department == payload.get("department"),
+                select(users.c.id).where(
+                    users.c.household_id == uuid.UUID(str(payload["recipient_household_id"])),
+                    users.c.community_id == uuid.UUID(str(payload["community_id"])),
                 )
             )
         ).all()
@@ -126,21 +182,41 @@ async def _members(uow: UnitOfWork, payload: dict[str, Any], user_ids: set[uuid.
 async def record(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -> list[dict[str, Any]]:
     """Write one notification per recipient (once per event, even when redelivered)."""
     targets = await recipients(uow, envelope, event)
-    if not targets:
+    return await write(
+        uow,
+        community_id=event.community_id,
+        user_ids=targets,
+        event_id=envelope.event_id,
+        event_type=envelope.event_type,
+        data=envelope.payload,
+    )
+
+
+async def write(
+    uow: UnitOfWork,
+    *,
+    community_id: uuid.UUID,
+    user_ids: set[uuid.UUID],
+    event_id: uuid.UUID,
+    event_type: str,
+    data: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Notify ``user_ids`` of one event, in the caller's transaction (at most once per user and
+    event). The stored data is the event's; the words are rendered when the notification is read."""
+    if not user_ids:
         return []
-    community_id = event.community_id
     now = datetime.now(UTC)
     rows = [
         {
             "id": uuid.uuid4(),
             "community_id": community_id,
             "user_id": user_id,
-            "event_id": envelope.event_id,
-            "event_type": envelope.event_type,
-            "data": envelope.payload,
+            "event_id": event_id,
+            "event_type": event_type,
+            "data": data,
             "created_at": now,
         }
-        for user_id in sorted(targets)
+        for user_id in sorted(user_ids)
     ]
     result = await uow.session.execute(
         pg_insert(notifications)
@@ -152,8 +228,8 @@ async def record(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -> li
 
 
 def shape(row: Row[Any]) -> dict[str, Any]:
-    """A notification; `user_id` and `community_id` say whose inbox holds it (the live push is
-    routed by both), the API shows neither."""
+    """A notification as stored; `user_id` and `community_id` say whose inbox holds it (the live
+    push is routed by both), the API shows neither. `present` adds the words."""
     return {
         "id": row.id,
         "user_id": row.user_id,
@@ -165,6 +241,53 @@ def shape(row: Row[Any]) -> dict[str, Any]:
         "read_at": row.read_at,
         "created_at": row.created_at,
     }
+
+
+def present(item: dict[str, Any], locale: str) -> dict[str, Any]:
+    """The notification as the inbox and the stream show it: title and body in ``locale``, a link
+    to the object it is about."""
+    data = item["data"]
+    title, body = notification_texts.render(item["event_type"], data, locale, str(item["user_id"]))
+    return {**item, "title": title, "body": body, "link": notification_texts.link(item["event_type"], data)}
+
+
+async def reader_locale(uow: UnitOfWork, user_id: uuid.UUID, accept_language: str | None) -> str:
+    """The profile's locale, else the reading request's Accept-Language, else zh-CN."""
+    stored = await uow.session.scalar(select(users.c.locale).where(users.c.id == user_id))
+    if stored in SUPPORTED_LOCALES:
+        return str(stored)
+    return negotiate_locale(accept_language)
+
+
+async def since(
+    uow: UnitOfWork, user_id: uuid.UUID, community_id: uuid.UUID, last_id: uuid.UUID, *, limit: int = 500
+) -> list[dict[str, Any]]:
+    """What this inbox received after notification ``last_id``, oldest first (a stream's replay
+    after `Last-Event-ID`). An id that is not this inbox's replays nothing."""
+    last = (
+        await uow.session.execute(
+            select(notifications.c.created_at, notifications.c.id).where(
+                notifications.c.id == last_id,
+                notifications.c.user_id == user_id,
+                notifications.c.community_id == community_id,
+            )
+        )
+    ).first()
+    if last is None:
+        return []
+    rows = (
+        await uow.session.execute(
+            select(notifications)
+            .where(
+                notifications.c.user_id == user_id,
+                notifications.c.community_id == community_id,
+                tuple_(notifications.c.created_at, notifications.c.id) > (last.created_at, last.id),
+            )
+            .order_by(notifications.c.created_at, notifications.c.id)
+            .limit(limit)
+        )
+    ).all()
+    return [shape(row) for row in rows]
 
 
 async def inbox(
