@@ -48,6 +48,10 @@ class Settings(BaseServiceSettings):
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=1024)
 
+    # Rights follow changes at once: how long the edge trusts its copy of a user's rights stamp
+    # (README "Rights follow changes at once"; the contract allows 5 s).
+    rights_cache_seconds: float = Field(default=1.0, ge=0, le=4)
+
     # Upstream services the gateway routes to and reports on in /health/ready.
     errand_url: str = "http://127.0.0.1:8001"
     reports_url: str = "http://127.0.0.1:8002"

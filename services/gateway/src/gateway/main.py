@@ -10,6 +10,7 @@ import gateway.messages  # noqa: F401  (registers the gateway's problem codes)
 from gateway.adapters.notify_hub import NotificationHub, hub_hook
 from gateway.adapters.passwords import configure_hashing
 from gateway.adapters.ratelimit import rate_limiter
+from gateway.adapters.rights import rights_board
 from gateway.adapters.signing import token_signer
 from gateway.adapters.upstreams import upstream_client
 from gateway.api import routers
@@ -37,7 +38,7 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
         title="WeiLinli 网关 Gateway: identity, routing, rate limits, notifications",
         routers=routers,
         handlers=build_handlers(hub),
-        lifespan_hooks=[upstream_client, rate_limiter, token_signer, hub_hook(hub)],
+        lifespan_hooks=[upstream_client, rate_limiter, rights_board, token_signer, hub_hook(hub)],
     )
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:

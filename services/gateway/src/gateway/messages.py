@@ -134,5 +134,10 @@ register_messages(
             "en": ("Already exists", "A building or household with this name already exists."),
             "ko": ("이미 존재함", "같은 이름의 동 또는 세대가 이미 있습니다."),
         },
+        "account_deleted": {
+            "zh-CN": ("账号已注销", "该账号已注销，无法继续使用。"),
+            "en": ("Account deleted", "This account has been deleted and can no longer be used."),
+            "ko": ("탈퇴한 계정", "이 계정은 탈퇴 처리되어 더 이상 사용할 수 없습니다."),
+        },
     }
 )

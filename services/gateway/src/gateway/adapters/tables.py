@@ -48,6 +48,10 @@ users = Table(
     # Set when the committee approves a household claim (real-name binding).
     Column("real_name", String(64)),
     Column("household_id", UUID(as_uuid=True)),
+    # Rights that follow changes at once (adapters/rights.py).
+    Column("rights_changed_at", DateTime(timezone=True)),
+    # 注销: sign-in closed; the row stays (anonymised) for what accounting must keep.
+    Column("deleted_at", DateTime(timezone=True)),
     _created_at(),
     CheckConstraint("phone IS NOT NULL OR wechat_openid IS NOT NULL", name="users_has_identity"),
 )

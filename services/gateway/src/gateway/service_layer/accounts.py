@@ -174,6 +174,14 @@ async def claims_of(uow: UnitOfWork, user_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
+async def current_claims(uow: UnitOfWork, user_id: uuid.UUID) -> dict[str, Any] | None:
+    """The claims a token of the user carries today; None for a deleted (or unknown) account."""
+    deleted = await uow.session.scalar(select(users.c.deleted_at.is_not(None)).where(users.c.id == user_id))
+    if deleted is None or deleted:
+        return None
+    return await claims_of(uow, user_id)
+
+
 def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
