@@ -171,7 +171,8 @@ async def test_a_household_approval_reaches_the_forum_vote_on_the_old_token(worl
     assert topic.status_code == 201, topic.text
     supports = f"/api/v1/forum/deliberations/{topic.json()['id']}/supports"
     before = await client.post(supports, headers=resident)
-    assert before.status_code == 403 and before.json()["code"] == "household_required"
+    assert before.status_code == 403
+    assert before.json()["code"] == "household_required"
 
     approved = await client.post(
         f"/api/v1/community/household-claims/{claim.json()['id']}/decision",
