@@ -130,9 +130,6 @@ class EdgeMiddleware:
         # Verified tokens until they expire: an Ed25519 check per request would cost more than
         # the whole proxy hop. Access tokens cannot be revoked before expiry anyway.
         self._token_cache: dict[str, _Verified] = {}
-        # Rights stamps read from Redis (adapters/rights.py), kept for rights_cache_seconds: the
-        # staleness check is one dict lookup per request and one Redis GET per user per period.
-        self._stamps: dict[uuid.UUID, tuple[str | None, float]] = {}
         self._rights_backoff_until = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -222,13 +219,16 @@ class EdgeMiddleware:
         ]
 
     async def _stamp_of(self, scope: Scope, user_id: uuid.UUID) -> str | None:
+        """The user's rights stamp: kept by the board for rights_cache_seconds, so the staleness
+        check is one dict lookup per request and one Redis GET per user per period."""
         now = time.monotonic()
-        cached = self._stamps.get(user_id)
+        board: RightsBoard = scope["app"].state.rights_board
+        stamps = board.local
+        cached = stamps.get(user_id)
         if cached is not None and now - cached[1] < self.settings.rights_cache_seconds:
             return cached[0]
         if now < self._rights_backoff_until:
             return cached[0] if cached is not None else None
-        board: RightsBoard = scope["app"].state.rights_board
         try:
             stamp = await board.read(user_id)
         except RedisError:
@@ -237,9 +237,9 @@ class EdgeMiddleware:
             self._rights_backoff_until = now + _RIGHTS_BACKOFF_SECONDS
             log.warning("rights_mirror_unavailable")
             return cached[0] if cached is not None else None
-        if len(self._stamps) >= _RIGHTS_CACHE_SIZE:
-            self._stamps.clear()
-        self._stamps[user_id] = (stamp, now)
+        if len(stamps) >= _RIGHTS_CACHE_SIZE:
+            stamps.clear()
+        stamps[user_id] = (stamp, now)
         return stamp
 
     async def _remint(self, scope: Scope, verified: _Verified) -> str:

@@ -42,6 +42,10 @@ class RightsBoard:
         self._redis = redis
         self._prefix = prefix
         self._ttl = ttl_seconds + _LEEWAY_SECONDS
+        # This replica's copy of stamps it read or wrote: user -> (stamp, read at, monotonic).
+        # Written by publish() too, so the replica that made a change applies it at once; other
+        # replicas within the edge's cache period.
+        self.local: dict[uuid.UUID, tuple[str | None, float]] = {}
 
     def key(self, user_id: uuid.UUID) -> str:
         return f"{self._prefix}{user_id}"
@@ -49,6 +53,7 @@ class RightsBoard:
     async def publish(self, user_id: uuid.UUID, *, deleted: bool = False) -> None:
         # The time after the commit: every token issued before it (iat <= stamp) is stale.
         value = DELETED if deleted else repr(time.time())
+        self.local[user_id] = (value, time.monotonic())
         await self._redis.set(self.key(user_id), value, ex=self._ttl)
 
     async def read(self, user_id: uuid.UUID) -> str | None:
