@@ -128,7 +128,7 @@ class EdgeMiddleware:
             for name, url in settings.upstreams.items()
         }
         # Verified tokens until they expire: an Ed25519 check per request would cost more than
-        # the whole proxy hop. Access tokens cannot be revoked before expiry anyway.
+        # the whole proxy hop. Rights changed since a token was issued: see _follow_rights.
         self._token_cache: dict[str, _Verified] = {}
         self._rights_backoff_until = 0.0
 
