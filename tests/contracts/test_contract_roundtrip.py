@@ -32,6 +32,7 @@ from contracts import (
     RoleGrantedV1,
     RoleRevokedV1,
     ThreadEscalatedV1,
+    UserDeletedV1,
     UserRegisteredV1,
 )
 
@@ -62,6 +63,7 @@ SAMPLES: dict[str, Callable[[], EventPayload]] = {
         community_id=COMMUNITY, user_id=A, role="property_staff", department="heating"
     ),
     "gateway.role.revoked.v1": lambda: RoleRevokedV1(community_id=COMMUNITY, user_id=A, role="courier"),
+    "gateway.user.deleted.v1": lambda: UserDeletedV1(community_id=COMMUNITY, user_id=A),
     "gateway.household.verified.v1": lambda: HouseholdVerifiedV1(
         community_id=COMMUNITY,
         household_id=uuid4(),

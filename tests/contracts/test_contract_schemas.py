@@ -29,6 +29,7 @@ EXPECTED_EVENT_TYPES = {
     "gateway.role.granted.v1",
     "gateway.role.revoked.v1",
     "gateway.household.verified.v1",
+    "gateway.user.deleted.v1",
     "errand.order.created.v1",
     "errand.order.accepted.v1",
     "errand.order.picked_up.v1",

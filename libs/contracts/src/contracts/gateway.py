@@ -7,7 +7,7 @@ from contracts.common import Department, Label, Role
 from contracts.envelope import EventPayload
 from contracts.registry import register
 
-__all__ = ["HouseholdVerifiedV1", "RoleGrantedV1", "RoleRevokedV1", "UserRegisteredV1"]
+__all__ = ["HouseholdVerifiedV1", "RoleGrantedV1", "RoleRevokedV1", "UserDeletedV1", "UserRegisteredV1"]
 
 
 @register
@@ -71,3 +71,17 @@ class HouseholdVerifiedV1(EventPayload):
     unit: Label
     room: Label
     elderly_alone: bool
+
+
+@register
+class UserDeletedV1(EventPayload):
+    """An account was deleted (注销, PIPL): sign-in is closed and the gateway has anonymised it.
+
+    Producer: gateway. Consumers: errand, reports, forum: each erases or anonymises what it holds
+    of the person (projections, contact names and phones, rooms), keeping what accounting must keep
+    (orders' money) and public content (posts' text) without the person.
+    """
+
+    event_type: ClassVar[str] = "gateway.user.deleted.v1"
+
+    user_id: UUID

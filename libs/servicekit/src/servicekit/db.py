@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -16,8 +16,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from contracts import Envelope, EventPayload
-from servicekit.logging import correlation_id_var
+from servicekit.logging import correlation_id_var, get_logger
 from servicekit.tables import outbox_messages, processed_events
+
+log = get_logger(__name__)
 
 _SAFE_DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -101,6 +103,7 @@ class UnitOfWork:
         self.correlation_id = correlation_id
         self.actor_id = actor_id
         self._pending: list[Envelope] = []
+        self._after_commit: list[Callable[[], Awaitable[None]]] = []
         self._session: AsyncSession | None = None
         self._committed = False
 
@@ -113,6 +116,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
         self._pending = []
+        self._after_commit = []
         self._committed = False
         return self
 
@@ -130,6 +134,7 @@ class UnitOfWork:
             await session.close()
             self._session = None
             self._pending = []
+            self._after_commit = []
 
     def emit(self, payload: EventPayload, *, actor_id: uuid.UUID | None = None) -> Envelope:
         """Record an event to publish when (and only if) this unit of work commits."""
@@ -141,6 +146,12 @@ class UnitOfWork:
         )
         self._pending.append(envelope)
         return envelope
+
+    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run ``callback`` once this unit of work has committed (never after a rollback): for
+        mirrors of committed facts outside the database, e.g. a cache in Redis. A failing callback
+        is logged, not raised: the transaction it follows is already durable."""
+        self._after_commit.append(callback)
 
     @property
     def pending_events(self) -> Sequence[Envelope]:
@@ -178,10 +189,17 @@ class UnitOfWork:
         await session.commit()
         self._pending = []
         self._committed = True
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            try:
+                await callback()
+            except Exception:
+                log.exception("after_commit_failed")
 
     async def rollback(self) -> None:
         await self.session.rollback()
         self._pending = []
+        self._after_commit = []
 
 
 class UnitOfWorkFactory:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func, select, union
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,15 @@ from servicekit.db import UnitOfWork
 from servicekit.errors import ProblemError
 from servicekit.i18n import register_messages
 
-__all__ = ["PERSON_EVENTS", "learn_person", "learning_people", "people_table", "require_members"]
+__all__ = [
+    "DELETED_NAME",
+    "PERSON_EVENTS",
+    "forget_person",
+    "learn_person",
+    "learning_people",
+    "people_table",
+    "require_members",
+]
 
 #: The gateway's events that name a user of the payload's community.
 PERSON_EVENTS = (UserRegisteredV1.event_type, RoleGrantedV1.event_type, HouseholdVerifiedV1.event_type)
@@ -131,3 +139,17 @@ register_messages(
         }
     }
 )
+
+
+#: What a deleted account's person is shown as (API.md: account deletion).
+DELETED_NAME = "已注销用户"
+
+
+async def forget_person(uow: UnitOfWork, people: Table, community_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """`gateway.user.deleted.v1`: the person's row keeps only the id, named as deleted, so that
+    what they wrote is shown without them."""
+    await uow.session.execute(
+        update(people)
+        .where(people.c.community_id == community_id, people.c.user_id == user_id)
+        .values(display_name=DELETED_NAME)
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
+from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1, UserDeletedV1
 from errand.service_layer.couriers import record_household, set_courier_active
+from errand.service_layer.erasure import erase_person
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
 
@@ -36,8 +37,14 @@ async def on_household_verified(envelope: Envelope, event: EventPayload, uow: Un
     )
 
 
+async def on_user_deleted(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+    assert isinstance(event, UserDeletedV1)
+    await erase_person(uow, event.community_id, event.user_id)
+
+
 handlers: dict[str, EventHandler] = {
     RoleGrantedV1.event_type: on_role_granted,
     RoleRevokedV1.event_type: on_role_revoked,
     HouseholdVerifiedV1.event_type: on_household_verified,
+    UserDeletedV1.event_type: on_user_deleted,
 }

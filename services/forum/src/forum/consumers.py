@@ -12,10 +12,12 @@ from contracts import (
     ReportSubmittedV1,
     RoleGrantedV1,
     RoleRevokedV1,
+    UserDeletedV1,
 )
 from forum.adapters.tables import people
 from forum.domain.text import Segmenter
 from forum.service_layer import projections
+from forum.service_layer.erasure import erase_person
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
 from servicekit.people import learning_people
@@ -37,6 +39,10 @@ def build_handlers(segmenter: Segmenter, timezone: str) -> dict[str, EventHandle
     async def report(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
         await projections.report_event(uow, envelope, event, timezone=timezone)
 
+    async def deleted(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+        assert isinstance(event, UserDeletedV1)
+        await erase_person(uow, event.community_id, event.user_id)
+
     # The gateway's events about people also feed the people projection (servicekit.people).
     return learning_people(
         people,
@@ -48,5 +54,6 @@ def build_handlers(segmenter: Segmenter, timezone: str) -> dict[str, EventHandle
             ReportSubmittedV1.event_type: report,
             ReportStatusChangedV1.event_type: report,
             ReportRatedV1.event_type: report,
+            UserDeletedV1.event_type: deleted,
         },
     )

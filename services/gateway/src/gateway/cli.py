@@ -17,9 +17,11 @@ import sys
 import uuid
 from collections.abc import Sequence
 
+import redis.asyncio as aioredis
 from sqlalchemy import select
 
 from gateway.adapters.passwords import configure_hashing
+from gateway.adapters.rights import RightsBoard
 from gateway.adapters.tables import communities, users
 from gateway.config import Settings
 from gateway.domain.identity import DEPARTMENTS, ROLES, DomainError, normalise_phone
@@ -102,13 +104,23 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
                 building=None,
                 token_id="cli",  # noqa: S106  (an id for logs, not a secret)
             )
-            if args.command == "grant-role":
-                view = await community.grant_role(
-                    uow, operator, user_id=row.id, role=args.role, department=args.department
+            # The change reaches tokens already issued too (adapters/rights.py).
+            redis = aioredis.from_url(settings.redis_url)
+            try:
+                board = RightsBoard(
+                    redis,
+                    prefix=settings.redis_prefix + "rights:",
+                    ttl_seconds=settings.access_token_ttl_seconds,
                 )
-                return f"{row.id}: {', '.join(r['role'] for r in view['roles'])}"
-            await community.revoke_role(uow, operator, user_id=row.id, role=args.role)
-            return f"{row.id}: {args.role} revoked"
+                if args.command == "grant-role":
+                    view = await community.grant_role(
+                        uow, operator, board, user_id=row.id, role=args.role, department=args.department
+                    )
+                    return f"{row.id}: {', '.join(r['role'] for r in view['roles'])}"
+                await community.revoke_role(uow, operator, board, user_id=row.id, role=args.role)
+                return f"{row.id}: {args.role} revoked"
+            finally:
+                await redis.aclose()
     finally:
         await engine.dispose()
 

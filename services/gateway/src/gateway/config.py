@@ -1,7 +1,7 @@
 """Settings of the gateway: environment variables prefixed `GATEWAY_`."""
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -49,6 +49,10 @@ class Settings(BaseServiceSettings):
     # argon2id cost (argon2-cffi's defaults, RFC 9106's second recommendation); tests lower it.
     password_hash_time_cost: int = Field(default=3, ge=1)
     password_hash_memory_kib: int = Field(default=65536, ge=1024)
+
+    # Rights follow changes at once: how long the edge trusts its copy of a user's rights stamp
+    # (README "Rights follow changes at once"; the contract allows 5 s).
+    rights_cache_seconds: float = Field(default=1.0, ge=0, le=4)
 
     # Upstream services the gateway routes to and reports on in /health/ready.
     errand_url: str = "http://127.0.0.1:8001"
@@ -100,6 +104,31 @@ class Settings(BaseServiceSettings):
     wechat_appid: str = ""
     wechat_secret: SecretStr = SecretStr("")
     wechat_timeout_seconds: float = Field(default=5.0, gt=0)
+
+    # SMS codes (README "Accounts: SMS codes, reset, deletion"). The catcher keeps messages in
+    # memory for `GET /dev/sms` (development only); elsewhere it warns at start-up.
+    sms_provider: Literal["catcher", "tencent"] = "catcher"
+    sms_tencent_endpoint: str = "https://sms.tencentcloudapi.com"
+    sms_tencent_secret_id: str = ""
+    sms_tencent_secret_key: SecretStr = SecretStr("")
+    sms_tencent_region: str = "ap-guangzhou"
+    sms_tencent_sdk_app_id: str = ""
+    sms_tencent_sign_name: str = ""
+    # The template takes one parameter, the code: "您的验证码为{1}，10分钟内有效。"
+    sms_tencent_template_id: str = ""
+    sms_timeout_seconds: float = Field(default=5.0, gt=0)
+    sms_code_ttl_seconds: int = Field(default=600, ge=60)
+    sms_per_minute: int = Field(default=1, ge=1)
+    sms_per_hour: int = Field(default=5, ge=1)
+    sms_code_max_attempts: int = Field(default=5, ge=1)
+    # Phone verification at registration: None means on outside development, off in it.
+    registration_requires_sms: bool | None = None
+
+    @property
+    def sms_required_at_registration(self) -> bool:
+        if self.registration_requires_sms is None:
+            return self.environment != "development"
+        return self.registration_requires_sms
 
     @model_validator(mode="after")
     def _signing_key_outside_development(self) -> "Settings":

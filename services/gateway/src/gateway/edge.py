@@ -11,21 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import aiohttp
 import jwt
 from multidict import CIMultiDict
+from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.adapters.ratelimit import Limit, RateLimiter, RateLimiterUnavailable, retry_after_header
+from gateway.adapters.rights import DELETED, RightsBoard
 from gateway.config import Settings
 from gateway.domain.breaker import CircuitBreaker
+from gateway.service_layer.accounts import current_claims
 from servicekit.auth import CurrentUser, TokenVerifier
 from servicekit.errors import ProblemError, problem_response
 from servicekit.logging import get_logger
+from servicekit.tokens import TokenSigner
 
 log = get_logger(__name__)
 
@@ -70,6 +75,21 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _BUFFER_LIMIT = 64 * 1024
 _RETRY_PAUSE_SECONDS = 0.05
 _TOKEN_CACHE_SIZE = 10_000
+_RIGHTS_CACHE_SIZE = 50_000
+# After Redis fails, the rights mirror is not asked for this long (tokens are taken as they are).
+_RIGHTS_BACKOFF_SECONDS = 1.0
+_DELETED_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="weilinli", error="invalid_token"'}
+
+
+@dataclass(slots=True)
+class _Verified:
+    """A verified bearer token, and the token forwarded in its place once its rights are stale."""
+
+    user: CurrentUser
+    issued: int
+    expires: float
+    minted: str | None = None
+    minted_for: str | None = None
 
 
 class _ClientGone(Exception):
@@ -108,8 +128,9 @@ class EdgeMiddleware:
             for name, url in settings.upstreams.items()
         }
         # Verified tokens until they expire: an Ed25519 check per request would cost more than
-        # the whole proxy hop. Access tokens cannot be revoked before expiry anyway.
-        self._token_cache: dict[str, tuple[CurrentUser, float]] = {}
+        # the whole proxy hop. Rights changed since a token was issued: see _follow_rights.
+        self._token_cache: dict[str, _Verified] = {}
+        self._rights_backoff_until = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -145,7 +166,10 @@ class EdgeMiddleware:
         upstream_name = match_upstream(path)
         user = None
         if not path.startswith("/api/v1/auth/"):
-            user = self._verify(scope, headers.get(b"authorization"))
+            verified = self._verify(scope, headers.get(b"authorization"))
+            if verified is not None:
+                user = verified.user
+                await self._follow_rights(scope, verified)
         await self._rate_limit(scope, path, user)
 
         if upstream_name is None:
@@ -154,7 +178,7 @@ class EdgeMiddleware:
         await self._proxy(scope, receive, send, self.upstreams[upstream_name], headers, limit)
 
     # -- auth and limits ----------------------------------------------------------------------
-    def _verify(self, scope: Scope, authorization: bytes | None) -> CurrentUser | None:
+    def _verify(self, scope: Scope, authorization: bytes | None) -> _Verified | None:
         if authorization is None:
             return None
         scheme, _, token_bytes = authorization.partition(b" ")
@@ -163,15 +187,77 @@ class EdgeMiddleware:
         token = token_bytes.strip().decode("latin-1")
         cached = self._token_cache.get(token)
         now = time.time()
-        if cached is not None and cached[1] > now:
-            return cached[0]
+        if cached is not None and cached.expires > now:
+            return cached
         verifier: TokenVerifier = scope["app"].state.token_verifier
         user = verifier.verify(token)  # raises the 401 problem
-        expires = float(jwt.decode(token, options={"verify_signature": False}).get("exp", now))
+        claims = jwt.decode(token, options={"verify_signature": False})
+        verified = _Verified(user, int(claims.get("iat", 0)), float(claims.get("exp", now)))
         if len(self._token_cache) >= _TOKEN_CACHE_SIZE:
             self._token_cache.clear()
-        self._token_cache[token] = (user, expires)
-        return user
+        self._token_cache[token] = verified
+        return verified
+
+    async def _follow_rights(self, scope: Scope, verified: _Verified) -> None:
+        """Rights follow changes at once (README): a token issued before the user's last grant,
+        revocation, household approval is forwarded as a re-minted token with today's claims; a
+        deleted account's token is refused."""
+        stamp = await self._stamp_of(scope, verified.user.id)
+        if stamp is None:
+            return
+        if stamp == DELETED:
+            raise ProblemError("account_deleted", 401, headers=_DELETED_CHALLENGE)
+        if verified.issued > float(stamp):
+            return  # issued after the change: its claims are current
+        if verified.minted_for != stamp:
+            verified.minted = await self._remint(scope, verified)
+            verified.minted_for = stamp
+        assert verified.minted is not None
+        authorization = b"Bearer " + verified.minted.encode()
+        scope["headers"] = [
+            (name, authorization if name == b"authorization" else value) for name, value in scope["headers"]
+        ]
+
+    async def _stamp_of(self, scope: Scope, user_id: uuid.UUID) -> str | None:
+        """The user's rights stamp: kept by the board for rights_cache_seconds, so the staleness
+        check is one dict lookup per request and one Redis GET per user per period."""
+        now = time.monotonic()
+        board: RightsBoard = scope["app"].state.rights_board
+        stamps = board.local
+        cached = stamps.get(user_id)
+        if cached is not None and now - cached[1] < self.settings.rights_cache_seconds:
+            return cached[0]
+        if now < self._rights_backoff_until:
+            return cached[0] if cached is not None else None
+        try:
+            stamp = await board.read(user_id)
+        except RedisError:
+            # Decision (README): without Redis the token is taken as it is, as every service
+            # would take it; the rate limiter makes the same choice for ordinary traffic.
+            self._rights_backoff_until = now + _RIGHTS_BACKOFF_SECONDS
+            log.warning("rights_mirror_unavailable")
+            return cached[0] if cached is not None else None
+        if len(stamps) >= _RIGHTS_CACHE_SIZE:
+            stamps.clear()
+        stamps[user_id] = (stamp, now)
+        return stamp
+
+    async def _remint(self, scope: Scope, verified: _Verified) -> str:
+        state = scope["app"].state
+        async with state.runtime.uow() as uow:
+            claims = await current_claims(uow, verified.user.id)
+        if claims is None:
+            raise ProblemError("account_deleted", 401, headers=_DELETED_CHALLENGE)
+        signer: TokenSigner = state.token_signer
+        # Never outlives the token it stands for; it is only ever seen by the services.
+        return signer.sign(
+            user_id=verified.user.id,
+            community_id=claims["community_id"],
+            roles=claims["roles"],
+            household_id=claims["household_id"],
+            building=claims["building"],
+            ttl_seconds=max(1, int(verified.expires - time.time())),
+        )
 
     async def _rate_limit(self, scope: Scope, path: str, user: CurrentUser | None) -> None:
         settings = self.settings

@@ -10,9 +10,11 @@ import gateway.messages  # noqa: F401  (registers the gateway's problem codes)
 from gateway.adapters.notify_hub import NotificationHub, hub_hook
 from gateway.adapters.passwords import configure_hashing
 from gateway.adapters.ratelimit import rate_limiter
+from gateway.adapters.rights import rights_board
 from gateway.adapters.signing import token_signer
+from gateway.adapters.sms import sms_provider
 from gateway.adapters.upstreams import upstream_client
-from gateway.api import routers
+from gateway.api import dev, routers
 from gateway.api.docs import install_merged_openapi
 from gateway.config import Settings
 from gateway.consumers import build_handlers
@@ -37,7 +39,14 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
         title="WeiLinli 网关 Gateway: identity, routing, rate limits, notifications",
         routers=routers,
         handlers=build_handlers(hub),
-        lifespan_hooks=[upstream_client, rate_limiter, token_signer, hub_hook(hub)],
+        lifespan_hooks=[
+            upstream_client,
+            rate_limiter,
+            rights_board,
+            sms_provider,
+            token_signer,
+            hub_hook(hub),
+        ],
     )
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:
@@ -45,6 +54,8 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
         return problem_response(request, code=exc.code, status=exc.status, params=exc.params)
 
     app.add_exception_handler(DomainError, on_domain_error)
+    if settings.environment == "development":
+        app.include_router(dev.router)
     install_merged_openapi(app)
     # Inside the request-id middleware (so proxied requests carry its id) and outside the routes.
     # user_middleware[0] is the outermost layer; appending puts these just inside it.

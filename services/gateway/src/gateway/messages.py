@@ -134,5 +134,52 @@ register_messages(
             "en": ("Already exists", "A building or household with this name already exists."),
             "ko": ("이미 존재함", "같은 이름의 동 또는 세대가 이미 있습니다."),
         },
+        "account_deleted": {
+            "zh-CN": ("账号已注销", "该账号已注销，无法继续使用。"),
+            "en": ("Account deleted", "This account has been deleted and can no longer be used."),
+            "ko": ("탈퇴한 계정", "이 계정은 탈퇴 처리되어 더 이상 사용할 수 없습니다."),
+        },
+        "sms_rate_limited": {
+            "zh-CN": ("验证码发送过于频繁", "验证码每分钟最多发送一次、每小时最多五次，请稍后再试。"),
+            "en": ("Too many codes", "A code can be sent once a minute and five times an hour. Please wait."),
+            "ko": (
+                "인증번호 요청 과다",
+                "인증번호는 1분에 한 번, 1시간에 다섯 번까지 보낼 수 있습니다. 잠시 후 다시 시도해 주세요.",
+            ),
+        },
+        "sms_code_invalid": {
+            "zh-CN": ("验证码错误", "验证码错误或已过期，请重新获取。"),
+            "en": ("Wrong code", "The code is wrong or has expired. Please request a new one."),
+            "ko": ("인증번호 오류", "인증번호가 틀렸거나 만료되었습니다. 새 인증번호를 받아 주세요."),
+        },
+        "sms_code_dead": {
+            "zh-CN": ("验证码已失效", "验证码输错次数过多，已失效，请重新获取。"),
+            "en": (
+                "Code no longer valid",
+                "The code was entered wrongly too many times. Please request a new one.",
+            ),
+            "ko": (
+                "인증번호 무효",
+                "인증번호를 너무 많이 틀려 더 이상 쓸 수 없습니다. 새 인증번호를 받아 주세요.",
+            ),
+        },
+        "sms_code_required": {
+            "zh-CN": ("需要短信验证", "注册需要手机验证码，请先获取验证码。"),
+            "en": (
+                "Code required",
+                "Registration needs a code sent to your phone. Please request one first.",
+            ),
+            "ko": ("인증번호 필요", "가입하려면 휴대폰 인증번호가 필요합니다. 먼저 인증번호를 받아 주세요."),
+        },
+        "sms_unavailable": {
+            "zh-CN": ("短信暂不可用", "短信服务暂时不可用，请稍后再试。"),
+            "en": ("SMS unavailable", "Text messages cannot be sent right now. Please try again shortly."),
+            "ko": ("문자 발송 불가", "지금은 문자를 보낼 수 없습니다. 잠시 후 다시 시도해 주세요."),
+        },
+        "confirmation_failed": {
+            "zh-CN": ("身份确认失败", "密码或验证码不正确，账号未注销。"),
+            "en": ("Not confirmed", "The password or code is not right; the account was not deleted."),
+            "ko": ("본인 확인 실패", "비밀번호 또는 인증번호가 올바르지 않아 계정이 삭제되지 않았습니다."),
+        },
     }
 )

@@ -14,9 +14,10 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from contracts import Envelope, EventPayload, RoleGrantedV1, RoleRevokedV1, ThreadEscalatedV1
+from contracts import Envelope, EventPayload, RoleGrantedV1, RoleRevokedV1, ThreadEscalatedV1, UserDeletedV1
 from reports.adapters.tables import people, staff
 from reports.domain.access import STAFF_ROLES
+from reports.service_layer.erasure import erase_person
 from reports.service_layer.reports import submit_from_thread
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
@@ -72,11 +73,17 @@ async def thread_escalated(envelope: Envelope, event: EventPayload, uow: UnitOfW
     )
 
 
+async def user_deleted(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+    assert isinstance(event, UserDeletedV1)
+    await erase_person(uow, event.community_id, event.user_id)
+
+
 handlers: dict[str, EventHandler] = learning_people(
     people,
     {
         RoleGrantedV1.event_type: role_granted,
         RoleRevokedV1.event_type: role_revoked,
         ThreadEscalatedV1.event_type: thread_escalated,
+        UserDeletedV1.event_type: user_deleted,
     },
 )

@@ -48,8 +48,14 @@ users = Table(
     # Set when the committee approves a household claim (real-name binding).
     Column("real_name", String(64)),
     Column("household_id", UUID(as_uuid=True)),
+    # Rights that follow changes at once (adapters/rights.py).
+    Column("rights_changed_at", DateTime(timezone=True)),
+    # 注销: sign-in closed; the row stays (anonymised) for what accounting must keep.
+    Column("deleted_at", DateTime(timezone=True)),
     _created_at(),
-    CheckConstraint("phone IS NOT NULL OR wechat_openid IS NOT NULL", name="users_has_identity"),
+    CheckConstraint(
+        "phone IS NOT NULL OR wechat_openid IS NOT NULL OR deleted_at IS NOT NULL", name="users_has_identity"
+    ),
 )
 Index("users_community", users.c.community_id)
 
@@ -168,3 +174,18 @@ notifications = Table(
     UniqueConstraint("user_id", "event_id", name="notifications_once_per_event"),
 )
 Index("notifications_inbox", notifications.c.user_id, notifications.c.created_at.desc(), notifications.c.id)
+
+# SMS verification codes: only a hash of the code; dead after five wrong tries (service_layer/sms.py).
+sms_codes = Table(
+    "sms_codes",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("phone", String(20), nullable=False),
+    Column("purpose", String(16), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    _created_at(),
+)
+Index("sms_codes_phone", sms_codes.c.phone, sms_codes.c.purpose, sms_codes.c.created_at)

@@ -12,7 +12,7 @@ from gateway.adapters.wechat import WeChatClient
 from gateway.api.deps import PhoneThrottle, Policy, get_settings
 from gateway.api.models import Input
 from gateway.domain.identity import DomainError, normalise_phone
-from gateway.service_layer import accounts
+from gateway.service_layer import accounts, sms
 from servicekit.app import UoW
 from servicekit.auth import User
 from servicekit.text import Text
@@ -39,6 +39,11 @@ class RegisterIn(PhoneModel):
     display_name: Text = Field(min_length=1, max_length=64)
     locale: Literal["zh-CN", "en", "ko"] = "zh-CN"
     community_code: Text | None = Field(default=None, min_length=1, max_length=64)
+    sms_code: Text | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="a `register` code; required when phone verification is on",
+    )
 
 
 class RegisteredOut(BaseModel):
@@ -71,9 +76,44 @@ class LogoutIn(Input):
     refresh_token: Text | None = Field(default=None, min_length=1, max_length=200)
 
 
-@router.post("/register", status_code=201, response_model=RegisteredOut)
-async def register(body: RegisterIn, uow: UoW) -> dict[str, object]:
+class SmsCodeIn(PhoneModel):
+    purpose: Literal["register", "reset", "login", "delete"]
+
+
+class PasswordResetIn(PhoneModel):
+    code: Text = Field(pattern=r"^[0-9]{6}$")
+    new_password: Password
+
+
+@router.post("/sms-codes", status_code=202)
+async def request_sms_code(body: SmsCodeIn, request: Request, uow: UoW) -> None:
+    """One code a minute per phone, five an hour; the same 202 whether or not a code was due."""
     async with uow:
+        await sms.request_code(
+            uow,
+            get_settings(request),
+            request.app.state.rate_limiter,
+            request.app.state.sms,
+            phone=body.phone,
+            purpose=body.purpose,
+        )
+
+
+@router.post("/password-reset", status_code=204)
+async def reset_password(body: PasswordResetIn, request: Request, uow: UoW) -> None:
+    async with uow:
+        await sms.spend_code(uow, get_settings(request), phone=body.phone, purpose="reset", code=body.code)
+        await accounts.reset_password(uow, phone=body.phone, new_password=body.new_password)
+
+
+@router.post("/register", status_code=201, response_model=RegisteredOut)
+async def register(body: RegisterIn, request: Request, uow: UoW) -> dict[str, object]:
+    settings = get_settings(request)
+    async with uow:
+        if settings.sms_required_at_registration:
+            if body.sms_code is None:
+                raise DomainError("sms_code_required", 422)
+            await sms.spend_code(uow, settings, phone=body.phone, purpose="register", code=body.sms_code)
         created = await accounts.register(
             uow,
             phone=body.phone,

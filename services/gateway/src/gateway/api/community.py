@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from contracts.common import Department, Role
-from gateway.api.deps import Admin, CommitteeOrAdmin
+from gateway.api.deps import Admin, CommitteeOrAdmin, Rights
 from gateway.api.me import ClaimOut, CourierApplicationOut, ProfileOut
 from gateway.api.models import Input
 from gateway.domain.identity import normalise_phone
@@ -168,12 +168,13 @@ async def list_claims(
 
 @router.post("/api/v1/community/household-claims/{claim_id}/decision", response_model=ClaimOut)
 async def decide_claim(
-    claim_id: uuid.UUID, body: DecisionIn, actor: CommitteeOrAdmin, uow: UoW, request: Request
+    claim_id: uuid.UUID, body: DecisionIn, actor: CommitteeOrAdmin, uow: UoW, request: Request, rights: Rights
 ) -> dict[str, Any]:
     async with uow:
         return await community.decide_claim(
             uow,
             actor,
+            rights,
             claim_id=claim_id,
             approve=body.decision == "approve",
             publisher=request.app.state.notification_hub,
@@ -193,12 +194,13 @@ async def list_applications(
     "/api/v1/community/courier-applications/{application_id}/decision", response_model=CourierApplicationOut
 )
 async def decide_application(
-    application_id: uuid.UUID, body: DecisionIn, actor: CommitteeOrAdmin, uow: UoW, request: Request
+    application_id: uuid.UUID, body: DecisionIn, actor: CommitteeOrAdmin, uow: UoW, request: Request, rights: Rights
 ) -> dict[str, Any]:
     async with uow:
         return await community.decide_application(
             uow,
             actor,
+            rights,
             application_id=application_id,
             approve=body.decision == "approve",
             publisher=request.app.state.notification_hub,
@@ -237,14 +239,16 @@ async def find_users(
 
 # -- roles ---------------------------------------------------------------------------------------
 @router.post("/api/v1/admin/users/{user_id}/roles", response_model=RolesOut)
-async def grant_role(user_id: uuid.UUID, body: RoleIn, user: User, uow: UoW) -> dict[str, Any]:
+async def grant_role(
+    user_id: uuid.UUID, body: RoleIn, user: User, uow: UoW, rights: Rights
+) -> dict[str, Any]:
     async with uow:
         return await community.grant_role(
-            uow, user, user_id=user_id, role=body.role, department=body.department
+            uow, user, rights, user_id=user_id, role=body.role, department=body.department
         )
 
 
 @router.delete("/api/v1/admin/users/{user_id}/roles/{role}", status_code=204)
-async def revoke_role(user_id: uuid.UUID, role: Role, user: User, uow: UoW) -> None:
+async def revoke_role(user_id: uuid.UUID, role: Role, user: User, uow: UoW, rights: Rights) -> None:
     async with uow:
-        await community.revoke_role(uow, user, user_id=user_id, role=role)
+        await community.revoke_role(uow, user, rights, user_id=user_id, role=role)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from gateway.adapters.ratelimit import LoginGate, RateLimiterUnavailable, retry_after_header
+from gateway.adapters.rights import RightsBoard
 from gateway.config import Settings
 from gateway.edge import client_ip
 from gateway.service_layer.accounts import TokenPolicy
@@ -26,6 +27,14 @@ def get_policy(request: Request) -> TokenPolicy:
         access_ttl_seconds=settings.access_token_ttl_seconds,
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
     )
+
+
+def get_rights(request: Request) -> RightsBoard:
+    board: RightsBoard = request.app.state.rights_board
+    return board
+
+
+Rights = Annotated[RightsBoard, Depends(get_rights)]
 
 
 class PhoneThrottle:

@@ -6,11 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
+from gateway.adapters.passwords import verify_password
+from gateway.api.deps import Rights, get_settings
 from gateway.api.models import Input
-from gateway.service_layer import community
+from gateway.domain.identity import DomainError
+from gateway.service_layer import accounts, community, sms
 from servicekit import idempotency
 from servicekit.app import UoW
 from servicekit.auth import User
@@ -95,6 +98,35 @@ class CourierApplicationOut(BaseModel):
     status: str
     created_at: datetime
     decided_at: datetime | None
+
+
+class DeletionIn(Input):
+    password: Text | None = Field(default=None, min_length=1, max_length=128)
+    sms_code: Text | None = Field(default=None, pattern=r"^[0-9]{6}$", description="a `delete` code")
+
+    @model_validator(mode="after")
+    def _one_proof(self) -> DeletionIn:
+        if (self.password is None) == (self.sms_code is None):
+            raise ValueError("send either password or sms_code")
+        return self
+
+
+@router.delete("", status_code=202)
+async def delete_me(body: DeletionIn, user: User, uow: UoW, rights: Rights, request: Request) -> None:
+    """注销: sign-in closes at once; every service erases the person (README "Account deletion")."""
+    async with uow:
+        account = await accounts.account_for_deletion(uow, user.id)
+        if body.password is not None:
+            if not await verify_password(account.password_hash, body.password):
+                raise DomainError("confirmation_failed", 403)
+        else:
+            if account.phone is None:
+                raise DomainError("confirmation_failed", 403)
+            assert body.sms_code is not None
+            await sms.spend_code(
+                uow, get_settings(request), phone=account.phone, purpose="delete", code=body.sms_code
+            )
+        await accounts.delete_account(uow, rights, user_id=user.id, community_id=account.community_id)
 
 
 @router.get("", response_model=ProfileOut)

@@ -10,18 +10,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from contracts.gateway import RoleGrantedV1, UserRegisteredV1
+from contracts.gateway import RoleGrantedV1, UserDeletedV1, UserRegisteredV1
 from gateway.adapters.passwords import hash_password, verify_password
+from gateway.adapters.rights import RightsBoard, stamp
 from gateway.adapters.tables import (
     buildings,
     communities,
+    courier_applications,
+    household_claims,
     households,
+    notifications,
     refresh_tokens,
     role_grants,
+    sms_codes,
     users,
 )
 from gateway.domain.identity import DomainError, RefreshRecord, RefreshState
@@ -174,6 +179,14 @@ async def claims_of(uow: UnitOfWork, user_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
+async def current_claims(uow: UnitOfWork, user_id: uuid.UUID) -> dict[str, Any] | None:
+    """The claims a token of the user carries today; None for a deleted (or unknown) account."""
+    deleted = await uow.session.scalar(select(users.c.deleted_at.is_not(None)).where(users.c.id == user_id))
+    if deleted is None or deleted:
+        return None
+    return await claims_of(uow, user_id)
+
+
 def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -267,6 +280,84 @@ async def logout(uow: UnitOfWork, *, user_id: uuid.UUID, token: str | None) -> N
             .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
             .values(revoked_at=_now())
         )
+    await uow.commit()
+
+
+async def reset_password(uow: UnitOfWork, *, phone: str, new_password: str) -> None:
+    """After the caller spent a `reset` code: the new password, and every sign-in ends."""
+    user_id = await uow.session.scalar(
+        select(users.c.id).where(users.c.phone == phone, users.c.deleted_at.is_(None))
+    )
+    if user_id is None:
+        raise DomainError("sms_code_invalid", 422)
+    await uow.session.execute(
+        update(users).where(users.c.id == user_id).values(password_hash=await hash_password(new_password))
+    )
+    await _revoke_all(uow, user_id)
+    await uow.commit()
+
+
+async def _revoke_all(uow: UnitOfWork, user_id: uuid.UUID) -> None:
+    await uow.session.execute(
+        update(refresh_tokens)
+        .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=_now())
+    )
+
+
+DELETED_NAME = "已注销用户"
+
+
+async def account_for_deletion(uow: UnitOfWork, user_id: uuid.UUID) -> Any:
+    row = (
+        await uow.session.execute(
+            select(users.c.id, users.c.phone, users.c.password_hash, users.c.community_id)
+            .where(users.c.id == user_id, users.c.deleted_at.is_(None))
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise DomainError("account_deleted", 401)
+    return row
+
+
+async def delete_account(
+    uow: UnitOfWork, rights: RightsBoard, *, user_id: uuid.UUID, community_id: uuid.UUID
+) -> None:
+    """注销 (PIPL art. 47): sign-in closes at once, the account is anonymised here and every
+    service is told (`gateway.user.deleted.v1`) to erase what it holds of the person.
+
+    Kept: the row itself with its id (orders' money and the services' records point at it), now
+    naming nobody. Erased: phone, openid, password, name, real name, household binding, roles,
+    claims' and applications' personal fields, notifications, SMS codes, refresh tokens."""
+    phone = await uow.session.scalar(select(users.c.phone).where(users.c.id == user_id))
+    await stamp(uow, rights, user_id, deleted=True)
+    await uow.session.execute(
+        update(users)
+        .where(users.c.id == user_id)
+        .values(
+            phone=None,
+            wechat_openid=None,
+            password_hash=None,
+            display_name=DELETED_NAME,
+            real_name=None,
+            household_id=None,
+        )
+    )
+    await uow.session.execute(delete(role_grants).where(role_grants.c.user_id == user_id))
+    await uow.session.execute(
+        update(household_claims).where(household_claims.c.user_id == user_id).values(real_name=DELETED_NAME)
+    )
+    await uow.session.execute(
+        update(courier_applications)
+        .where(courier_applications.c.user_id == user_id)
+        .values(real_name=DELETED_NAME, id_number_last4="****", note=None)
+    )
+    await uow.session.execute(delete(notifications).where(notifications.c.user_id == user_id))
+    if phone is not None:
+        await uow.session.execute(delete(sms_codes).where(sms_codes.c.phone == phone))
+    await _revoke_all(uow, user_id)
+    uow.emit(UserDeletedV1(community_id=community_id, user_id=user_id), actor_id=user_id)
     await uow.commit()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from contracts.gateway import HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
 from gateway import notification_texts
+from gateway.adapters.rights import RightsBoard, stamp
 from gateway.adapters.tables import (
     buildings,
     courier_applications,
@@ -92,25 +93,34 @@ async def _grant(
 
 
 async def grant_role(
-    uow: UnitOfWork, actor: CurrentUser, *, user_id: uuid.UUID, role: str, department: str | None
+    uow: UnitOfWork,
+    actor: CurrentUser,
+    rights: RightsBoard,
+    *,
+    user_id: uuid.UUID,
+    role: str,
+    department: str | None,
 ) -> dict[str, Any]:
     if not may_grant(actor.roles, role):
         raise DomainError("forbidden", 403)
     await _user_in_community(uow, user_id, actor.community_id)
     department = department_for(role, department)
-    await _grant(
+    if await _grant(
         uow,
         user_id=user_id,
         community_id=actor.community_id,
         role=role,
         department=department,
         granted_by=actor.id,
-    )
+    ):
+        await stamp(uow, rights, user_id)
     await uow.commit()
     return await roles_view(uow, user_id, actor.community_id)
 
 
-async def revoke_role(uow: UnitOfWork, actor: CurrentUser, *, user_id: uuid.UUID, role: str) -> None:
+async def revoke_role(
+    uow: UnitOfWork, actor: CurrentUser, rights: RightsBoard, *, user_id: uuid.UUID, role: str
+) -> None:
     if not may_grant(actor.roles, role):
         raise DomainError("forbidden", 403)
     await _user_in_community(uow, user_id, actor.community_id)
@@ -125,6 +135,7 @@ async def revoke_role(uow: UnitOfWork, actor: CurrentUser, *, user_id: uuid.UUID
     )
     removed = result.first()
     if removed is not None:
+        await stamp(uow, rights, user_id)
         uow.emit(
             RoleRevokedV1(
                 community_id=actor.community_id,
@@ -416,6 +427,7 @@ async def list_claims(uow: UnitOfWork, actor: CurrentUser, *, status: str | None
 async def decide_claim(
     uow: UnitOfWork,
     actor: CurrentUser,
+    rights: RightsBoard,
     *,
     claim_id: uuid.UUID,
     approve: bool,
@@ -444,6 +456,7 @@ async def decide_claim(
                 .where(users.c.id == row.user_id)
                 .values(household_id=row.household_id, real_name=row.real_name)
             )
+            await stamp(uow, rights, row.user_id)
             uow.emit(
                 HouseholdVerifiedV1(
                     community_id=actor.community_id,
@@ -539,6 +552,7 @@ async def list_applications(
 async def decide_application(
     uow: UnitOfWork,
     actor: CurrentUser,
+    rights: RightsBoard,
     *,
     application_id: uuid.UUID,
     approve: bool,
@@ -565,15 +579,15 @@ async def decide_application(
             .where(courier_applications.c.id == application_id)
             .values(status=target, decided_by=actor.id, decided_at=_now())
         )
-        if approve:
-            await _grant(
-                uow,
-                user_id=row.user_id,
-                community_id=actor.community_id,
-                role="courier",
-                department=None,
-                granted_by=actor.id,
-            )
+        if approve and await _grant(
+            uow,
+            user_id=row.user_id,
+            community_id=actor.community_id,
+            role="courier",
+            department=None,
+            granted_by=actor.id,
+        ):
+            await stamp(uow, rights, row.user_id)
         await notifications.notify_decision(
             uow,
             publisher,
