@@ -194,7 +194,12 @@ async def list_applications(
     "/api/v1/community/courier-applications/{application_id}/decision", response_model=CourierApplicationOut
 )
 async def decide_application(
-    application_id: uuid.UUID, body: DecisionIn, actor: CommitteeOrAdmin, uow: UoW, request: Request, rights: Rights
+    application_id: uuid.UUID,
+    body: DecisionIn,
+    actor: CommitteeOrAdmin,
+    uow: UoW,
+    request: Request,
+    rights: Rights,
 ) -> dict[str, Any]:
     async with uow:
         return await community.decide_application(
