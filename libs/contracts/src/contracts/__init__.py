@@ -20,7 +20,13 @@ from contracts.forum import (
     PostMentionedV1,
     ThreadEscalatedV1,
 )
-from contracts.gateway import HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1, UserRegisteredV1
+from contracts.gateway import (
+    HouseholdVerifiedV1,
+    RoleGrantedV1,
+    RoleRevokedV1,
+    UserProfileChangedV1,
+    UserRegisteredV1,
+)
 from contracts.registry import EVENT_MODELS, EVENT_TYPE_PATTERN, UnknownEventType, payload_model, register
 from contracts.reports import (
     ReportEvent,
@@ -60,6 +66,7 @@ __all__ = [
     "RoleRevokedV1",
     "ThreadEscalatedV1",
     "UnknownEventType",
+    "UserProfileChangedV1",
     "UserRegisteredV1",
     "payload_model",
     "register",

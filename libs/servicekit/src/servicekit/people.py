@@ -22,16 +22,41 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func, se
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, UserRegisteredV1
+from contracts import (
+    Envelope,
+    EventPayload,
+    HouseholdVerifiedV1,
+    RoleGrantedV1,
+    UserProfileChangedV1,
+    UserRegisteredV1,
+)
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
 from servicekit.errors import ProblemError
 from servicekit.i18n import register_messages
 
-__all__ = ["PERSON_EVENTS", "learn_person", "learning_people", "people_table", "require_members"]
+__all__ = [
+    "PERSON_EVENTS",
+    "PersonRef",
+    "learn_person",
+    "learning_people",
+    "names_of",
+    "people_named",
+    "people_table",
+    "person_ref",
+    "require_members",
+]
 
 #: The gateway's events that name a user of the payload's community.
-PERSON_EVENTS = (UserRegisteredV1.event_type, RoleGrantedV1.event_type, HouseholdVerifiedV1.event_type)
+PERSON_EVENTS = (
+    UserRegisteredV1.event_type,
+    UserProfileChangedV1.event_type,
+    RoleGrantedV1.event_type,
+    HouseholdVerifiedV1.event_type,
+)
+
+#: How a person appears in every view: ``{"id", "display_name"}`` (API.md).
+PersonRef = dict[str, object]
 
 
 def people_table(metadata: MetaData) -> Table:
@@ -62,13 +87,17 @@ async def learn_person(uow: UnitOfWork, people: Table, envelope: Envelope, paylo
     )
     if display_name is None:
         await uow.session.execute(statement.on_conflict_do_nothing())
-    else:
-        await uow.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[people.c.community_id, people.c.user_id],
-                set_={"display_name": statement.excluded.display_name},
-            )
+        return
+    # A profile change always sets the name; a sign-up only fills a name not known yet, so a
+    # registration redelivered after a rename does not bring the old name back.
+    renamed = isinstance(payload, UserProfileChangedV1)
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[people.c.community_id, people.c.user_id],
+            set_={"display_name": statement.excluded.display_name},
+            where=None if renamed else people.c.display_name.is_(None),
         )
+    )
 
 
 def learning_people(people: Table, handlers: Mapping[str, EventHandler]) -> dict[str, EventHandler]:
@@ -87,6 +116,47 @@ def learning_people(people: Table, handlers: Mapping[str, EventHandler]) -> dict
 
         combined[event_type] = handler
     return combined
+
+
+async def names_of(
+    session: AsyncSession,
+    people: Table,
+    community_id: uuid.UUID,
+    user_ids: Iterable[uuid.UUID | None],
+) -> dict[uuid.UUID, str | None]:
+    """The display names of ``user_ids`` in ``community_id``, in one query (a list view calls it
+    once for all the people its rows show). An id the projection does not know maps to None."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(people.c.user_id, people.c.display_name).where(
+            people.c.community_id == community_id, people.c.user_id.in_(wanted)
+        )
+    )
+    names: dict[uuid.UUID, str | None] = dict.fromkeys(wanted)
+    names.update({row.user_id: row.display_name for row in rows})
+    return names
+
+
+def person_ref(user_id: uuid.UUID | None, names: Mapping[uuid.UUID, str | None]) -> PersonRef | None:
+    """``{id, display_name}`` for a view, or None when there is nobody (or nobody to show)."""
+    if user_id is None:
+        return None
+    return {"id": user_id, "display_name": names.get(user_id)}
+
+
+async def people_named(
+    session: AsyncSession, people: Table, community_id: uuid.UUID, display_name: str
+) -> list[uuid.UUID]:
+    """The people of ``community_id`` whose display name is exactly ``display_name`` (an
+    ``@名字`` mention resolves to one of them, or asks when there are several)."""
+    rows = await session.scalars(
+        select(people.c.user_id)
+        .where(people.c.community_id == community_id, people.c.display_name == display_name)
+        .order_by(people.c.known_since, people.c.user_id)
+    )
+    return list(rows.all())
 
 
 async def require_members(

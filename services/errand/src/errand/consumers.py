@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
+from errand.adapters.tables import people
 from errand.service_layer.couriers import record_household, set_courier_active
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
+from servicekit.people import learning_people
 
 
 async def on_role_granted(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
@@ -36,8 +38,13 @@ async def on_household_verified(envelope: Envelope, event: EventPayload, uow: Un
     )
 
 
-handlers: dict[str, EventHandler] = {
-    RoleGrantedV1.event_type: on_role_granted,
-    RoleRevokedV1.event_type: on_role_revoked,
-    HouseholdVerifiedV1.event_type: on_household_verified,
-}
+# The gateway's events about people also feed the people projection (servicekit.people): the
+# names an order shows for its requester and courier.
+handlers: dict[str, EventHandler] = learning_people(
+    people,
+    {
+        RoleGrantedV1.event_type: on_role_granted,
+        RoleRevokedV1.event_type: on_role_revoked,
+        HouseholdVerifiedV1.event_type: on_household_verified,
+    },
+)

@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from contracts.gateway import HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
+from contracts.gateway import HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1, UserProfileChangedV1
 from gateway.adapters.tables import (
     buildings,
     courier_applications,
@@ -190,11 +190,23 @@ async def update_profile(
         if value is not None
     }
     if changes:
+        before = await _user_in_community(uow, user.id, user.community_id)
         await uow.session.execute(
             update(users)
             .where(users.c.id == user.id, users.c.community_id == user.community_id)
             .values(**changes)
         )
+        if any(getattr(before, name) != value for name, value in changes.items()):
+            # The other services keep the name in their people projections.
+            uow.emit(
+                UserProfileChangedV1(
+                    community_id=user.community_id,
+                    user_id=user.id,
+                    display_name=display_name or before.display_name,
+                    locale=locale,
+                ),
+                actor_id=user.id,
+            )
         await uow.commit()
     return await profile_of(uow, user.id, user.community_id)
 
