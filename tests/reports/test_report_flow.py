@@ -476,7 +476,7 @@ async def test_staff_of_another_community_is_refused(service: Service, community
         UserRegisteredV1(community_id=community.id, user_id=neighbour.id, channel="phone"), producer="gateway"
     )
     async with service.runtime.uow() as uow:
-        await handlers[UserRegisteredV1.event_type](registered, uow)
+        await handlers[UserRegisteredV1.event_type](registered, registered.parse_payload(), uow)
         await uow.commit()
     rid = (await community.submit(reporter))["id"]
     await post(service, manager, f"/api/v1/reports/{rid}/accept")

@@ -319,7 +319,12 @@ async def get_order(
 async def list_orders(
     ctx: ErrandContext,
     uow: UnitOfWork,
-    user: CurrentUser, *, as_: str, status: str | None, limit: int, cursor: str | None
+    user: CurrentUser,
+    *,
+    as_: str,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> dict[str, Any]:
     owner = orders.c.requester_id if as_ == "requester" else orders.c.courier_id
     party = Party.REQUESTER if as_ == "requester" else Party.COURIER
