@@ -16,7 +16,8 @@ users seen with a verified token of the community).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func, select, union
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -37,6 +38,8 @@ from servicekit.i18n import register_messages
 
 __all__ = [
     "PERSON_EVENTS",
+    "PERSON_FIELDS",
+    "attach_people",
     "PersonRef",
     "learn_person",
     "learning_people",
@@ -57,6 +60,23 @@ PERSON_EVENTS = (
 
 #: How a person appears in every view: ``{"id", "display_name"}`` (API.md).
 PersonRef = dict[str, object]
+
+V = TypeVar("V")
+
+#: The id fields of views that name a person, and the key its ``{id, display_name}`` goes under.
+PERSON_FIELDS: Mapping[str, str] = {
+    "author_id": "author",
+    "requester_id": "requester",
+    "courier_id": "courier",
+    "reporter_id": "reporter",
+    "assignee_id": "assignee",
+    "actor_id": "actor",
+    "mediator_id": "mediator",
+    "complainant_id": "complainant",
+    "proposer_id": "proposer",
+    "owner_id": "owner",
+    "user_id": "user",
+}
 
 
 def people_table(metadata: MetaData) -> Table:
@@ -144,6 +164,47 @@ def person_ref(user_id: uuid.UUID | None, names: Mapping[uuid.UUID, str | None])
     if user_id is None:
         return None
     return {"id": user_id, "display_name": names.get(user_id)}
+
+
+def _as_uuid(value: object) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _walk(view: object, fields: Mapping[str, str]) -> Iterator[tuple[dict[str, Any], str, uuid.UUID | None]]:
+    """Every (dict, person key, id) in ``view``, however deeply nested in dicts and lists."""
+    if isinstance(view, dict):
+        for key, value in list(view.items()):
+            if key in fields:
+                yield view, fields[key], _as_uuid(value)
+            elif isinstance(value, dict | list):
+                yield from _walk(value, fields)
+    elif isinstance(view, list):
+        for item in view:
+            yield from _walk(item, fields)
+
+
+async def attach_people(
+    session: AsyncSession,
+    people: Table,
+    community_id: uuid.UUID,
+    view: V,
+    fields: Mapping[str, str] = PERSON_FIELDS,
+) -> V:
+    """Put `{id, display_name}` beside every person id of ``view`` (a dict or list of dicts,
+    nested at any depth: ``author_id`` gets ``author``, ...), with one query for all of them.
+    A hidden id (None, as for an anonymous reporter) gets None: the name follows the id's rule."""
+    found = list(_walk(view, fields))
+    names = await names_of(session, people, community_id, (user_id for _, _, user_id in found))
+    for holder, key, user_id in found:
+        holder[key] = person_ref(user_id, names)
+    return view
 
 
 async def people_named(
