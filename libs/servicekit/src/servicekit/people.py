@@ -39,12 +39,11 @@ from servicekit.i18n import register_messages
 __all__ = [
     "PERSON_EVENTS",
     "PERSON_FIELDS",
-    "attach_people",
     "PersonRef",
+    "attach_people",
     "learn_person",
     "learning_people",
     "names_of",
-    "people_named",
     "people_table",
     "person_ref",
     "require_members",
@@ -205,19 +204,6 @@ async def attach_people(
     for holder, key, user_id in found:
         holder[key] = person_ref(user_id, names)
     return view
-
-
-async def people_named(
-    session: AsyncSession, people: Table, community_id: uuid.UUID, display_name: str
-) -> list[uuid.UUID]:
-    """The people of ``community_id`` whose display name is exactly ``display_name`` (an
-    ``@名字`` mention resolves to one of them, or asks when there are several)."""
-    rows = await session.scalars(
-        select(people.c.user_id)
-        .where(people.c.community_id == community_id, people.c.display_name == display_name)
-        .order_by(people.c.known_since, people.c.user_id)
-    )
-    return list(rows.all())
 
 
 async def require_members(
