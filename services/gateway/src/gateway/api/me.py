@@ -70,9 +70,17 @@ class ClaimIn(Input):
         return self
 
 
+class PersonRefOut(BaseModel):
+    """A person as every view shows one (API.md)."""
+
+    id: uuid.UUID
+    display_name: str | None
+
+
 class ClaimOut(BaseModel):
     id: uuid.UUID
     user_id: uuid.UUID
+    applicant: PersonRefOut
     household_id: uuid.UUID
     real_name: str
     status: str
@@ -89,6 +97,7 @@ class CourierApplicationIn(Input):
 class CourierApplicationOut(BaseModel):
     id: uuid.UUID
     user_id: uuid.UUID
+    applicant: PersonRefOut
     real_name: str
     id_number_last4: str
     note: str | None
