@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert
 
 from gateway.adapters.tables import communities, role_grants
@@ -423,3 +424,48 @@ async def test_a_new_name_reaches_every_service(world: World) -> None:
     await eventually(everywhere, "吕阿姨 in errand, reports and forum")
     found = (await gw.get("/api/v1/community/people", params={"q": "吕阿姨"}, headers=li.headers)).json()
     assert [item["id"] for item in found["items"]] == [str(lv.id)]
+
+
+class PeopleQueries:
+    """Counts the statements reading a service's people projection (other statements of the
+    service, its relay and consumers, run meanwhile and are not counted)."""
+
+    def __init__(self, stack: Stack, service: str) -> None:
+        self.engine = stack.apps[service].state.runtime.engine.sync_engine
+        self.count = 0
+
+    def _seen(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "FROM people" in statement:
+            self.count += 1
+
+    def __enter__(self) -> PeopleQueries:
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
+
+
+async def test_a_list_reads_names_once_whatever_its_length(world: World) -> None:
+    gw, lv, li = world.gw, world["lv"], world["li"]
+    for _ in range(3):
+        await _anonymous_report(world)
+        quote = await gw.post("/api/v1/errand/quotes", json=quote_body("deliver"), headers=lv.headers)
+        assert (
+            await gw.post(
+                "/api/v1/errand/orders", json={"quote_id": quote.json()["quote_id"]}, headers=lv.headers
+            )
+        ).status_code == 201
+    with PeopleQueries(world.stack, "errand") as errand_reads:
+        orders = (await gw.get("/api/v1/errand/orders?as=requester&limit=50", headers=lv.headers)).json()
+    assert len(orders["items"]) >= 3
+    assert errand_reads.count == 1
+    with PeopleQueries(world.stack, "reports") as report_reads:
+        queue = (await gw.get("/api/v1/reports?scope=queue&limit=50", headers=li.headers)).json()
+    assert len(queue["items"]) >= 3
+    assert all(item["reporter"]["display_name"] for item in queue["items"])
+    assert report_reads.count == 1
+    with PeopleQueries(world.stack, "forum") as forum_reads:
+        threads = (await gw.get("/api/v1/forum/threads?limit=50", headers=li.headers)).json()
+    assert len(threads["items"]) >= 2
+    assert forum_reads.count == 1
