@@ -76,6 +76,7 @@ CAST = {
     "chen": ("陈邻居", None, None),
     "liu_a": ("刘洋", None, None),
     "liu_b": ("刘洋", None, None),
+    "tom": ("Tom Lee", None, None),
     "zhang": ("张师傅", "courier", None),
     "wang": ("王工", "property_staff", "property"),
     "li": ("李经理", "property_manager", "property"),
@@ -379,6 +380,15 @@ async def test_a_mention_by_name(world: World) -> None:
     assert (unknown.status_code, unknown.json()["code"]) == (422, "mention_unknown"), unknown.text
     assert unknown.json()["names"] == ["不存在的人"]
     assert unknown.headers["content-type"].startswith("application/problem+json")
+    # A name with a space in it, and one followed by text without a space.
+    spaced = await _thread(world, lv, "@Tom Lee 周末一起下棋？@陈邻居在吗")
+    assert spaced.status_code == 201, spaced.text
+
+    async def tom_told() -> bool:
+        notices = (await gw.get("/api/v1/forum/me/notices", headers=world["tom"].headers)).json()["items"]
+        return any(n["kind"] == "mention" for n in notices)
+
+    await eventually(tom_told, "Tom Lee told")
     # An e-mail address is no mention.
     assert (await _thread(world, lv, "联系 lv@example.com")).status_code == 201
 

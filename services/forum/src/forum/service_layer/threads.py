@@ -186,7 +186,7 @@ async def resolve_mentions(
     runs = mention_runs(text)
     if not runs:
         return mentions
-    fits = or_(*(func.strpos(literal(run), people.c.display_name) == 1 for run in runs))
+    fits = or_(*(func.strpos(literal(rest), people.c.display_name) == 1 for _, rest in runs))
     rows = (
         await uow.session.execute(
             select(people.c.user_id, people.c.display_name, households.c.building)
@@ -207,10 +207,10 @@ async def resolve_mentions(
     resolved = list(mentions)
     unknown: list[str] = []
     ambiguous: list[dict[str, Any]] = []
-    for run in runs:
-        name = longest_names(run, {row.display_name for row in rows})
+    for word, rest in runs:
+        name = longest_names(rest, {row.display_name for row in rows})
         if name is None:
-            unknown.append(run)
+            unknown.append(word)
             continue
         bearers = [row for row in rows if row.display_name == name]
         chosen = [row for row in bearers if row.user_id in named]
@@ -227,6 +227,7 @@ async def resolve_mentions(
                 }
             )
     if unknown:
+        unknown = list(dict.fromkeys(unknown))
         raise ProblemError(
             "mention_unknown", 422, params={"names": "、".join(unknown)}, extra={"names": unknown}
         )
