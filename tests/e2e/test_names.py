@@ -402,6 +402,26 @@ async def test_dispute_parties_and_mediator_are_named(world: World) -> None:
     dispute = (await gw.get(f"/api/v1/forum/disputes/{opened.json()['id']}", headers=sun.headers)).json()
     assert dispute["complainant"] == {"id": str(lv.id), "display_name": "吕女士"}
     assert {p["user"]["display_name"] for p in dispute["parties"]} == {"吕女士", "陈邻居"}
+    # Hidden from the other party: neither the id nor the name reaches them.
+    hidden = await gw.post(
+        "/api/v1/forum/disputes",
+        json={"parties": [str(chen.id)], "summary": "楼上噪音", "hide_identity": True},
+        headers=lv.headers,
+    )
+    assert hidden.status_code == 201, hidden.text
+    as_respondent = await gw.get(f"/api/v1/forum/disputes/{hidden.json()['id']}", headers=chen.headers)
+    assert as_respondent.json()["complainant"] is None
+    assert "吕女士" not in as_respondent.text
+
+    proposed = await gw.post(
+        "/api/v1/forum/deliberations",
+        json={"title": "加装电梯", "body": "3号楼想加装电梯"},
+        headers=lv.headers,
+    )
+    assert proposed.status_code == 201, proposed.text
+    assert proposed.json()["proposer"] == {"id": str(lv.id), "display_name": "吕女士"}
+    listed = (await gw.get("/api/v1/forum/deliberations", headers=chen.headers)).json()["items"]
+    assert {d["proposer"]["display_name"] for d in listed} == {"吕女士"}
 
 
 async def test_a_new_name_reaches_every_service(world: World) -> None:
