@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert
 
+from forum.adapters.tables import people as forum_people
 from gateway.adapters.tables import communities, role_grants
 from servicekit.stack import Stack
 from servicekit.testing import new_namespace
@@ -389,6 +390,16 @@ async def test_a_mention_by_name(world: World) -> None:
         return any(n["kind"] == "mention" for n in notices)
 
     await eventually(tom_told, "Tom Lee told")
+    # Someone of another community is nobody here, even by a name the forum knows.
+    async with world.stack.apps["forum"].state.runtime.uow() as uow:
+        await uow.session.execute(
+            insert(forum_people).values(
+                community_id=uuid.uuid4(), user_id=uuid.uuid4(), display_name="外乡人"
+            )
+        )
+        await uow.commit()
+    elsewhere = await _thread(world, lv, "@外乡人 你好")
+    assert (elsewhere.status_code, elsewhere.json()["code"]) == (422, "mention_unknown"), elsewhere.text
     # An e-mail address is no mention.
     assert (await _thread(world, lv, "联系 lv@example.com")).status_code == 201
 
