@@ -33,6 +33,7 @@ from contracts import (
     RoleRevokedV1,
     ThreadEscalatedV1,
     UserDeletedV1,
+    UserProfileChangedV1,
     UserRegisteredV1,
 )
 
@@ -57,7 +58,10 @@ def _order(model: type[OrderCreatedV1] | type[OrderExpiredV1], **extra: object) 
 
 SAMPLES: dict[str, Callable[[], EventPayload]] = {
     "gateway.user.registered.v1": lambda: UserRegisteredV1(
-        community_id=COMMUNITY, user_id=A, channel="wechat"
+        community_id=COMMUNITY, user_id=A, channel="wechat", display_name="吕女士"
+    ),
+    "gateway.user.profile_changed.v1": lambda: UserProfileChangedV1(
+        community_id=COMMUNITY, user_id=A, display_name="吕阿姨", locale="ko"
     ),
     "gateway.role.granted.v1": lambda: RoleGrantedV1(
         community_id=COMMUNITY, user_id=A, role="property_staff", department="heating"
@@ -320,3 +324,10 @@ def test_payload_is_dumped_in_json_mode() -> None:
 def test_chinese_text_travels_unescaped() -> None:
     body = Envelope.wrap(SAMPLES["forum.post.created.v1"](), producer="forum").to_json()
     assert "快递柜".encode() in body
+
+
+def test_a_registration_published_before_names_travelled_still_validates() -> None:
+    """`display_name` is optional on gateway.user.registered.v1: an old message still parses."""
+    old = {"community_id": str(COMMUNITY), "user_id": str(A), "channel": "phone"}
+    parsed = UserRegisteredV1.model_validate(old)
+    assert parsed.display_name is None

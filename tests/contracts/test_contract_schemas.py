@@ -26,6 +26,7 @@ ENVELOPE_SNAPSHOT = "envelope"
 # snapshots together.
 EXPECTED_EVENT_TYPES = {
     "gateway.user.registered.v1",
+    "gateway.user.profile_changed.v1",
     "gateway.role.granted.v1",
     "gateway.role.revoked.v1",
     "gateway.household.verified.v1",

@@ -17,6 +17,7 @@ async def test_register_returns_masked_phone_and_resident_role(gw: Gateway) -> N
     assert created["roles"] == ["resident"]
     registered = await gw.tap.wait_for("gateway.user.registered.v1", user_id=created["id"])
     assert registered["payload"]["channel"] == "phone"
+    assert registered["payload"]["display_name"] == "居民"  # the other services' people know the name
 
     again = await gw.client.post(
         "/api/v1/auth/register",
@@ -156,3 +157,36 @@ async def test_cli_grants_roles_that_the_next_token_carries(gw: Gateway) -> None
         "admin"
         in jwt.decode(admin_login.json()["access_token"], options={"verify_signature": False})["roles"]
     )
+
+
+async def test_a_changed_name_is_announced_to_the_other_services(gw: Gateway) -> None:
+    user_id, headers = await gw.resident()
+    renamed = await gw.client.patch("/api/v1/me", json={"display_name": "吕阿姨"}, headers=headers)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["display_name"] == "吕阿姨"
+    changed = await gw.tap.wait_for("gateway.user.profile_changed.v1", user_id=user_id)
+    assert changed["payload"]["display_name"] == "吕阿姨"
+    assert changed["payload"]["locale"] is None
+    # The same through /community/users/{id}, with a language: the event carries both.
+    patched = await gw.client.patch(
+        f"/api/v1/community/users/{user_id}", json={"display_name": "吕奶奶", "locale": "ko"}, headers=headers
+    )
+    assert patched.status_code == 200, patched.text
+    both = await gw.tap.wait_for("gateway.user.profile_changed.v1", user_id=user_id, display_name="吕奶奶")
+    assert both["payload"]["locale"] == "ko"
+    # Nothing changed, nothing announced (the later change is seen; the no-op never was).
+    same = await gw.client.patch("/api/v1/me", json={"display_name": "吕奶奶"}, headers=headers)
+    assert same.status_code == 200
+    later = await gw.client.patch("/api/v1/me", json={"locale": "en"}, headers=headers)
+    assert later.status_code == 200
+    await gw.tap.wait_for("gateway.user.profile_changed.v1", user_id=user_id, locale="en")
+    announced = [
+        e["payload"]
+        for e in gw.tap.events
+        if e["event_type"] == "gateway.user.profile_changed.v1" and e["payload"]["user_id"] == user_id
+    ]
+    assert [(a["display_name"], a["locale"]) for a in announced] == [
+        ("吕阿姨", None),
+        ("吕奶奶", "ko"),
+        ("吕奶奶", "en"),
+    ]

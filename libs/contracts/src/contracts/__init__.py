@@ -25,6 +25,7 @@ from contracts.gateway import (
     RoleGrantedV1,
     RoleRevokedV1,
     UserDeletedV1,
+    UserProfileChangedV1,
     UserRegisteredV1,
 )
 from contracts.registry import EVENT_MODELS, EVENT_TYPE_PATTERN, UnknownEventType, payload_model, register
@@ -67,6 +68,7 @@ __all__ = [
     "ThreadEscalatedV1",
     "UnknownEventType",
     "UserDeletedV1",
+    "UserProfileChangedV1",
     "UserRegisteredV1",
     "payload_model",
     "register",

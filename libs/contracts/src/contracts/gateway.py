@@ -3,25 +3,51 @@
 from typing import ClassVar, Literal
 from uuid import UUID
 
+from pydantic import Field
+
 from contracts.common import Department, Label, Role
 from contracts.envelope import EventPayload
 from contracts.registry import register
 
-__all__ = ["HouseholdVerifiedV1", "RoleGrantedV1", "RoleRevokedV1", "UserDeletedV1", "UserRegisteredV1"]
+__all__ = [
+    "HouseholdVerifiedV1",
+    "RoleGrantedV1",
+    "RoleRevokedV1",
+    "UserDeletedV1",
+    "UserProfileChangedV1",
+    "UserRegisteredV1",
+]
 
 
 @register
 class UserRegisteredV1(EventPayload):
     """A new account exists (phone or WeChat sign-up).
 
-    Producer: gateway. Consumers: forum, reports (the `people` projection: who belongs to which
-    community).
+    Producer: gateway. Consumers: errand, forum, reports (the `people` projection: who belongs
+    to which community, and the name they show). `display_name` is optional so that messages
+    published before it existed still validate.
     """
 
     event_type: ClassVar[str] = "gateway.user.registered.v1"
 
     user_id: UUID
     channel: Literal["phone", "wechat"]
+    display_name: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+@register
+class UserProfileChangedV1(EventPayload):
+    """A user changed the name they show (or their language).
+
+    Producer: gateway (PATCH /api/v1/me, PATCH /api/v1/community/users/{id}). Consumers: errand,
+    reports, forum (the name in their `people` projections).
+    """
+
+    event_type: ClassVar[str] = "gateway.user.profile_changed.v1"
+
+    user_id: UUID
+    display_name: str = Field(min_length=1, max_length=64)
+    locale: Literal["zh-CN", "en", "ko"] | None = None
 
 
 @register

@@ -16,13 +16,21 @@ users seen with a verified token of the community).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func, select, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, UserRegisteredV1
+from contracts import (
+    Envelope,
+    EventPayload,
+    HouseholdVerifiedV1,
+    RoleGrantedV1,
+    UserProfileChangedV1,
+    UserRegisteredV1,
+)
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
 from servicekit.errors import ProblemError
@@ -31,15 +39,45 @@ from servicekit.i18n import register_messages
 __all__ = [
     "DELETED_NAME",
     "PERSON_EVENTS",
+    "PERSON_FIELDS",
+    "PersonRef",
+    "attach_people",
     "forget_person",
     "learn_person",
     "learning_people",
+    "names_of",
     "people_table",
+    "person_ref",
     "require_members",
 ]
 
 #: The gateway's events that name a user of the payload's community.
-PERSON_EVENTS = (UserRegisteredV1.event_type, RoleGrantedV1.event_type, HouseholdVerifiedV1.event_type)
+PERSON_EVENTS = (
+    UserRegisteredV1.event_type,
+    UserProfileChangedV1.event_type,
+    RoleGrantedV1.event_type,
+    HouseholdVerifiedV1.event_type,
+)
+
+#: How a person appears in every view: ``{"id", "display_name"}`` (API.md).
+PersonRef = dict[str, object]
+
+V = TypeVar("V")
+
+#: The id fields of views that name a person, and the key its ``{id, display_name}`` goes under.
+PERSON_FIELDS: Mapping[str, str] = {
+    "author_id": "author",
+    "requester_id": "requester",
+    "courier_id": "courier",
+    "reporter_id": "reporter",
+    "assignee_id": "assignee",
+    "actor_id": "actor",
+    "mediator_id": "mediator",
+    "complainant_id": "complainant",
+    "proposer_id": "proposer",
+    "owner_id": "owner",
+    "user_id": "user",
+}
 
 
 def people_table(metadata: MetaData) -> Table:
@@ -70,13 +108,17 @@ async def learn_person(uow: UnitOfWork, people: Table, envelope: Envelope, paylo
     )
     if display_name is None:
         await uow.session.execute(statement.on_conflict_do_nothing())
-    else:
-        await uow.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[people.c.community_id, people.c.user_id],
-                set_={"display_name": statement.excluded.display_name},
-            )
+        return
+    # A profile change always sets the name; a sign-up only fills a name not known yet, so a
+    # registration redelivered after a rename does not bring the old name back.
+    renamed = isinstance(payload, UserProfileChangedV1)
+    await uow.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[people.c.community_id, people.c.user_id],
+            set_={"display_name": statement.excluded.display_name},
+            where=None if renamed else people.c.display_name.is_(None),
         )
+    )
 
 
 def learning_people(people: Table, handlers: Mapping[str, EventHandler]) -> dict[str, EventHandler]:
@@ -95,6 +137,75 @@ def learning_people(people: Table, handlers: Mapping[str, EventHandler]) -> dict
 
         combined[event_type] = handler
     return combined
+
+
+async def names_of(
+    session: AsyncSession,
+    people: Table,
+    community_id: uuid.UUID,
+    user_ids: Iterable[uuid.UUID | None],
+) -> dict[uuid.UUID, str | None]:
+    """The display names of ``user_ids`` in ``community_id``, in one query (a list view calls it
+    once for all the people its rows show). An id the projection does not know maps to None."""
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(people.c.user_id, people.c.display_name).where(
+            people.c.community_id == community_id, people.c.user_id.in_(wanted)
+        )
+    )
+    names: dict[uuid.UUID, str | None] = dict.fromkeys(wanted)
+    names.update({row.user_id: row.display_name for row in rows})
+    return names
+
+
+def person_ref(user_id: uuid.UUID | None, names: Mapping[uuid.UUID, str | None]) -> PersonRef | None:
+    """``{id, display_name}`` for a view, or None when there is nobody (or nobody to show)."""
+    if user_id is None:
+        return None
+    return {"id": user_id, "display_name": names.get(user_id)}
+
+
+def _as_uuid(value: object) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _walk(view: object, fields: Mapping[str, str]) -> Iterator[tuple[dict[str, Any], str, uuid.UUID | None]]:
+    """Every (dict, person key, id) in ``view``, however deeply nested in dicts and lists."""
+    if isinstance(view, dict):
+        for key, value in list(view.items()):
+            if key in fields:
+                yield view, fields[key], _as_uuid(value)
+            elif isinstance(value, dict | list):
+                yield from _walk(value, fields)
+    elif isinstance(view, list):
+        for item in view:
+            yield from _walk(item, fields)
+
+
+async def attach_people(
+    session: AsyncSession,
+    people: Table,
+    community_id: uuid.UUID,
+    view: V,
+    fields: Mapping[str, str] = PERSON_FIELDS,
+) -> V:
+    """Put `{id, display_name}` beside every person id of ``view`` (a dict or list of dicts,
+    nested at any depth: ``author_id`` gets ``author``, ...), with one query for all of them.
+    A hidden id (None, as for an anonymous reporter) gets None: the name follows the id's rule."""
+    found = list(_walk(view, fields))
+    names = await names_of(session, people, community_id, (user_id for _, _, user_id in found))
+    for holder, key, user_id in found:
+        holder[key] = person_ref(user_id, names)
+    return view
 
 
 async def require_members(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1, UserDeletedV1
+from errand.adapters.tables import people
 from errand.service_layer.couriers import record_household, set_courier_active
 from errand.service_layer.erasure import erase_person
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
+from servicekit.people import forget_person, learning_people
 
 
 async def on_role_granted(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
@@ -40,11 +42,17 @@ async def on_household_verified(envelope: Envelope, event: EventPayload, uow: Un
 async def on_user_deleted(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
     assert isinstance(event, UserDeletedV1)
     await erase_person(uow, event.community_id, event.user_id)
+    await forget_person(uow, people, event.community_id, event.user_id)
 
 
-handlers: dict[str, EventHandler] = {
-    RoleGrantedV1.event_type: on_role_granted,
-    RoleRevokedV1.event_type: on_role_revoked,
-    HouseholdVerifiedV1.event_type: on_household_verified,
-    UserDeletedV1.event_type: on_user_deleted,
-}
+# The gateway's events about people also feed the people projection (servicekit.people): the
+# names an order shows for its requester and courier.
+handlers: dict[str, EventHandler] = learning_people(
+    people,
+    {
+        RoleGrantedV1.event_type: on_role_granted,
+        RoleRevokedV1.event_type: on_role_revoked,
+        HouseholdVerifiedV1.event_type: on_household_verified,
+        UserDeletedV1.event_type: on_user_deleted,
+    },
+)

@@ -29,6 +29,22 @@ register_messages(
             "en": ("Duplicate post", "You just posted the same text."),
             "ko": ("중복 게시", "방금 같은 내용을 올렸습니다."),
         },
+        "mention_unknown": {
+            "zh-CN": ("找不到被@的人", "本社区没有叫 {names} 的成员。"),
+            "en": ("Nobody by that name", "Nobody in this community is called {names}."),
+            "ko": ("해당 이름의 구성원 없음", "이 단지에 {names}(이)라는 구성원이 없습니다."),
+        },
+        "mention_ambiguous": {
+            "zh-CN": ("同名的人不止一位", "本社区有多位成员叫 {names}，请选择要@的那一位。"),
+            "en": (
+                "Several people by that name",
+                "More than one member of this community is called {names}: choose whom you mean.",
+            ),
+            "ko": (
+                "같은 이름의 구성원이 여러 명",
+                "이 단지에 {names}(이)라는 구성원이 여러 명 있습니다. 누구인지 선택하세요.",
+            ),
+        },
         "content_blocked": {
             "zh-CN": ("内容包含禁用词", "内容包含社区禁止的词语，请修改后再发。"),
             "en": ("Content blocked", "The text contains words this community does not allow."),

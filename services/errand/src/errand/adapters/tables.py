@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from servicekit.people import people_table
+
 metadata = MetaData()
 
 TS = DateTime(timezone=True)
@@ -180,3 +182,6 @@ order_proof_photos = Table(
     Column("uploaded_by", UUID(as_uuid=True), nullable=False),
     Column("created_at", TS, nullable=False),
 )
+
+# Who belongs to which community and the name they show (servicekit.people).
+people = people_table(metadata)

@@ -41,18 +41,19 @@ async def create_order(
 @router.get("/orders", summary="My orders, as requester or as courier, newest first")
 async def list_orders(
     user: User,
+    ctx: Ctx,
     uow: UoW,
     as_: Annotated[Literal["requester", "courier"], Query(alias="as")] = "requester",
     status: OrderStatus | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
-    return await cases.list_orders(uow, user, as_=as_, status=status, limit=limit, cursor=cursor)
+    return await cases.list_orders(ctx, uow, user, as_=as_, status=status, limit=limit, cursor=cursor)
 
 
 @router.get("/orders/{order_id}", summary="An order with its timeline (requester, its courier, admin)")
-async def get_order(order_id: uuid.UUID, guard: Viewer, uow: UoW) -> dict[str, Any]:
-    return await cases.get_order(uow, guard, order_id)
+async def get_order(order_id: uuid.UUID, guard: Viewer, ctx: Ctx, uow: UoW) -> dict[str, Any]:
+    return await cases.get_order(ctx, uow, guard, order_id)
 
 
 @router.get("/orders/{order_id}/cancel-quote", summary="What cancelling now would cost")

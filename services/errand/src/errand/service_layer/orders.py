@@ -45,7 +45,7 @@ from errand.domain.specs import OrderDetails, check_details
 from errand.service_layer.access import OrderGuard, Party
 from errand.service_layer.context import ErrandContext
 from errand.service_layer.proof_photos import StagedPhoto, attach
-from errand.service_layer.views import feed_card, order_view
+from errand.service_layer.views import feed_card, order_people, order_view
 from servicekit import idempotency
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
@@ -285,7 +285,8 @@ async def create_order(
         OrderCreatedV1(**_event_fields(row), tip_fen=tip_fen, scheduled_at=scheduled_at),
         actor_id=user.id,
     )
-    response = order_view(row, Party.REQUESTER, timeline=[created])
+    found = await order_people(uow, row.community_id, [row], ctx.settings.points, [created])
+    response = order_view(row, Party.REQUESTER, timeline=[created], people_=found)
     if claim is not None:
         await claim.record(uow, 201, response)
     await uow.commit()
@@ -337,14 +338,23 @@ async def index_open(ctx: ErrandContext, row: Any) -> None:
 
 
 # -- reading -------------------------------------------------------------------------------------------
-async def get_order(uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID) -> dict[str, Any]:
+async def get_order(
+    ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
+) -> dict[str, Any]:
     row = await _load(uow, guard.user, order_id)
     party = guard.check(row)
-    return order_view(row, party, timeline=await _load_timeline(uow, order_id))
+    return await _view(ctx, uow, row, party)
 
 
 async def list_orders(
-    uow: UnitOfWork, user: CurrentUser, *, as_: str, status: str | None, limit: int, cursor: str | None
+    ctx: ErrandContext,
+    uow: UnitOfWork,
+    user: CurrentUser,
+    *,
+    as_: str,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> dict[str, Any]:
     owner = orders.c.requester_id if as_ == "requester" else orders.c.courier_id
     party = Party.REQUESTER if as_ == "requester" else Party.COURIER
@@ -368,7 +378,8 @@ async def list_orders(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor({"at": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
-    return {"items": [order_view(row, party) for row in rows], "next_cursor": next_cursor}
+    found = await order_people(uow, user.community_id, rows, ctx.settings.points)
+    return {"items": [order_view(row, party, people_=found) for row in rows], "next_cursor": next_cursor}
 
 
 async def cancel_quote(
@@ -421,7 +432,7 @@ async def accept(
     ).first()
     current = await _load(uow, user, order_id)
     if current.courier_id == user.id and current.status == OrderStatus.ACCEPTED:
-        return order_view(current, Party.COURIER, timeline=await _load_timeline(uow, order_id))
+        return await _view(ctx, uow, current, Party.COURIER)
     if current.requester_id == user.id:
         raise errors.CannotAcceptOwnOrder()
     next_status(OrderStatus(current.status), Action.ACCEPT)  # taken / illegal before any other check
@@ -464,7 +475,7 @@ async def accept(
         uow, row, OrderStatus.DISPATCHING, Action.ACCEPT.value, actor=user.id, role="courier", at=now
     )
     uow.emit(OrderAcceptedV1(**_event_fields(row)), actor_id=user.id)
-    view = order_view(row, Party.COURIER, timeline=await _load_timeline(uow, order_id))
+    view = await _view(ctx, uow, row, Party.COURIER)
     await uow.commit()
     await ctx.index.remove_open(row.community_id, row.id)
     return view
@@ -489,7 +500,7 @@ async def courier_step(
     )
     if updated is not None and action is Action.PICKUP:
         uow.emit(OrderPickedUpV1(**_event_fields(updated)), actor_id=guard.user.id)
-    return await _finish(uow, updated or row, party)
+    return await _finish(ctx, uow, updated or row, party)
 
 
 async def photo_welcome(uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID) -> bool:
@@ -522,7 +533,7 @@ async def deliver(
     party = guard.check(row)
     now = ctx.now()
     if next_status(OrderStatus(row.status), Action.DELIVER) is None:
-        return await _finish(uow, row, party)
+        return await _finish(ctx, uow, row, party)
     limit = ctx.settings.delivery_code_max_attempts
     if row.delivery_attempts >= limit:
         raise errors.DeliveryCodeLocked(max_attempts=limit)
@@ -554,7 +565,7 @@ async def deliver(
         reason, points = delivery_points(ctx.settings.points, accepted_at=row.accepted_at, delivered_at=now)
         await add_points(uow, row.community_id, row.courier_id, row.id, reason, points, now)
         uow.emit(OrderDeliveredV1(**_event_fields(updated), auto_complete_at=auto_at), actor_id=guard.user.id)
-        return await _finish(uow, updated, party)
+        return await _finish(ctx, uow, updated, party)
     except BaseException:
         if photo is not None and stored is not None:
             photo.store.delete(stored)
@@ -632,12 +643,12 @@ async def cancel(
         note=reason,
     )
     if updated is None:
-        return await _finish(uow, row, party)
+        return await _finish(ctx, uow, row, party)
     uow.emit(
         OrderCancelledV1(**_event_fields(updated), from_status=row.status, cancel_fee_fen=fee),
         actor_id=guard.user.id,
     )
-    view = await _finish(uow, updated, party)
+    view = await _finish(ctx, uow, updated, party)
     await ctx.index.remove_open(row.community_id, row.id)
     return view
 
@@ -648,7 +659,7 @@ async def confirm(
     row = await _load(uow, guard.user, order_id, lock=True)
     party = guard.check(row)
     updated = await complete(uow, row, at=ctx.now(), actor=guard.user.id, auto=False)
-    return await _finish(uow, updated or row, party)
+    return await _finish(ctx, uow, updated or row, party)
 
 
 async def complete(uow: UnitOfWork, row: Any, *, at: datetime, actor: uuid.UUID | None, auto: bool) -> Any:
@@ -708,7 +719,7 @@ async def rate(
     earned = rating_points(ctx.settings.points, stars)
     if earned is not None and row.courier_id is not None:
         await add_points(uow, row.community_id, row.courier_id, row.id, earned[0], earned[1], now)
-    return await _finish(uow, updated, party)
+    return await _finish(ctx, uow, updated, party)
 
 
 async def tip(
@@ -728,7 +739,7 @@ async def tip(
             .returning(orders)
         )
     ).one()
-    return await _finish(uow, updated, party)
+    return await _finish(ctx, uow, updated, party)
 
 
 # -- points ----------------------------------------------------------------------------------------
@@ -839,8 +850,15 @@ async def _load_timeline(uow: UnitOfWork, order_id: uuid.UUID) -> list[Any]:
     )
 
 
-async def _finish(uow: UnitOfWork, row: Any, party: Party) -> dict[str, Any]:
-    view = order_view(row, party, timeline=await _load_timeline(uow, row.id))
+async def _view(ctx: ErrandContext, uow: UnitOfWork, row: Any, party: Party) -> dict[str, Any]:
+    """One order with its timeline and the people they show (names in one query)."""
+    timeline = await _load_timeline(uow, row.id)
+    found = await order_people(uow, row.community_id, [row], ctx.settings.points, timeline)
+    return order_view(row, party, timeline=timeline, people_=found)
+
+
+async def _finish(ctx: ErrandContext, uow: UnitOfWork, row: Any, party: Party) -> dict[str, Any]:
+    view = await _view(ctx, uow, row, party)
     await uow.commit()
     return view
 

@@ -11,12 +11,60 @@ Once an order is final, parcel codes, bill accounts and the delivery code are ma
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
+from errand.adapters.tables import couriers, people
 from errand.domain.orders import ACTIVE_FOR_COURIER, FINAL, OrderStatus
-from errand.domain.rules import mask
+from errand.domain.rules import PointsRules, level_for, mask
 from errand.service_layer.access import Party
+from servicekit.db import UnitOfWork
+from servicekit.people import names_of, person_ref
+
+
+@dataclass(frozen=True)
+class OrderPeople:
+    """The names (and couriers' levels) the orders of one answer show, loaded at once."""
+
+    names: dict[uuid.UUID, str | None] = field(default_factory=dict)
+    levels: dict[uuid.UUID, dict[str, str]] = field(default_factory=dict)
+
+
+async def order_people(
+    uow: UnitOfWork,
+    community_id: uuid.UUID,
+    rows: Iterable[Any],
+    rules: PointsRules,
+    timeline: Iterable[Any] = (),
+) -> OrderPeople:
+    """Everyone the orders ``rows`` (and ``timeline``) show: one query for the names, one for
+    the couriers' levels, however many orders there are."""
+    rows = list(rows)
+    ids = {row.requester_id for row in rows} | {row.courier_id for row in rows if row.courier_id}
+    ids |= {row.actor_id for row in timeline if row.actor_id}
+    names = await names_of(uow.session, people, community_id, ids)
+    courier_ids = {row.courier_id for row in rows if row.courier_id}
+    levels: dict[uuid.UUID, dict[str, str]] = {}
+    if courier_ids:
+        profiles = await uow.session.execute(
+            select(couriers.c.user_id, couriers.c.points).where(
+                couriers.c.community_id == community_id, couriers.c.user_id.in_(courier_ids)
+            )
+        )
+        for profile in profiles:
+            level = level_for(rules, profile.points)
+            levels[profile.user_id] = {"code": level.code, "name": level.name_zh}
+    return OrderPeople(names, levels)
+
+
+def _person(user_id: uuid.UUID | None, found: OrderPeople) -> dict[str, Any] | None:
+    ref = person_ref(user_id, found.names)
+    return None if ref is None else {"id": str(user_id), "display_name": ref["display_name"]}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -52,7 +100,15 @@ def _recipient(recipient: dict[str, Any] | None, party: Party, exact: bool) -> d
     return {"name": name[:1] + "*" * (len(name) - 1), "phone": mask(recipient["phone"], 4)}
 
 
-def order_view(order: Any, party: Party, timeline: list[Any] | None = None) -> dict[str, Any]:
+def order_view(
+    order: Any, party: Party, timeline: list[Any] | None = None, people_: OrderPeople | None = None
+) -> dict[str, Any]:
+    """The order as ``party`` sees it. Its requester and courier appear as `{id, display_name}`
+    beside their ids; the courier's level is shown to the requester (and admin)."""
+    found = people_ or OrderPeople()
+    courier = _person(order.courier_id, found)
+    if courier is not None and party is not Party.COURIER:
+        courier["level"] = found.levels.get(order.courier_id)
     details = dict(order.details or {})
     parcel_code = details.pop("parcel_code", None)
     bill_account = details.pop("bill_account", None)
@@ -72,6 +128,8 @@ def order_view(order: Any, party: Party, timeline: list[Any] | None = None) -> d
         "status": order.status,
         "requester_id": str(order.requester_id),
         "courier_id": str(order.courier_id) if order.courier_id else None,
+        "requester": _person(order.requester_id, found),
+        "courier": courier,
         "price_fen": order.price_fen,
         "tip_fen": order.tip_fen,
         "breakdown": order.breakdown,
@@ -110,6 +168,7 @@ def order_view(order: Any, party: Party, timeline: list[Any] | None = None) -> d
                 "from_status": row.from_status,
                 "to_status": row.to_status,
                 "actor_id": str(row.actor_id) if row.actor_id else None,
+                "actor": _person(row.actor_id, found),
                 "actor_role": row.actor_role,
                 "at": _iso(row.at),
                 "note": row.note if exact else None,

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from forum.api.deps import Context, IdempotencyKey, once
+from forum.api.deps import Context, IdempotencyKey, named, once
 from forum.api.types import Body, Label, LabelQuery, Short, Title
 from forum.domain.states import DeliberationState
 from forum.service_layer import deliberations as cases
@@ -78,6 +78,7 @@ class Rating(BaseModel):
 
 
 @router.post("", status_code=201)
+@named
 async def open_deliberation(body: NewDeliberation, ctx: Context, key: IdempotencyKey = None) -> JSONResponse:
     async def run(before_commit: BeforeCommit | None) -> tuple[int, dict[str, Any]]:
         return 201, await cases.create_deliberation(
@@ -95,6 +96,7 @@ async def open_deliberation(body: NewDeliberation, ctx: Context, key: Idempotenc
 
 
 @router.get("")
+@named
 async def list_deliberations(
     ctx: Context,
     limit: Limit = 20,
@@ -113,60 +115,72 @@ async def list_deliberations(
 
 
 @router.get("/{deliberation_id}")
+@named
 async def get_deliberation(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.get_deliberation(ctx.uow, ctx.actor, deliberation_id)
 
 
 @router.post("/{deliberation_id}/supports")
+@named
 async def support(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.support(ctx.uow, ctx.actor, deliberation_id, ctx.now)
 
 
 @router.post("/{deliberation_id}/votes")
+@named
 async def vote(deliberation_id: uuid.UUID, body: Vote, ctx: Context) -> dict[str, Any]:
     return await cases.vote(ctx.uow, ctx.actor, deliberation_id, body.choice, ctx.now)
 
 
 @router.post("/{deliberation_id}/screening")
+@named
 async def screen(deliberation_id: uuid.UUID, body: Screening, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "screen", body.model_dump(), ctx.now)
 
 
 @router.post("/{deliberation_id}/minutes")
+@named
 async def minutes(deliberation_id: uuid.UUID, body: Minutes, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "minutes", body.model_dump(), ctx.now)
 
 
 @router.post("/{deliberation_id}/vote-result")
+@named
 async def close_vote(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "close_vote", {}, ctx.now)
 
 
 @router.post("/{deliberation_id}/acting")
+@named
 async def start_acting(deliberation_id: uuid.UUID, body: Acting, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "start_acting", body.model_dump(), ctx.now)
 
 
 @router.post("/{deliberation_id}/progress")
+@named
 async def progress(deliberation_id: uuid.UUID, body: Progress, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "progress", body.model_dump(), ctx.now)
 
 
 @router.post("/{deliberation_id}/supervision")
+@named
 async def supervise(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "supervise", {}, ctx.now)
 
 
 @router.post("/{deliberation_id}/evaluation")
+@named
 async def evaluate(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "evaluate", {}, ctx.now)
 
 
 @router.post("/{deliberation_id}/ratings")
+@named
 async def rate(deliberation_id: uuid.UUID, body: Rating, ctx: Context) -> dict[str, Any]:
     return await cases.rate(ctx.uow, ctx.actor, deliberation_id, body.stars, ctx.now)
 
 
 @router.post("/{deliberation_id}/conclusion")
+@named
 async def conclude(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "conclude", {}, ctx.now)

@@ -3,16 +3,18 @@ projections, the clock, and the permission checks."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from forum.adapters.tables import people
 from forum.config import Settings
 from forum.domain.errors import DomainError
 from forum.domain.text import Segmenter
@@ -21,6 +23,7 @@ from servicekit import idempotency
 from servicekit.app import get_uow
 from servicekit.auth import User
 from servicekit.db import UnitOfWork
+from servicekit.people import attach_people
 
 
 async def entered_uow(request: Request) -> AsyncIterator[UnitOfWork]:
@@ -115,7 +118,32 @@ async def once(
         recording = claim
 
         async def store(status: int, response: dict[str, Any]) -> None:
+            await with_names(ctx, response)  # the replayed answer names people too
             await recording.record(ctx.uow, status, jsonable_encoder(response))
 
     status, result = await run(store)
-    return JSONResponse(jsonable_encoder(result), status_code=status)
+    return JSONResponse(jsonable_encoder(await with_names(ctx, result)), status_code=status)
+
+
+R = TypeVar("R")
+P = ParamSpec("P")
+
+
+async def with_names(ctx: Ctx, view: R) -> R:
+    """Every person id in ``view`` gets its `{id, display_name}` beside it (one query)."""
+    return await attach_people(ctx.uow.session, people, ctx.actor.community_id, view)
+
+
+def named(endpoint: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    """An endpoint whose answer shows people: `author_id` gets `author: {id, display_name}`,
+    and so on (servicekit.people.PERSON_FIELDS), names read in one query per answer."""
+
+    @functools.wraps(endpoint)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        result = await endpoint(*args, **kwargs)
+        ctx = next((value for value in kwargs.values() if isinstance(value, Ctx)), None)
+        if ctx is None or not isinstance(result, dict | list):
+            return result
+        return await with_names(ctx, result)
+
+    return wrapper

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from forum.api.deps import Context, IdempotencyKey, MediatorContext, once
+from forum.api.deps import Context, IdempotencyKey, MediatorContext, named, once
 from forum.api.types import Body, Short
 from forum.domain.states import DisputeState
 from forum.service_layer import disputes as cases
@@ -68,6 +68,7 @@ class Note(BaseModel):
 
 
 @router.post("", status_code=201)
+@named
 async def open_dispute(body: NewDispute, ctx: Context, key: IdempotencyKey = None) -> JSONResponse:
     """201 with a new case; 200 when the complaint reopened the parties' case being monitored."""
 
@@ -88,6 +89,7 @@ async def open_dispute(body: NewDispute, ctx: Context, key: IdempotencyKey = Non
 
 
 @router.get("")
+@named
 async def list_disputes(
     ctx: Context, limit: Limit = 20, cursor: Cursor = None, state: DisputeState | None = None
 ) -> dict[str, Any]:
@@ -97,6 +99,7 @@ async def list_disputes(
 
 
 @router.get("/{dispute_id}")
+@named
 async def get_dispute(dispute_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.get_dispute(ctx.uow, ctx.actor, dispute_id)
 
@@ -106,11 +109,13 @@ async def _act(ctx: Context, dispute_id: uuid.UUID, action: str, payload: dict[s
 
 
 @router.post("/{dispute_id}/triage")
+@named
 async def triage(dispute_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "triage", {})
 
 
 @router.post("/{dispute_id}/close")
+@named
 async def close_not_dispute(
     dispute_id: uuid.UUID, ctx: Context, body: Reason | None = None
 ) -> dict[str, Any]:
@@ -118,32 +123,38 @@ async def close_not_dispute(
 
 
 @router.post("/{dispute_id}/withdraw")
+@named
 async def withdraw(dispute_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "withdraw", {})
 
 
 @router.post("/{dispute_id}/mediator")
+@named
 async def propose_mediator(dispute_id: uuid.UUID, body: MediatorProposal, ctx: Context) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "propose_mediator", {"mediator_id": body.mediator_id})
 
 
 @router.post("/{dispute_id}/mediator/accept")
+@named
 async def accept_mediator(dispute_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "accept_mediator", {})
 
 
 @router.post("/{dispute_id}/agreement")
+@named
 async def propose_terms(dispute_id: uuid.UUID, body: Terms, ctx: Context) -> dict[str, Any]:
     terms = [{"what": t.what, "who": str(t.who), "by": t.by.isoformat()} for t in body.terms]
     return await _act(ctx, dispute_id, "propose_terms", {"terms": terms})
 
 
 @router.post("/{dispute_id}/agreement/accept")
+@named
 async def accept_agreement(dispute_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "accept_agreement", {})
 
 
 @router.post("/{dispute_id}/agreement/decline")
+@named
 async def decline_agreement(
     dispute_id: uuid.UUID, ctx: Context, body: Reason | None = None
 ) -> dict[str, Any]:
@@ -151,30 +162,36 @@ async def decline_agreement(
 
 
 @router.post("/{dispute_id}/monitoring")
+@named
 async def start_monitoring(dispute_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "start_monitoring", {})
 
 
 @router.post("/{dispute_id}/check-ins")
+@named
 async def check_in(dispute_id: uuid.UUID, body: CheckIn, ctx: Context) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "check_in", {"outcome": body.outcome, "note": body.note})
 
 
 @router.post("/{dispute_id}/resume")
+@named
 async def resume(dispute_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "resume", {})
 
 
 @router.post("/{dispute_id}/escalate")
+@named
 async def escalate(dispute_id: uuid.UUID, ctx: Context, body: Escalation | None = None) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "escalate", {"to": body.to if body else "committee"})
 
 
 @router.get("/{dispute_id}/notes")
+@named
 async def list_notes(dispute_id: uuid.UUID, ctx: MediatorContext) -> dict[str, Any]:
     return await cases.list_notes(ctx.uow, ctx.actor, dispute_id)
 
 
 @router.post("/{dispute_id}/notes", status_code=201)
+@named
 async def add_note(dispute_id: uuid.UUID, body: Note, ctx: MediatorContext) -> dict[str, Any]:
     return await cases.add_note(ctx.uow, ctx.actor, dispute_id, body.body, ctx.now)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from forum.api.deps import HotspotActorContext, HotspotViewerContext
+from forum.api.deps import HotspotActorContext, HotspotViewerContext, named
 from forum.api.types import LabelQuery
 from forum.service_layer import hotspots as cases
 from servicekit.pagination import Cursor, Limit
@@ -16,6 +16,7 @@ router = APIRouter(prefix="/api/v1/forum/hotspots", tags=["hotspots"])
 
 
 @router.get("")
+@named
 async def list_hotspots(
     ctx: HotspotViewerContext,
     limit: Limit = 20,
@@ -29,6 +30,7 @@ async def list_hotspots(
 
 
 @router.post("/{hotspot_id}/deliberation", status_code=201)
+@named
 async def to_deliberation(
     hotspot_id: uuid.UUID, ctx: HotspotActorContext, response: Response
 ) -> dict[str, Any]:

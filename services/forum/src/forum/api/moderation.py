@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 
-from forum.api.deps import Context, ModeratorContext
+from forum.api.deps import Context, ModeratorContext, named
 from forum.api.types import Label, Short
 from forum.domain.moderation import FlagReason, WatchAction
 from forum.service_layer import moderation as cases
@@ -43,6 +43,7 @@ class Word(BaseModel):
 
 
 @router.post("/posts/{post_id}/flags", status_code=201)
+@named
 async def flag(post_id: uuid.UUID, body: NewFlag, ctx: Context) -> dict[str, Any]:
     return await cases.flag_post(
         ctx.uow, ctx.actor, post_id, reason=body.reason.value, note=body.note, now=ctx.now
@@ -50,11 +51,13 @@ async def flag(post_id: uuid.UUID, body: NewFlag, ctx: Context) -> dict[str, Any
 
 
 @router.post("/moderation/posts/{post_id}/hide")
+@named
 async def hide(post_id: uuid.UUID, body: Hide, ctx: ModeratorContext) -> dict[str, Any]:
     return await cases.hide_post(ctx.uow, ctx.actor, post_id, reason=body.reason)
 
 
 @router.get("/moderation/queue")
+@named
 async def moderation_queue(
     ctx: ModeratorContext,
     limit: Limit = 20,
@@ -65,6 +68,7 @@ async def moderation_queue(
 
 
 @router.post("/moderation/queue/{item_id}/decision")
+@named
 async def decide(item_id: uuid.UUID, body: Decision, ctx: ModeratorContext) -> dict[str, Any]:
     return await cases.decide(
         ctx.uow, ctx.actor, item_id, decision=body.decision, note=body.note, now=ctx.now
@@ -72,21 +76,25 @@ async def decide(item_id: uuid.UUID, body: Decision, ctx: ModeratorContext) -> d
 
 
 @router.get("/moderation/log")
+@named
 async def audit_log(ctx: ModeratorContext, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     return await cases.audit_log(ctx.uow, ctx.actor, limit=limit, cursor=cursor)
 
 
 @router.get("/moderation/watched-words")
+@named
 async def list_words(ctx: ModeratorContext) -> dict[str, Any]:
     return await cases.list_words(ctx.uow, ctx.actor)
 
 
 @router.put("/moderation/watched-words")
+@named
 async def put_word(body: Word, ctx: ModeratorContext) -> dict[str, Any]:
     return await cases.put_word(ctx.uow, ctx.actor, word=body.word, action=body.action.value)
 
 
 @router.delete("/moderation/watched-words/{word_id}", status_code=204)
+@named
 async def delete_word(word_id: uuid.UUID, ctx: ModeratorContext) -> Response:
     await cases.delete_word(ctx.uow, ctx.actor, word_id)
     return Response(status_code=204)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from forum.api.deps import Context, IdempotencyKey, once
+from forum.api.deps import Context, IdempotencyKey, named, once
 from forum.api.types import Body, Label, LabelQuery, SearchQuery, Title
 from forum.service_layer import threads as cases
 from forum.service_layer.common import BeforeCommit
@@ -48,6 +48,7 @@ class Escalation(BaseModel):
 
 
 @router.get("/threads")
+@named
 async def list_threads(
     ctx: Context,
     limit: Limit = 20,
@@ -69,6 +70,7 @@ async def list_threads(
 
 
 @router.post("/threads", status_code=201)
+@named
 async def create_thread(body: NewThread, ctx: Context, key: IdempotencyKey = None) -> JSONResponse:
     async def run(before_commit: BeforeCommit | None) -> tuple[int, dict[str, Any]]:
         return 201, await cases.create_thread(
@@ -89,11 +91,13 @@ async def create_thread(body: NewThread, ctx: Context, key: IdempotencyKey = Non
 
 
 @router.get("/threads/{thread_id}")
+@named
 async def get_thread(thread_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.get_thread(ctx.uow, ctx.actor, thread_id)
 
 
 @router.post("/threads/{thread_id}/posts", status_code=201)
+@named
 async def reply(
     thread_id: uuid.UUID, body: NewPost, ctx: Context, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -113,6 +117,7 @@ async def reply(
 
 
 @router.post("/threads/{thread_id}/escalate")
+@named
 async def escalate(thread_id: uuid.UUID, ctx: Context, body: Escalation | None = None) -> dict[str, Any]:
     return await cases.escalate(
         ctx.uow,
@@ -124,11 +129,13 @@ async def escalate(thread_id: uuid.UUID, ctx: Context, body: Escalation | None =
 
 
 @router.get("/posts/{post_id}")
+@named
 async def get_post(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.get_post(ctx.uow, ctx.actor, post_id)
 
 
 @router.patch("/posts/{post_id}")
+@named
 async def edit_post(post_id: uuid.UUID, body: PostEdit, ctx: Context) -> dict[str, Any]:
     return await cases.edit_post(
         ctx.uow, ctx.actor, post_id, body=body.body, segmenter=ctx.segmenter, now=ctx.now
@@ -136,27 +143,32 @@ async def edit_post(post_id: uuid.UUID, body: PostEdit, ctx: Context) -> dict[st
 
 
 @router.get("/posts/{post_id}/history")
+@named
 async def post_history(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.post_history(ctx.uow, ctx.actor, post_id)
 
 
 @router.put("/posts/{post_id}/like")
+@named
 async def like(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.set_like(ctx.uow, ctx.actor, post_id, liked=True)
 
 
 @router.delete("/posts/{post_id}/like")
+@named
 async def unlike(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.set_like(ctx.uow, ctx.actor, post_id, liked=False)
 
 
 @router.get("/me/notices")
+@named
 async def notices(ctx: Context, limit: Limit = 20, cursor: Cursor = None) -> dict[str, Any]:
     """Mentions and moderation notices (mentions also reach the gateway as forum.post.mentioned.v1)."""
     return await cases.list_notices(ctx.uow, ctx.actor, limit=limit, cursor=cursor)
 
 
 @router.get("/me")
+@named
 async def me(ctx: Context) -> dict[str, Any]:
     actor = ctx.actor
     return {

@@ -26,6 +26,7 @@ from forum.adapters.tables import (
     watched_words,
 )
 from forum.domain.errors import DomainError
+from forum.domain.mentions import longest_names, mention_runs
 from forum.domain.moderation import (
     FIRST_DAY,
     FIRST_DAY_REPLY_CAP,
@@ -46,7 +47,7 @@ from forum.service_layer.common import (
     require_community_members,
 )
 from servicekit.db import UnitOfWork
-from servicekit.errors import NotFound
+from servicekit.errors import NotFound, ProblemError
 from servicekit.pagination import CursorModel, CursorOffset, CursorTime, encode_cursor, read_cursor
 
 ANNOUNCERS = frozenset({"property_manager", "property_staff", "committee", "admin"})
@@ -106,6 +107,7 @@ async def _write_post(
 ) -> dict[str, Any]:
     """Screen, limit, insert and announce one post of `actor` in `thread` (inserted already)."""
     await require_community_members(uow, actor, mentions)
+    mentions = await resolve_mentions(uow, actor, f"{title}\n{body}", mentions)
     await _first_day_cap(uow, actor, kind, now)
     screening = screen_text(f"{title}\n{body}", await _watched(uow, actor.community_id))
     if screening.action is WatchAction.BLOCK:
@@ -171,6 +173,72 @@ async def _write_post(
                 detail={"by": str(actor.id), "title": thread.title},
             )
     return {"id": post_id, "body": body, "status": status}
+
+
+async def resolve_mentions(
+    uow: UnitOfWork, actor: Actor, text: str, mentions: list[uuid.UUID]
+) -> list[uuid.UUID]:
+    """``mentions`` plus the members each `@名字` of ``text`` names, by display name in the
+    people projection (one query). A name nobody of the community bears: 422
+    `mention_unknown`. A name several members bear: 422 `mention_ambiguous` listing them (id,
+    name, building) so the client asks; it then sends the chosen id in ``mentions`` with the
+    same text, and that settles it. Never guessed."""
+    runs = mention_runs(text)
+    if not runs:
+        return mentions
+    fits = or_(*(func.strpos(literal(rest), people.c.display_name) == 1 for _, rest in runs))
+    rows = (
+        await uow.session.execute(
+            select(people.c.user_id, people.c.display_name, households.c.building)
+            .select_from(
+                people.outerjoin(
+                    households,
+                    and_(
+                        households.c.community_id == people.c.community_id,
+                        households.c.user_id == people.c.user_id,
+                    ),
+                )
+            )
+            .where(people.c.community_id == actor.community_id, people.c.display_name.isnot(None), fits)
+            .order_by(people.c.display_name, households.c.building, people.c.user_id)
+        )
+    ).all()
+    named = set(mentions)
+    resolved = list(mentions)
+    unknown: list[str] = []
+    ambiguous: list[dict[str, Any]] = []
+    for word, rest in runs:
+        name = longest_names(rest, {row.display_name for row in rows})
+        if name is None:
+            unknown.append(word)
+            continue
+        bearers = [row for row in rows if row.display_name == name]
+        chosen = [row for row in bearers if row.user_id in named]
+        if len(bearers) == 1 or len(chosen) == 1:
+            resolved.append((chosen or bearers)[0].user_id)
+        elif not chosen:
+            ambiguous.append(
+                {
+                    "name": name,
+                    "candidates": [
+                        {"id": str(row.user_id), "display_name": row.display_name, "building": row.building}
+                        for row in bearers
+                    ],
+                }
+            )
+    if unknown:
+        unknown = list(dict.fromkeys(unknown))
+        raise ProblemError(
+            "mention_unknown", 422, params={"names": "、".join(unknown)}, extra={"names": unknown}
+        )
+    if ambiguous:
+        raise ProblemError(
+            "mention_ambiguous",
+            422,
+            params={"names": "、".join(a["name"] for a in ambiguous)},
+            extra={"mentions": ambiguous},
+        )
+    return list(dict.fromkeys(resolved))
 
 
 MAX_MENTIONED = 50  # PostMentionedV1.mentioned_user_ids holds at most 50

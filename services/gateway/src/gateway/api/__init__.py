@@ -2,6 +2,13 @@
 
 from fastapi import APIRouter
 
-from gateway.api import auth, community, directory, me, notifications
+from gateway.api import auth, community, directory, me, notifications, people
 
-routers: list[APIRouter] = [auth.router, me.router, notifications.router, community.router, directory.router]
+routers: list[APIRouter] = [
+    auth.router,
+    me.router,
+    notifications.router,
+    community.router,
+    directory.router,
+    people.router,
+]

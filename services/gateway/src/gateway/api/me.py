@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, Field, model_validator
@@ -73,9 +73,17 @@ class ClaimIn(Input):
         return self
 
 
+class PersonRefOut(BaseModel):
+    """A person as every view shows one (API.md)."""
+
+    id: uuid.UUID
+    display_name: str | None
+
+
 class ClaimOut(BaseModel):
     id: uuid.UUID
     user_id: uuid.UUID
+    applicant: PersonRefOut
     household_id: uuid.UUID
     real_name: str
     status: str
@@ -92,6 +100,7 @@ class CourierApplicationIn(Input):
 class CourierApplicationOut(BaseModel):
     id: uuid.UUID
     user_id: uuid.UUID
+    applicant: PersonRefOut
     real_name: str
     id_number_last4: str
     note: str | None
@@ -133,6 +142,18 @@ async def delete_me(body: DeletionIn, user: User, uow: UoW, rights: Rights, requ
 async def me(user: User, uow: UoW) -> dict[str, Any]:
     async with uow:
         return await community.profile_of(uow, user.id, user.community_id)
+
+
+class MePatch(Input):
+    display_name: Text | None = Field(default=None, min_length=1, max_length=64)
+    locale: Literal["zh-CN", "en", "ko"] | None = None
+
+
+@router.patch("", response_model=ProfileOut)
+async def patch_me(body: MePatch, user: User, uow: UoW) -> dict[str, Any]:
+    """Change the name shown to others or the language; emits gateway.user.profile_changed.v1."""
+    async with uow:
+        return await community.update_profile(uow, user, display_name=body.display_name, locale=body.locale)
 
 
 @router.post("/household-claims", status_code=201, response_model=ClaimOut)

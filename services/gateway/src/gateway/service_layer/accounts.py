@@ -95,7 +95,10 @@ async def create_user(
         )
     uow.emit(
         UserRegisteredV1(
-            community_id=community_id, user_id=user_id, channel="wechat" if wechat_openid else "phone"
+            community_id=community_id,
+            user_id=user_id,
+            channel="wechat" if wechat_openid else "phone",
+            display_name=display_name,
         ),
         actor_id=user_id,
     )

@@ -12,7 +12,7 @@ from sqlalchemy import and_, delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from contracts.gateway import HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1
+from contracts.gateway import HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1, UserProfileChangedV1
 from gateway import notification_texts
 from gateway.adapters.rights import RightsBoard, stamp
 from gateway.adapters.tables import (
@@ -203,11 +203,23 @@ async def update_profile(
         if value is not None
     }
     if changes:
+        before = await _user_in_community(uow, user.id, user.community_id)
         await uow.session.execute(
             update(users)
             .where(users.c.id == user.id, users.c.community_id == user.community_id)
             .values(**changes)
         )
+        if any(getattr(before, name) != value for name, value in changes.items()):
+            # The other services keep the name in their people projections.
+            uow.emit(
+                UserProfileChangedV1(
+                    community_id=user.community_id,
+                    user_id=user.id,
+                    display_name=display_name or before.display_name,
+                    locale=locale,
+                ),
+                actor_id=user.id,
+            )
         await uow.commit()
     return await profile_of(uow, user.id, user.community_id)
 
@@ -390,19 +402,16 @@ async def claim_household(
     return view
 
 
-async def claim_view(uow: UnitOfWork, claim_id: uuid.UUID, viewer: CurrentUser) -> dict[str, Any]:
-    """The claimant and the committee/admin of the community see a claim; anyone else gets 404."""
-    query = select(household_claims).where(
-        household_claims.c.id == claim_id, household_claims.c.community_id == viewer.community_id
-    )
-    if not viewer.has_any("committee", "admin"):
-        query = query.where(household_claims.c.user_id == viewer.id)
-    row = (await uow.session.execute(query)).first()
-    if row is None:
-        raise DomainError("not_found", 404)
+def _applicant(row: Any) -> dict[str, Any]:
+    """The person a claim or an application is from, as every view shows one."""
+    return {"id": row.user_id, "display_name": row.applicant_name}
+
+
+def _claim_fields(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "user_id": row.user_id,
+        "applicant": _applicant(row),
         "household_id": row.household_id,
         "real_name": row.real_name,
         "status": row.status,
@@ -411,17 +420,36 @@ async def claim_view(uow: UnitOfWork, claim_id: uuid.UUID, viewer: CurrentUser) 
     }
 
 
+def _claims_query() -> Any:
+    return select(household_claims, users.c.display_name.label("applicant_name")).join(
+        users, users.c.id == household_claims.c.user_id
+    )
+
+
+async def claim_view(uow: UnitOfWork, claim_id: uuid.UUID, viewer: CurrentUser) -> dict[str, Any]:
+    """The claimant and the committee/admin of the community see a claim; anyone else gets 404."""
+    query = _claims_query().where(
+        household_claims.c.id == claim_id, household_claims.c.community_id == viewer.community_id
+    )
+    if not viewer.has_any("committee", "admin"):
+        query = query.where(household_claims.c.user_id == viewer.id)
+    row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise DomainError("not_found", 404)
+    return _claim_fields(row)
+
+
 async def list_claims(uow: UnitOfWork, actor: CurrentUser, *, status: str | None) -> list[dict[str, Any]]:
+    """The community's claims, newest first, applicants named: one query."""
     query = (
-        select(household_claims.c.id)
+        _claims_query()
         .where(household_claims.c.community_id == actor.community_id)
-        .order_by(household_claims.c.created_at.desc())
+        .order_by(household_claims.c.created_at.desc(), household_claims.c.id)
         .limit(100)
     )
     if status is not None:
         query = query.where(household_claims.c.status == status)
-    ids = (await uow.session.scalars(query)).all()
-    return [await claim_view(uow, claim_id, actor) for claim_id in ids]
+    return [_claim_fields(row) for row in await uow.session.execute(query)]
 
 
 async def decide_claim(
@@ -512,19 +540,11 @@ async def apply_as_courier(
     return view
 
 
-async def application_view(uow: UnitOfWork, application_id: uuid.UUID, viewer: CurrentUser) -> dict[str, Any]:
-    query = select(courier_applications).where(
-        courier_applications.c.id == application_id,
-        courier_applications.c.community_id == viewer.community_id,
-    )
-    if not viewer.has_any("committee", "admin"):
-        query = query.where(courier_applications.c.user_id == viewer.id)
-    row = (await uow.session.execute(query)).first()
-    if row is None:
-        raise DomainError("not_found", 404)
+def _application_fields(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "user_id": row.user_id,
+        "applicant": _applicant(row),
         "real_name": row.real_name,
         "id_number_last4": row.id_number_last4,
         "note": row.note,
@@ -534,19 +554,38 @@ async def application_view(uow: UnitOfWork, application_id: uuid.UUID, viewer: C
     }
 
 
+def _applications_query() -> Any:
+    return select(courier_applications, users.c.display_name.label("applicant_name")).join(
+        users, users.c.id == courier_applications.c.user_id
+    )
+
+
+async def application_view(uow: UnitOfWork, application_id: uuid.UUID, viewer: CurrentUser) -> dict[str, Any]:
+    query = _applications_query().where(
+        courier_applications.c.id == application_id,
+        courier_applications.c.community_id == viewer.community_id,
+    )
+    if not viewer.has_any("committee", "admin"):
+        query = query.where(courier_applications.c.user_id == viewer.id)
+    row = (await uow.session.execute(query)).first()
+    if row is None:
+        raise DomainError("not_found", 404)
+    return _application_fields(row)
+
+
 async def list_applications(
     uow: UnitOfWork, actor: CurrentUser, *, status: str | None
 ) -> list[dict[str, Any]]:
+    """The community's courier applications, newest first, applicants named: one query."""
     query = (
-        select(courier_applications.c.id)
+        _applications_query()
         .where(courier_applications.c.community_id == actor.community_id)
-        .order_by(courier_applications.c.created_at.desc())
+        .order_by(courier_applications.c.created_at.desc(), courier_applications.c.id)
         .limit(100)
     )
     if status is not None:
         query = query.where(courier_applications.c.status == status)
-    ids = (await uow.session.scalars(query)).all()
-    return [await application_view(uow, application_id, actor) for application_id in ids]
+    return [_application_fields(row) for row in await uow.session.execute(query)]
 
 
 async def decide_application(

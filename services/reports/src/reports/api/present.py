@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import RowMapping
 
-from reports.adapters.tables import report_events
-from reports.api.schemas import LocationOut, PhotoOut, RatingOut, ReportOut, TimelineOut
+from reports.adapters.tables import people, report_events
+from reports.api.schemas import LocationOut, PersonOut, PhotoOut, RatingOut, ReportOut, TimelineOut
 from reports.domain.access import Viewer, sees_reporter
 from reports.domain.model import OPEN_STATUSES
 from reports.service_layer.photos import list_photos
 from reports.service_layer.reports import facts
 from servicekit.db import UnitOfWork
+from servicekit.people import names_of
+
+Names = Mapping[uuid.UUID, str | None]
+
+
+async def names_for(
+    uow: UnitOfWork,
+    community_id: uuid.UUID,
+    rows: Iterable[RowMapping | dict[str, Any]],
+    *more: uuid.UUID | None,
+) -> dict[uuid.UUID, str | None]:
+    """The names of the reporters and assignees of ``rows`` (and of ``more``): one query."""
+    ids: set[uuid.UUID | None] = set(more)
+    for row in rows:
+        ids |= {row["reporter_id"], row["assignee_id"]}
+    return await names_of(uow.session, people, community_id, ids)
+
+
+def _person(user_id: uuid.UUID | None, names: Names) -> PersonOut | None:
+    return None if user_id is None else PersonOut(id=user_id, display_name=names.get(user_id))
+
 
 _OPEN = {s.value for s in OPEN_STATUSES}
 
 
-def summary(viewer: Viewer, row: RowMapping | dict[str, Any]) -> ReportOut:
+def summary(viewer: Viewer, row: RowMapping | dict[str, Any], names: Names | None = None) -> ReportOut:
+    """The report as ``viewer`` sees it; reporter and assignee appear as `{id, display_name}`
+    (``names`` from :func:`names_for`), the reporter only where the anonymity rule allows."""
+    names = names or {}
     show_reporter = sees_reporter(viewer, facts(row), row["anonymous"])
     rating = (
         RatingOut(
@@ -48,6 +74,8 @@ def summary(viewer: Viewer, row: RowMapping | dict[str, Any]) -> ReportOut:
         anonymous=row["anonymous"],
         reporter_id=row["reporter_id"] if show_reporter else None,
         assignee_id=row["assignee_id"],
+        reporter=_person(row["reporter_id"], names) if show_reporter else None,
+        assignee=_person(row["assignee_id"], names),
         source=row["source"],
         source_thread_id=row["source_thread_id"],
         submitted_at=row["submitted_at"],
@@ -74,21 +102,35 @@ def summary(viewer: Viewer, row: RowMapping | dict[str, Any]) -> ReportOut:
 
 
 async def detail(uow: UnitOfWork, viewer: Viewer, row: RowMapping | dict[str, Any]) -> ReportOut:
-    out = summary(viewer, row)
-    hide = row["reporter_id"] if out.reporter_id is None else None
-    events = await uow.session.execute(
-        select(report_events).where(report_events.c.report_id == row["id"]).order_by(report_events.c.id)
+    events = list(
+        (
+            await uow.session.execute(
+                select(report_events)
+                .where(report_events.c.report_id == row["id"])
+                .order_by(report_events.c.id)
+            )
+        )
+        .mappings()
+        .all()
     )
+    names = await names_for(uow, row["community_id"], [row], *(event["actor_id"] for event in events))
+    out = summary(viewer, row, names)
+    hide = row["reporter_id"] if out.reporter_id is None else None
+
+    def actor(event: RowMapping) -> uuid.UUID | None:
+        return None if hide is not None and event["actor_id"] == hide else event["actor_id"]
+
     out.timeline = [
         TimelineOut(
             at=event["at"],
-            actor_id=None if hide is not None and event["actor_id"] == hide else event["actor_id"],
+            actor_id=actor(event),
+            actor=_person(actor(event), names),
             action=event["action"],
             from_status=event["from_status"],
             to_status=event["to_status"],
             note=event["note"],
         )
-        for event in events.mappings()
+        for event in events
     ]
     out.photos = [
         PhotoOut(

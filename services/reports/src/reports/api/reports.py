@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import and_, or_, select, update
 
+from contracts.common import Department
 from reports.adapters import repository as repo
 from reports.adapters.tables import categories, reports
 from reports.api.deps import Context
-from reports.api.present import detail, summary
+from reports.api.present import detail, names_for, summary
 from reports.api.schemas import (
     CategoryOut,
     CategoryPatch,
@@ -30,6 +31,7 @@ from reports.api.schemas import (
     ReportPage,
     ResolveIn,
     StaffIn,
+    StaffPage,
     StatsOut,
     SubmitIn,
     SubmittedOut,
@@ -149,7 +151,9 @@ async def submit_report(
     )
     # A new report has no photos yet and one timeline row: the summary says all of it.
     out = SubmittedOut(
-        **summary(ctx.viewer, created).model_dump(),
+        **summary(
+            ctx.viewer, created, await names_for(ctx.uow, ctx.viewer.community_id, [created])
+        ).model_dump(),
         possible_duplicates=[DuplicateOut(**d) for d in duplicates],
     )
     body_json = out.model_dump(mode="json")
@@ -224,7 +228,17 @@ async def list_reports(
         if len(rows) > limit
         else None
     )
-    return ReportPage(items=[summary(viewer, row) for row in page], next_cursor=next_cursor)
+    names = await names_for(ctx.uow, viewer.community_id, page)
+    return ReportPage(items=[summary(viewer, row, names) for row in page], next_cursor=next_cursor)
+
+
+@router.get("/staff", response_model=StaffPage)
+async def list_staff(ctx: Context, _: StatsReader, department: Department | None = None) -> StaffPage:
+    """Whom a manager (their department) or the committee (any) can assign a report to, with
+    each one's open jobs."""
+    limit = ctx.settings.max_open_jobs_per_staff
+    items = await cases.staff_list(ctx.uow, ctx.viewer, department=department, max_open_jobs=limit)
+    return StaffPage.model_validate({"items": items, "max_open_jobs": limit})
 
 
 @router.get("/stats", response_model=StatsOut)

@@ -102,9 +102,17 @@ class LocationOut(BaseModel):
     lng: float | None
 
 
+class PersonOut(BaseModel):
+    """A person as every view shows one (API.md)."""
+
+    id: uuid.UUID
+    display_name: str | None
+
+
 class TimelineOut(BaseModel):
     at: datetime
     actor_id: uuid.UUID | None
+    actor: PersonOut | None = None
     action: str
     from_status: str | None
     to_status: str | None
@@ -140,6 +148,8 @@ class ReportOut(BaseModel):
     anonymous: bool
     reporter_id: uuid.UUID | None
     assignee_id: uuid.UUID | None
+    reporter: PersonOut | None = None
+    assignee: PersonOut | None = None
     source: str
     source_thread_id: uuid.UUID | None
     submitted_at: datetime
@@ -217,3 +227,17 @@ class KeyOut(BaseModel):
 
 def as_dict(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
+
+
+class StaffMemberOut(BaseModel):
+    id: uuid.UUID
+    display_name: str | None
+    department: str
+    roles: list[str]
+    open_jobs: int
+    on_duty: bool
+
+
+class StaffPage(BaseModel):
+    items: list[StaffMemberOut]
+    max_open_jobs: int

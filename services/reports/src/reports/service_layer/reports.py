@@ -19,6 +19,7 @@ from reports.domain.access import ReportFacts, Viewer
 from reports.domain.categories import FALLBACK_CATEGORY
 from reports.domain.model import (
     OPEN_STATUSES,
+    WORKING_STATUSES,
     Action,
     AlreadyInState,
     DomainError,
@@ -519,3 +520,49 @@ async def submit_from_thread(
         now=now,
         on_conflict_thread=True,
     )
+
+
+async def staff_list(
+    uow: UnitOfWork, viewer: Viewer, *, department: str | None, max_open_jobs: int
+) -> list[dict[str, Any]]:
+    """The staff of a department (a manager: their own; the committee: any, or all) with their
+    open jobs, in two queries however many staff there are. `on_duty` means assignable now:
+    holding a staff role and below the open-jobs limit (there is no duty roster)."""
+    if not viewer.is_committee:
+        own = viewer.departments.get("property_manager")
+        if own is None or (department is not None and department != own):
+            raise ProblemError("forbidden", 403)
+        department = own
+    query = select(staff.c.user_id, staff.c.role, staff.c.department, people.c.display_name).select_from(
+        staff.outerjoin(
+            people, (people.c.community_id == staff.c.community_id) & (people.c.user_id == staff.c.user_id)
+        )
+    )
+    query = query.where(staff.c.community_id == viewer.community_id)
+    if department is not None:
+        query = query.where(staff.c.department == department)
+    members: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
+    for row in await uow.session.execute(query):
+        member = members.setdefault(
+            (row.user_id, row.department),
+            {"id": row.user_id, "display_name": row.display_name, "department": row.department, "roles": []},
+        )
+        member["roles"].append(row.role)
+    jobs = await uow.session.execute(
+        select(reports.c.assignee_id, reports.c.department, func.count())
+        .where(
+            reports.c.community_id == viewer.community_id,
+            reports.c.assignee_id.in_({user_id for user_id, _ in members}),
+            reports.c.status.in_([s.value for s in WORKING_STATUSES]),
+        )
+        .group_by(reports.c.assignee_id, reports.c.department)
+    )
+    open_jobs = {(assignee, dept): int(count) for assignee, dept, count in jobs}
+    items = []
+    for key, member in members.items():
+        count = open_jobs.get(key, 0)
+        items.append(
+            {**member, "roles": sorted(member["roles"]), "open_jobs": count, "on_duty": count < max_open_jobs}
+        )
+    items.sort(key=lambda m: (m["department"], m["open_jobs"], m["display_name"] or "", str(m["id"])))
+    return items
