@@ -49,7 +49,7 @@ READY_TIMEOUT_SECONDS = 90.0
 STOP_GRACE_SECONDS = 20.0
 TAIL_LINES = 40
 
-# How to start each infrastructure server on a development machine (DESIGN.md §7).
+# How to start each infrastructure server on a development machine (docs/architecture.md §7).
 START_COMMANDS = {
     "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
     "Redis": (

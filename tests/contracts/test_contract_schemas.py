@@ -22,7 +22,7 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 ENVELOPE_SNAPSHOT = "envelope"
 
-# Adding or removing an event is a deliberate act: change this list, API.md §Events and the
+# Adding or removing an event is a deliberate act: change this list, docs/contract.md §Events and the
 # snapshots together.
 EXPECTED_EVENT_TYPES = {
     "gateway.user.registered.v1",

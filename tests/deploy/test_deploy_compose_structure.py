@@ -145,7 +145,7 @@ def test_gateway_waits_for_healthy_services(compose: dict[str, Any]) -> None:
 
 
 def test_only_the_gateway_depends_on_other_app_services(compose: dict[str, Any]) -> None:
-    # Services talk through events only (DESIGN.md §1); only the edge waits for them.
+    # Services talk through events only (docs/architecture.md §1); only the edge waits for them.
     for name in set(APPS) - {"gateway"}:
         assert not set(compose["services"][name]["depends_on"]) & set(APPS), name
 

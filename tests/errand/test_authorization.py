@@ -1,6 +1,6 @@
 """Object-level authorization (OWASP API1) over every endpoint that takes an order id: the
 requester, its courier, another resident, another courier, admin, someone of another community
-and anonymous. API.md decides who may; everyone else gets 404, anonymous 401."""
+and anonymous. docs/contract.md decides who may; everyone else gets 404, anonymous 401."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ MATRIX: dict[str, tuple[str, str, Any, dict[str, int]]] = {
 
 async def check_endpoint(client: httpx.AsyncClient, app: FastAPI, signer: TokenSigner, endpoint: str) -> None:
     """Put a fresh order in the endpoint's state and call the endpoint as each persona: the
-    refused first (they must change nothing), then the ones API.md admits."""
+    refused first (they must change nothing), then the ones docs/contract.md admits."""
     method, state, body, allowed = MATRIX[endpoint]
     community = Community(signer)
     requester = community.person("resident")

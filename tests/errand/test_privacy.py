@@ -1,4 +1,4 @@
-"""Personal data (DESIGN.md §4): before acceptance a courier sees the building only; exact places
+"""Personal data (docs/architecture.md §4): before acceptance a courier sees the building only; exact places
 and codes reach only the courier who accepted; nothing of it ever reaches another courier, the
 feed or the events; once an order is final its codes are masked for everyone."""
 

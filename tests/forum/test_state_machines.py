@@ -1,4 +1,4 @@
-"""Every allowed and every forbidden transition of both state machines of API.md."""
+"""Every allowed and every forbidden transition of both state machines of docs/contract.md."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from forum.domain.states import (
 D, DA = DisputeState, DisputeAction
 S, SA = DeliberationState, DeliberationAction
 
-# API.md, written out again by hand so that a changed table fails here.
+# docs/contract.md, written out again by hand so that a changed table fails here.
 DISPUTE_EXPECTED = {
     (D.REPORTED, DA.TRIAGE): D.TRIAGED,
     (D.TRIAGED, DA.PROPOSE_MEDIATOR): D.MEDIATOR_PROPOSED,

@@ -1,4 +1,4 @@
-"""An account's whole life (API.md): SMS codes through the provider adapter (the development
+"""An account's whole life (docs/contract.md): SMS codes through the provider adapter (the development
 catcher read at /dev/sms; Tencent Cloud SMS spoken to a local server that checks the TC3
 signature), password reset, phone verification at registration, a code dead after five wrong
 tries, and deletion refused on a wrong password."""

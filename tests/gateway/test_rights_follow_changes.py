@@ -1,4 +1,4 @@
-"""Rights follow changes at once (API.md): within 5 s of a grant, a revocation, a household
+"""Rights follow changes at once (docs/contract.md): within 5 s of a grant, a revocation, a household
 approval or an account deletion, requests through the gateway act with the new rights on the
 access token the client already holds. Real gateway, errand and forum servers."""
 

@@ -5,7 +5,7 @@ consumer are killed with SIGKILL and started again and the broker node's VM is k
 SIGKILL and started again. Then:
 
 - no lost client request: every request answered 2xx (a client retries a failed request with the
-  same Idempotency-Key, as API.md asks) is a report in the producer's database, and every report
+  same Idempotency-Key, as docs/contract.md asks) is a report in the producer's database, and every report
   there was answered to its client;
 - exactly one effect per produced event: each report's `reports.report.submitted.v1` is in the
   consumer's inbox once and has made exactly one keyword mention (its effect); nothing is in the

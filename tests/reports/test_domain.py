@@ -1,4 +1,4 @@
-"""The report state machine, every (action, state) pair: exactly the transitions of API.md are
+"""The report state machine, every (action, state) pair: exactly the transitions of docs/contract.md are
 allowed, safe repeats are no-ops, everything else is IllegalTransition (409). SLA arithmetic."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from reports.domain.model import (
 from tests.reports.helpers import utc
 
 S, A = Status, Action
-# API.md's diagram, written out independently of the implementation's table.
+# docs/contract.md's diagram, written out independently of the implementation's table.
 ALLOWED = {
     (A.ACCEPT, S.SUBMITTED): S.ACCEPTED,
     (A.ASSIGN, S.ACCEPTED): S.ASSIGNED,

@@ -1,4 +1,4 @@
-"""One real servicekit application for the HTTP-convention tests (DESIGN.md §4, §5).
+"""One real servicekit application for the HTTP-convention tests (docs/architecture.md §4, §5).
 
 It is built with ``create_service_app`` on the errand service's settings, runs through its real
 lifespan (PostgreSQL database migrated, RabbitMQ connection, outbox relay, consumer) and is shared

@@ -1,4 +1,4 @@
-"""Access tokens verified by the service itself, and role dependencies (DESIGN.md §4)."""
+"""Access tokens verified by the service itself, and role dependencies (docs/architecture.md §4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""problem+json errors (RFC 9457) localised from Accept-Language (DESIGN.md §5)."""
+"""problem+json errors (RFC 9457) localised from Accept-Language (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Request ids: accepted when sane, generated otherwise, echoed, and in every log line (DESIGN.md §5)."""
+"""Request ids: accepted when sane, generated otherwise, echoed, and in every log line
+(docs/architecture.md §5)."""
 
 from __future__ import annotations
 

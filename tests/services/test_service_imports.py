@@ -1,4 +1,4 @@
-"""Services share only libs/ and events (DESIGN.md §1): no service imports another service, and
+"""Services share only libs/ and events (docs/architecture.md §1): no service imports another service, and
 the libraries never import a service."""
 
 from __future__ import annotations

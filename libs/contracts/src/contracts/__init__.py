@@ -1,5 +1,5 @@
 """WeiLinli event contracts: the envelope and one versioned payload model per event
-(API.md §Events, DESIGN.md §3). Depends on pydantic only."""
+(docs/contract.md §Events, docs/architecture.md §3). Depends on pydantic only."""
 
 from contracts.envelope import Envelope, EventPayload
 from contracts.errand import (

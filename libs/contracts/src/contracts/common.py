@@ -1,4 +1,4 @@
-"""Closed value sets and constrained scalars shared by the event models (API.md)."""
+"""Closed value sets and constrained scalars shared by the event models (docs/contract.md)."""
 
 from typing import Annotated, Literal
 

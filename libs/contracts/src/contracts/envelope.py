@@ -1,4 +1,4 @@
-"""The event envelope (DESIGN.md §3) and the base class of every event payload."""
+"""The event envelope (docs/architecture.md §3) and the base class of every event payload."""
 
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Self

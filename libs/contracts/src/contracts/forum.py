@@ -63,7 +63,7 @@ class PostCreatedV1(EventPayload):
 class PostMentionedV1(EventPayload):
     """A post @-mentioned members of the community (only those it became visible to).
 
-    Producer: forum. Consumer: gateway (notifies each of `mentioned_user_ids`). Not in API.md's
+    Producer: forum. Consumer: gateway (notifies each of `mentioned_user_ids`). Not in docs/contract.md's
     first event table: added so mentions notify like every other user-targeted event.
     """
 

@@ -109,7 +109,7 @@ class ReportUrgedV1(ReportEvent):
     """The reporter urged (催单) a report that is taking long; at most once an hour.
 
     Producer: reports. Consumer: gateway (notifies the assignee, and the property managers of the
-    report's department). Not in API.md's first event table: added so `/urge` can notify.
+    report's department). Not in docs/contract.md's first event table: added so `/urge` can notify.
     """
 
     event_type: ClassVar[str] = "reports.report.urged.v1"

@@ -1,4 +1,4 @@
-"""RabbitMQ connection and topology (DESIGN.md §3).
+"""RabbitMQ connection and topology (docs/architecture.md §3).
 
 - one durable topic exchange (``weilinli.events``); routing key = the event's ``event_type``;
 - per consuming service one durable quorum queue ``<service>.events`` with an explicit

@@ -1,4 +1,4 @@
-"""Idempotency-Key for creating endpoints (DESIGN.md §5): the same key and body return the
+"""Idempotency-Key for creating endpoints (docs/architecture.md §5): the same key and body return the
 original response; the same key with another body is 422.
 
 The key row is claimed in the use case's own transaction, so the stored response and the created

@@ -1,4 +1,4 @@
-"""Cursor pagination (DESIGN.md §5): ``?limit=`` (<= 100) and an opaque ``?cursor=``; bodies are
+"""Cursor pagination (docs/architecture.md §5): ``?limit=`` (<= 100) and an opaque ``?cursor=``; bodies are
 ``{items: [...], next_cursor}``. A cursor is the sort key of the last item, base64url JSON, so
 pages stay stable while new rows arrive."""
 

@@ -59,7 +59,7 @@ PERSON_EVENTS = (
     HouseholdVerifiedV1.event_type,
 )
 
-#: How a person appears in every view: ``{"id", "display_name"}`` (API.md).
+#: How a person appears in every view: ``{"id", "display_name"}`` (docs/contract.md).
 PersonRef = dict[str, object]
 
 V = TypeVar("V")
@@ -252,7 +252,7 @@ register_messages(
 )
 
 
-#: What a deleted account's person is shown as (API.md: account deletion).
+#: What a deleted account's person is shown as (docs/contract.md: account deletion).
 DELETED_NAME = "已注销用户"
 
 

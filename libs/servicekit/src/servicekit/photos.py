@@ -1,4 +1,4 @@
-"""Photo intake every service reuses (DESIGN.md §5): JPEG/PNG/WebP only, recognised from the bytes
+"""Photo intake every service reuses (docs/architecture.md §5): JPEG/PNG/WebP only, recognised from the bytes
 (never from the file name or the client's content type), at most 10 MB, 40 megapixels and 6 per
 object, downscaled to at most 2048 px on the longest side and re-encoded so that EXIF (GPS, camera
 serial, time) and any payload hidden after the image data are gone, stored under a configurable

@@ -12,7 +12,7 @@ Horizons (settings, see the service READMEs):
   wide margin (a producer or consumer down for a week is an incident handled by hand); the
   setting refuses a horizon shorter than the broker's redelivery window times 10.
 - idempotency keys: ``idempotency_key_retention_seconds``, 48 hours by default: a client's retry
-  of one request with the same ``Idempotency-Key`` comes within seconds to hours (API.md asks
+  of one request with the same ``Idempotency-Key`` comes within seconds to hours (docs/contract.md asks
   clients to retry with the same key after a timeout or a crash); after 48 h the same key is a
   new request.
 

@@ -48,7 +48,7 @@ processed_events = Table(
     Index("ix_processed_events_processed_at", "processed_at"),
 )
 
-# Idempotency-Key of creating endpoints: the first response is kept and replayed (DESIGN.md §5).
+# Idempotency-Key of creating endpoints: the first response is kept and replayed (docs/architecture.md §5).
 idempotency_keys = Table(
     "idempotency_keys",
     messaging_metadata,

@@ -1,4 +1,4 @@
-"""Demo data: the merchants of a living circle (API.md's example community has about 150).
+"""Demo data: the merchants of a living circle (docs/contract.md's example community has about 150).
 
     python -m errand.seed --community <uuid> [--lat 39.9087 --lng 116.3975 --count 150]
 

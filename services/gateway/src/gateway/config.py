@@ -44,7 +44,7 @@ class Settings(BaseServiceSettings):
     jwt_private_key_file: str = ""
     access_token_ttl_seconds: int = Field(default=900, ge=30, le=86400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86400, ge=60)
-    # A notification stream ticket opens one stream within this many seconds (API.md: <= 60).
+    # A notification stream ticket opens one stream within this many seconds (docs/contract.md: <= 60).
     stream_ticket_seconds: int = Field(default=60, ge=1, le=60)
     # argon2id cost (argon2-cffi's defaults, RFC 9106's second recommendation); tests lower it.
     password_hash_time_cost: int = Field(default=3, ge=1)

@@ -4,7 +4,7 @@ For every request it checks the body size, verifies a bearer token when one is s
 rate limits, and then either proxies the request to an upstream (by path prefix, path untouched)
 or hands it to the gateway's own routes. A plain ASGI layer rather than a FastAPI route: the proxy
 path never parses bodies, builds no Request/Response objects on success and reuses the pooled
-aiohttp session, which is what keeps it near nginx (DESIGN.md §6).
+aiohttp session, which is what keeps it near nginx (docs/architecture.md §6).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ async def role_granted(envelope: Envelope, event: EventPayload, uow: UnitOfWork)
     assert isinstance(event, RoleGrantedV1)
     if event.role not in STAFF_ROLES:
         return
-    department = event.department or "property"  # API.md: the department defaults to property
+    department = event.department or "property"  # docs/contract.md: the department defaults to property
     await uow.session.execute(
         pg_insert(staff)
         .values(

@@ -1,4 +1,4 @@
-"""Domain errors: each carries a stable code and the HTTP status it maps to (DESIGN.md §5)."""
+"""Domain errors: each carries a stable code and the HTTP status it maps to (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

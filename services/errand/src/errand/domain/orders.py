@@ -1,4 +1,4 @@
-"""The errand order's lifecycle (API.md "Order states and transitions"): an enum of states, an
+"""The errand order's lifecycle (docs/contract.md "Order states and transitions"): an enum of states, an
 enum of actions and one transition table. Nothing else decides where an order may go."""
 
 from __future__ import annotations

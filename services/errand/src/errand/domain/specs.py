@@ -1,4 +1,4 @@
-"""What each order type needs (API.md "Order types")."""
+"""What each order type needs (docs/contract.md "Order types")."""
 
 from __future__ import annotations
 

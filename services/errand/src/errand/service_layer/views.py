@@ -1,4 +1,4 @@
-"""What each party sees of an order (DESIGN.md §4 personal data).
+"""What each party sees of an order (docs/architecture.md §4 personal data).
 
 - the requester: everything of their own order, including the delivery code;
 - the courier who accepted: exact places, phones, parcel code and bill account while the order is

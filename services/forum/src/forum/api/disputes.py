@@ -1,4 +1,4 @@
-"""Disputes (调解): the state machine of API.md, one path per request."""
+"""Disputes (调解): the state machine of docs/contract.md, one path per request."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The two state machines of API.md's Forum section, as enums and transition tables.
+"""The two state machines of docs/contract.md's Forum section, as enums and transition tables.
 
 A transition is looked up by (current state, action). Repeating the transition that led to the
 current state is a no-op (`Step.changed` is False), so a retried request from a flaky mobile

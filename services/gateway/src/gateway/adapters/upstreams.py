@@ -1,7 +1,7 @@
 """The gateway's pooled HTTP client to the three services, and their readiness checks.
 
 aiohttp rather than httpx: as a proxy client here httpx's default transport was about 9x slower
-(DESIGN.md §6). The same session will carry the proxied requests.
+(docs/architecture.md §6). The same session will carry the proxied requests.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class ClaimIn(Input):
 
 
 class PersonRefOut(BaseModel):
-    """A person as every view shows one (API.md)."""
+    """A person as every view shows one (docs/contract.md)."""
 
     id: uuid.UUID
     display_name: str | None

@@ -311,7 +311,7 @@ def _shape_household(row: Any, with_flags: bool) -> dict[str, Any]:
         "room": row.room,
     }
     if with_flags:
-        # Vulnerability flags are for the committee and admins only (DESIGN.md §4).
+        # Vulnerability flags are for the committee and admins only (docs/architecture.md §4).
         view.update(elderly_alone=row.elderly_alone, disability=row.disability, low_income=row.low_income)
     return view
 

@@ -17,7 +17,7 @@ from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 from servicekit.i18n import SUPPORTED_LOCALES, negotiate_locale
 
-# Who hears about what (API.md §Events): the people an event is about, never its actor.
+# Who hears about what (docs/contract.md §Events): the people an event is about, never its actor.
 _ORDER_REQUESTER = {
     "errand.order.created.v1",
     "errand.order.accepted.v1",

@@ -103,7 +103,7 @@ class LocationOut(BaseModel):
 
 
 class PersonOut(BaseModel):
-    """A person as every view shows one (API.md)."""
+    """A person as every view shows one (docs/contract.md)."""
 
     id: uuid.UUID
     display_name: str | None

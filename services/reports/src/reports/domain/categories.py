@@ -1,6 +1,6 @@
 """The categories every community starts with: an old residential community's usual troubles.
 
-Each is routed to the department that works it (API.md): the property company, the heating
+Each is routed to the department that works it (docs/contract.md): the property company, the heating
 company, community police (社区民警), urban management (城管) or the committee. SLA hours follow
 what property offices of such communities promise: safety first, heating in winter next.
 """

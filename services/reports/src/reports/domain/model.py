@@ -1,4 +1,4 @@
-"""The report state machine (API.md "Reports"), SLA arithmetic and domain errors. Plain Python."""
+"""The report state machine (docs/contract.md "Reports"), SLA arithmetic and domain errors. Plain Python."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Action(enum.StrEnum):
 
 
 S = Status
-# (action, from) -> to. Exactly the diagram of API.md; nothing else is allowed.
+# (action, from) -> to. Exactly the diagram of docs/contract.md; nothing else is allowed.
 TRANSITIONS: dict[tuple[Action, Status], Status] = {
     (Action.ACCEPT, S.SUBMITTED): S.ACCEPTED,
     (Action.ASSIGN, S.ACCEPTED): S.ASSIGNED,
