@@ -380,6 +380,33 @@ def stop_all(services: list[Service]) -> None:
     for service in services:
         if service.reader is not None:
             service.reader.join(timeout=2)
+    wait_for_helpers_to_exit()
+
+
+def wait_for_helpers_to_exit(timeout: float = 3.0) -> None:
+    """A service's helper processes (multiprocessing's resource tracker, the photo decoders' fork
+    server) notice their parent is gone a moment after it exits. Wait for them, so that once
+    `run` says "stopped", nothing it started is left in its process group."""
+    group = os.getpgrp()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _other_members(group):
+        time.sleep(0.05)
+
+
+def _other_members(group: int) -> bool:
+    ours = {os.getpid(), os.getppid()}  # this runner and dev.py waiting for it
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) in ours:
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        # fields[0] is the state, fields[2] the process group; a zombie is already gone.
+        if int(fields[2]) == group and fields[0] != b"Z":
+            return True
+    return False
 
 
 def report_failure(service: Service, what: str) -> None:

@@ -38,6 +38,7 @@ async def test_dispatching_orders_expire_after_the_timeout_and_say_so(errand_app
         "courier_id": None,
         "order_type": "deliver",
         "status": "expired",
+        "recipient_household_id": None,
         "price_fen": order["price_fen"],
     }
     feed = await client.get("/api/v1/errand/courier/feed", headers=courier.headers)

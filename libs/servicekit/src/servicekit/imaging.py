@@ -11,9 +11,20 @@ scale when that still covers the stored size; the image is downscaled before any
 from __future__ import annotations
 
 import io
+import os
+import signal
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+
+def start_decoder_worker(niceness: int) -> None:
+    """Initializer of a decoder process: a lower priority, so requests are served first, and no
+    KeyboardInterrupt: Ctrl-C reaches the whole process group, and the service that owns the
+    pool shuts it down itself."""
+    os.nice(niceness)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 # Decompression bombs: a 10 MB PNG can claim gigapixels. Phone photos are 12-24 MP (48-50 MP

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import functools
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import threading
 import time
@@ -50,6 +51,7 @@ from servicekit.imaging import (
     Refusal,
     clean_image,
     sniff,
+    start_decoder_worker,
 )
 from servicekit.logging import get_logger
 from servicekit.settings import LOCAL_STATE_DIR
@@ -126,12 +128,12 @@ class _DecoderPool:
         with self._lock:
             if self._pool is None:
                 # Nothing is preloaded into the fork server, so starting it costs little; each
-                # worker lowers its priority first (os.nice needs no import) and then imports
+                # worker lowers its priority and ignores SIGINT first and then imports
                 # servicekit.imaging (Pillow only) for its first job, at the lower priority.
                 self._pool = ProcessPoolExecutor(
                     max_workers=DECODE_WORKERS,
                     mp_context=multiprocessing.get_context("forkserver"),
-                    initializer=os.nice,
+                    initializer=start_decoder_worker,
                     initargs=(DECODE_NICENESS,),
                 )
             return self._pool
@@ -153,6 +155,13 @@ class _DecoderPool:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True)
+            # The fork server outlives the pool and ignores Ctrl-C; stop it with the service so
+            # nothing of the service's process group is left behind (multiprocessing has no
+            # public call for this; its own tests use this one).
+            stop = getattr(multiprocessing.forkserver._forkserver, "_stop", None)
+            if stop is not None:
+                with contextlib.suppress(OSError, ChildProcessError):
+                    stop()
 
 
 _decoders = _DecoderPool()

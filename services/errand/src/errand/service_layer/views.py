@@ -162,6 +162,10 @@ def order_view(
         ),
     }
     if timeline is not None:
+
+        def courier_wrote(row: Any) -> bool:
+            return party is Party.COURIER and row.actor_id is not None and row.actor_id == order.courier_id
+
         view["timeline"] = [
             {
                 "action": row.action,
@@ -171,7 +175,8 @@ def order_view(
                 "actor": _person(row.actor_id, found),
                 "actor_role": row.actor_role,
                 "at": _iso(row.at),
-                "note": row.note if exact else None,
+                # A courier always reads what they wrote themselves (a proof note, a release reason).
+                "note": row.note if exact or courier_wrote(row) else None,
             }
             for row in timeline
         ]
