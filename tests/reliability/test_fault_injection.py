@@ -223,9 +223,12 @@ async def test_producer_consumer_and_broker_killed_mid_run_lose_nothing_and_appl
             return int(count) >= REQUESTS
 
         await wait_until(all_applied, "every event in the consumer's inbox")
+        # The bound: after any broker return, a hard kill included, the backlog drains
+        # within 60 s (counted from the last answered request, later than the node's return).
         await wait_until(
             lambda: _equals(scalar(reports_db, "SELECT count(*) FROM outbox_messages"), 0),
             "the outbox to drain",
+            timeout=60,
         )
         mark("every event applied, outbox empty")
         await asyncio.sleep(2)  # a late duplicate would arrive now and show as a second effect
