@@ -68,7 +68,9 @@ def environment(settings: dict[str, BaseServiceSettings], ports: dict[str, int])
 
 async def run(scale: float) -> dict[str, Any]:
     namespace = new_namespace()
-    settings = {name: isolated_settings(cls, namespace=namespace, service_name=name) for name, cls in CLASSES.items()}
+    settings = {
+        name: isolated_settings(cls, namespace=namespace, service_name=name) for name, cls in CLASSES.items()
+    }
     ports = dict(zip(CLASSES, free_ports(len(CLASSES)), strict=True))
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -103,7 +105,7 @@ async def run(scale: float) -> dict[str, Any]:
             if "seeding the demo community" in line and seeding_at is None:
                 seeding_at = time.monotonic()
                 figures["ready_s"] = round(seeding_at - started, 1)
-            elif "failed" in line and seeding_at is not None:
+            elif "seeding the demo community failed" in line:
                 figures["error"] = line
                 break
             elif match := re.search(r"seeded in (\d+) s", line):

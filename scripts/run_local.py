@@ -470,7 +470,8 @@ def seed_demo_in_background(
         if not result.created:
             say(f"demo: {result.message}")
             return
-        say(f"demo community `{seed_demo.DEMO_CODE}` ({seed_demo.DEMO_NAME}) seeded in {result.seconds:.0f} s:")
+        code, name = seed_demo.DEMO_CODE, seed_demo.DEMO_NAME
+        say(f"demo community `{code}` ({name}) seeded in {result.seconds:.0f} s:")
         summary = ", ".join(f"{key} {value}" for key, value in result.counts.items())
         say(f"  {summary}")
         with _print_lock:

@@ -203,9 +203,11 @@ class Api:
             raise SeedError(f"{method} {path} -> {response.status_code}: {response.text[:300]}")
         return response.json() if response.content else None
 
-    async def until_ok(self, method: str, path: str, who: Account, json: Any = None, timeout: float = 60) -> Any:
+    async def until_ok(
+        self, method: str, path: str, who: Account, json: Any = None, patience: float = 60
+    ) -> Any:
         """For a request that depends on events another service has not applied yet."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience
         while True:
             try:
                 return await self.call(method, path, who, json)
@@ -221,9 +223,9 @@ class Api:
         return await self.call("GET", path, who, **kwargs)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = 60.0) -> None:
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, patience: float = 60.0) -> None:
     """Events travel through the broker: wait until the other service has applied them."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience
     while not await check():
         if time.monotonic() > deadline:
             raise SeedError(f"timed out waiting for {what}")
@@ -241,8 +243,39 @@ async def bounded(limit: int, jobs: Iterable[Awaitable[Any]]) -> list[Any]:
 
 
 # -- the community's shape ---------------------------------------------------------------------------
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
-GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "桂兰", "建国", "淑珍", "志强", "海燕", "晓东", "玉兰", "春梅", "国庆", "丽华"]  # noqa: E501
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+)
+GIVEN = [
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "桂兰",
+    "建国",
+    "淑珍",
+    "志强",
+    "海燕",
+    "晓东",
+    "玉兰",
+    "春梅",
+    "国庆",
+    "丽华",
+]
 ELDERS = ["大爷", "奶奶", "阿姨", "叔", "老师", "师傅"]
 
 
@@ -265,11 +298,11 @@ def buildings() -> list[Building]:
     result = []
     for number in range(1, BUILDINGS + 1):
         if number <= 6:
-            result.append(Building(str(number), 4, 6, 3, False))
+            result.append(Building(str(number), 5, 6, 3, False))
         elif number <= 12:
-            result.append(Building(str(number), 3, 11, 3, True))
+            result.append(Building(str(number), 3, 11, 4, True))
         else:
-            result.append(Building(str(number), 2, 18, 4, True))
+            result.append(Building(str(number), 3, 18, 4, True))
     return result
 
 
@@ -351,7 +384,9 @@ def make_cast(rng: random.Random, scale: float) -> Cast:
         return Account(role=role, phone=f"1380000{next(numbers):04d}", name=name, **extra)
 
     admin = account("admin", "社区管理员")
-    committee = [account("committee", f"{person_name(rng, False)}(居委会)") for _ in range(scaled(5, scale, 1))]
+    committee = [
+        account("committee", f"{person_name(rng, False)}(居委会)") for _ in range(scaled(5, scale, 1))
+    ]
     mediators = [account("mediator", f"{person_name(rng, True)}(调解员)") for _ in range(scaled(4, scale, 1))]
     staff: dict[str, list[Account]] = {}
     for department, (managers, workers) in DEPARTMENTS.items():
@@ -372,6 +407,72 @@ def make_cast(rng: random.Random, scale: float) -> Cast:
 
 
 # -- the steps ---------------------------------------------------------------------------------------
+REPORT_TEXT: dict[str, list[str]] = {
+    "heating": [
+        "家里暖气不热，室温只有十五度，老人受不了",
+        "暖气片上面热下面凉，是不是该放气了",
+        "楼上楼下都热，就我家暖气冰凉",
+    ],
+    "lifts": [
+        "电梯又坏了，停在八楼不动，老人上不去",
+        "电梯门关不严，晃得厉害，有安全隐患",
+        "电梯按钮失灵，按了没反应",
+    ],
+    "noise": [
+        "楼下棋牌室半夜还在吵，孩子没法睡觉",
+        "隔壁装修早上七点就开始砸墙",
+        "广场舞音响太大声了，晚上九点还没停",
+    ],
+    "water_drains": ["厨房下水道堵了，污水往上返", "卫生间水管漏水，楼下邻居说天花板湿了"],
+    "stairwell_lighting": ["三楼楼道灯不亮，晚上上楼看不见", "单元门口的灯坏了好几天了"],
+    "sanitation": ["垃圾桶满了没人清，味道很大", "楼道里堆满了杂物和纸箱"],
+    "parking_ebikes": ["电动车堵在单元门口，轮椅出不去", "消防通道被私家车占了"],
+    "ebike_charging_hazard": ["有人从窗户拉电线给电动车充电，太危险了", "楼道里有电动车在充电"],
+    "safety_hazard": ["小区后门的井盖松了，踩上去会翻", "外墙瓷砖掉下来了，差点砸到人"],
+}
+
+THREADS_TEXT = [
+    ("mutual_help", "谁家有梯子借用一下", "家里灯泡坏了，想借个梯子，用完马上还，谢谢邻居们"),
+    ("mutual_help", "有没有人一起拼单买大米", "超市发五常大米满两袋打折，有没有邻居一起拼"),
+    (
+        "mutual_help",
+        "帮忙照看一下楼下的王奶奶",
+        "王奶奶一个人住，这两天没见她下楼遛弯，谁住得近帮忙敲个门看看",
+    ),
+    ("mutual_help", "捡到一串钥匙", "在3号楼花坛边捡到一串钥匙，挂着小熊挂件，失主请联系我"),
+    ("grievances", "楼上每天晚上拖椅子", "每天晚上十一点以后楼上拖椅子的声音特别响，能不能注意一下"),
+    ("grievances", "遛狗请拴绳", "小区里好几条狗不拴绳，孩子被吓哭了，请养狗的邻居自觉一点"),
+    ("grievances", "快递柜旁边堆满了纸箱", "快递柜旁边的纸箱没人收拾，下雨天都泡烂了"),
+    ("deliberation", "建议在5号楼门口加装休息椅", "老人买菜回来走不动，希望门口能有几把椅子歇歇脚"),
+    ("mutual_help", "周末义务理发", "社区志愿者周六上午在活动室给老人免费理发，欢迎大家来"),
+    ("grievances", "高空抛物太危险", "今天早上又有人从楼上扔垃圾，差点砸到人"),
+]
+
+REPLIES = [
+    "支持！",
+    "同感，我家也是这样",
+    "已经跟物业说过了，说这周处理",
+    "谢谢楼主提醒",
+    "我可以帮忙",
+    "希望居委会重视一下",
+    "+1",
+    "上次也是这个问题，一直没解决",
+]
+
+BURST = [
+    "7号楼电梯又坏了，困了两个人在里面",
+    "电梯这个月第三次停运了，我妈八十多了爬不了十五楼",
+    "7号楼电梯异响，坐着心里发慌",
+    "电梯门夹人，物业能不能彻底修一修",
+    "今天电梯又停了，背着孩子爬了十二层",
+    "电梯维保到底有没有在做？7号楼天天坏",
+    "电梯按钮不灵，下不了楼，买菜都困难",
+    "强烈要求更换7号楼电梯",
+    "电梯停运一整天了，没有任何通知",
+    "坐轮椅的邻居下不了楼，电梯什么时候修好",
+]
+
+
 class Seeder:
     def __init__(
         self, api: Api, identity: Identity, rng: random.Random, scale: float, say: Callable[[str], None]
@@ -525,7 +626,9 @@ class Seeder:
             6,
             (
                 api.post(
-                    f"/api/v1/community/household-claims/{c['id']}/decision", approver, {"decision": "approve"}
+                    f"/api/v1/community/household-claims/{c['id']}/decision",
+                    approver,
+                    {"decision": "approve"},
                 )
                 for c in claims
             ),
@@ -550,7 +653,9 @@ class Seeder:
         from errand.seed import demo_merchants
 
         api, admin = self.api, self.cast.admin
-        rows = demo_merchants(uuid.UUID(int=0), CENTER, scaled(MERCHANTS, self.scale, 10), seed=self.rng.randint(0, 10**6))
+        rows = demo_merchants(
+            uuid.UUID(int=0), CENTER, scaled(MERCHANTS, self.scale, 10), seed=self.rng.randint(0, 10**6)
+        )
         fields = ("name", "category", "address", "lat", "lng", "phone", "opening_hours")
         merchants = await bounded(
             6,
@@ -607,11 +712,22 @@ class Seeder:
                 plan[index].append(rng.choice(outcomes))
         # The couriers below max concurrency: unfinished orders at most 2 each, at the end of their day.
         for jobs in plan.values():
-            finished = [j for j in jobs if j in ("completed", "delivered", "failed", "cancelled_after_accept")]
+            finished = [
+                j for j in jobs if j in ("completed", "delivered", "failed", "cancelled_after_accept")
+            ]
             active = [j for j in jobs if j not in finished][:2]
             jobs[:] = finished + active
         requesters = cast.residents
-        types = ["buy", "buy", "pickup_parcel", "pickup_parcel", "deliver", "pay_bill", "queue", "home_service"]
+        types = [
+            "buy",
+            "buy",
+            "pickup_parcel",
+            "pickup_parcel",
+            "deliver",
+            "pay_bill",
+            "queue",
+            "home_service",
+        ]
 
         async def order(requester: Account) -> dict[str, Any]:
             kind = rng.choice(types)
@@ -619,9 +735,16 @@ class Seeder:
             if kind == "buy":
                 shop = rng.choice(merchants)
                 body.update(
-                    pickup={"building": shop["name"], "detail": shop["address"], "lat": shop["lat"], "lng": shop["lng"]},
+                    pickup={
+                        "building": shop["name"],
+                        "detail": shop["address"],
+                        "lat": shop["lat"],
+                        "lng": shop["lng"],
+                    },
                     merchant_id=shop["id"],
-                    items=rng.sample(["鸡蛋一盒", "挂面两把", "酱油", "西红柿两斤", "降压药", "牛奶一箱", "馒头六个"], 2),
+                    items=rng.sample(
+                        ["鸡蛋一盒", "挂面两把", "酱油", "西红柿两斤", "降压药", "牛奶一箱", "馒头六个"], 2
+                    ),
                     weight_kg=round(rng.uniform(0.5, 8), 1),
                 )
                 if not requester.household or requester.household["has_lift"] is False:
@@ -640,8 +763,13 @@ class Seeder:
                 body["pickup"] = {"building": "社区卫生服务站", "lat": CENTER[0] - 0.002, "lng": CENTER[1]}
                 body["queue_minutes"] = rng.choice([30, 45, 60])
             else:
-                start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=1, hours=rng.randint(1, 8))
-                body["time_slot"] = {"start": start.isoformat(), "end": (start + timedelta(hours=2)).isoformat()}
+                start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(
+                    days=1, hours=rng.randint(1, 8)
+                )
+                body["time_slot"] = {
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(hours=2)).isoformat(),
+                }
                 body["service_kind"] = rng.choice(["保洁", "管道疏通", "家电维修"])
             quote = await api.post("/api/v1/errand/quotes", requester, body)
             placed: dict[str, Any] = await api.post(
@@ -699,38 +827,51 @@ class Seeder:
             requester = rng.choice(requesters)
             placed = await order(requester)
             if outcome == "cancelled":
-                await api.post(f"/api/v1/errand/orders/{placed['id']}/cancel", requester, {"reason": "不需要了"})
+                await api.post(
+                    f"/api/v1/errand/orders/{placed['id']}/cancel", requester, {"reason": "不需要了"}
+                )
             count(outcome)
         self.counts.update({f"orders_{k}": v for k, v in states.items()})
 
     # -- reports -------------------------------------------------------------------------------------
-    REPORT_TEXT: dict[str, list[str]] = {
-        "heating": ["家里暖气不热，室温只有十五度，老人受不了", "暖气片上面热下面凉，是不是该放气了", "楼上楼下都热，就我家暖气冰凉"],
-        "lifts": ["电梯又坏了，停在八楼不动，老人上不去", "电梯门关不严，晃得厉害，有安全隐患", "电梯按钮失灵，按了没反应"],
-        "noise": ["楼下棋牌室半夜还在吵，孩子没法睡觉", "隔壁装修早上七点就开始砸墙", "广场舞音响太大声了，晚上九点还没停"],
-        "water_drains": ["厨房下水道堵了，污水往上返", "卫生间水管漏水，楼下邻居说天花板湿了"],
-        "stairwell_lighting": ["三楼楼道灯不亮，晚上上楼看不见", "单元门口的灯坏了好几天了"],
-        "sanitation": ["垃圾桶满了没人清，味道很大", "楼道里堆满了杂物和纸箱"],
-        "parking_ebikes": ["电动车堵在单元门口，轮椅出不去", "消防通道被私家车占了"],
-        "ebike_charging_hazard": ["有人从窗户拉电线给电动车充电，太危险了", "楼道里有电动车在充电"],
-        "safety_hazard": ["小区后门的井盖松了，踩上去会翻", "外墙瓷砖掉下来了，差点砸到人"],
-    }
 
     async def reports(self) -> None:
         api, rng, cast = self.api, self.rng, self.cast
         categories = {c["code"]: c for c in await api.get("/api/v1/reports/categories", cast.residents[0])}
-        texts = {k: v for k, v in self.REPORT_TEXT.items() if k in categories}
+        texts = {k: v for k, v in REPORT_TEXT.items() if k in categories}
         total = scaled(REPORTS, self.scale, 14)
         # Outcomes where the category lets staff resolve without an after-photo; others stop earlier.
-        resolvable = {code for code, c in categories.items() if not c["photo_required"] and c["assignment_mode"] == "assign"}
-        outcomes = ["closed_rated"] * 8 + ["resolved"] * 3 + ["reopened"] * 2 + ["in_progress"] * 3 + ["paused", "assigned", "assigned", "accepted", "submitted", "submitted", "rejected", "cancelled"]
+        resolvable = {
+            code
+            for code, c in categories.items()
+            if not c["photo_required"] and c["assignment_mode"] == "assign"
+        }
+        outcomes = (
+            ["closed_rated"] * 8
+            + ["resolved"] * 3
+            + ["reopened"] * 2
+            + ["in_progress"] * 3
+            + [
+                "paused",
+                "assigned",
+                "assigned",
+                "accepted",
+                "submitted",
+                "submitted",
+                "rejected",
+                "cancelled",
+            ]
+        )
         states: dict[str, int] = {}
         reporters = cast.residents
 
         async def one(n: int) -> None:
             code = rng.choice(sorted(texts))
             outcome = rng.choice(outcomes)
-            if outcome in ("closed_rated", "resolved", "reopened", "in_progress", "paused", "assigned") and code not in resolvable:
+            if (
+                outcome in ("closed_rated", "resolved", "reopened", "in_progress", "paused", "assigned")
+                and code not in resolvable
+            ):
                 outcome = "submitted" if n % 2 else "accepted"
             if n < max(2, total // 15):  # left for the SLA to catch: lifts take one hour to accept
                 code, outcome = ("lifts" if "lifts" in categories else code), "submitted"
@@ -759,7 +900,11 @@ class Seeder:
                 await api.post(f"{base}/cancel", reporter)
                 return
             if outcome == "rejected":
-                await api.post(f"{base}/reject", manager, {"reason": "not_responsible", "note": "不属于物业管辖，已告知居民联系相关部门"})
+                await api.post(
+                    f"{base}/reject",
+                    manager,
+                    {"reason": "not_responsible", "note": "不属于物业管辖，已告知居民联系相关部门"},
+                )
                 return
             await api.post(f"{base}/accept", manager, {"note": "已受理"})
             if outcome == "accepted":
@@ -787,39 +932,18 @@ class Seeder:
             await api.post(
                 f"{base}/rate",
                 reporter,
-                {"overall": 5 if good else 2, "speed": rng.choice([4, 5]) if good else 2, "attitude": 5 if good else 3,
-                 "comment": "师傅很负责" if good else "拖了好几天才来"},
+                {
+                    "overall": 5 if good else 2,
+                    "speed": rng.choice([4, 5]) if good else 2,
+                    "attitude": 5 if good else 3,
+                    "comment": "师傅很负责" if good else "拖了好几天才来",
+                },
             )
 
         await bounded(6, (one(n) for n in range(total)))
         self.counts.update({f"reports_{k}": v for k, v in states.items()})
 
     # -- forum ---------------------------------------------------------------------------------------
-    THREADS_TEXT = [
-        ("mutual_help", "谁家有梯子借用一下", "家里灯泡坏了，想借个梯子，用完马上还，谢谢邻居们"),
-        ("mutual_help", "有没有人一起拼单买大米", "超市发五常大米满两袋打折，有没有邻居一起拼"),
-        ("mutual_help", "帮忙照看一下楼下的王奶奶", "王奶奶一个人住，这两天没见她下楼遛弯，谁住得近帮忙敲个门看看"),
-        ("mutual_help", "捡到一串钥匙", "在3号楼花坛边捡到一串钥匙，挂着小熊挂件，失主请联系我"),
-        ("grievances", "楼上每天晚上拖椅子", "每天晚上十一点以后楼上拖椅子的声音特别响，能不能注意一下"),
-        ("grievances", "遛狗请拴绳", "小区里好几条狗不拴绳，孩子被吓哭了，请养狗的邻居自觉一点"),
-        ("grievances", "快递柜旁边堆满了纸箱", "快递柜旁边的纸箱没人收拾，下雨天都泡烂了"),
-        ("deliberation", "建议在5号楼门口加装休息椅", "老人买菜回来走不动，希望门口能有几把椅子歇歇脚"),
-        ("mutual_help", "周末义务理发", "社区志愿者周六上午在活动室给老人免费理发，欢迎大家来"),
-        ("grievances", "高空抛物太危险", "今天早上又有人从楼上扔垃圾，差点砸到人"),
-    ]
-    REPLIES = ["支持！", "同感，我家也是这样", "已经跟物业说过了，说这周处理", "谢谢楼主提醒", "我可以帮忙", "希望居委会重视一下", "+1", "上次也是这个问题，一直没解决"]
-    BURST = [
-        "7号楼电梯又坏了，困了两个人在里面",
-        "电梯这个月第三次停运了，我妈八十多了爬不了十五楼",
-        "7号楼电梯异响，坐着心里发慌",
-        "电梯门夹人，物业能不能彻底修一修",
-        "今天电梯又停了，背着孩子爬了十二层",
-        "电梯维保到底有没有在做？7号楼天天坏",
-        "电梯按钮不灵，下不了楼，买菜都困难",
-        "强烈要求更换7号楼电梯",
-        "电梯停运一整天了，没有任何通知",
-        "坐轮椅的邻居下不了楼，电梯什么时候修好",
-    ]
 
     async def forum(self) -> None:
         api, rng, cast = self.api, self.rng, self.cast
@@ -840,25 +964,41 @@ class Seeder:
         threads = 0
         total = scaled(THREADS, self.scale, 6)
         for n in range(total):
-            board, title, body = self.THREADS_TEXT[n % len(self.THREADS_TEXT)]
+            board, title, body = THREADS_TEXT[n % len(THREADS_TEXT)]
             author = self.poster()
             building = (author.household or {}).get("building")
             created = await api.post(
                 "/api/v1/forum/threads",
                 author,
-                {"board": board, "title": title if n < len(self.THREADS_TEXT) else f"{title}（{n // len(self.THREADS_TEXT) + 1}）", "body": self.unique(author, body), **({"building": building} if building else {})},
+                {
+                    "board": board,
+                    "title": title
+                    if n < len(THREADS_TEXT)
+                    else f"{title}（{n // len(THREADS_TEXT) + 1}）",
+                    "body": self.unique(author, body),
+                    **({"building": building} if building else {}),
+                },
             )
             threads += 1
-            for r in range(rng.randint(0, 4)):
+            for _ in range(rng.randint(0, 4)):
                 replier = self.poster()
-                await api.post(f"/api/v1/forum/threads/{created['id']}/posts", replier, {"body": self.unique(replier, rng.choice(self.REPLIES))})
+                await api.post(
+                    f"/api/v1/forum/threads/{created['id']}/posts",
+                    replier,
+                    {"body": self.unique(replier, rng.choice(REPLIES))},
+                )
         # The complaint burst: building 7's lift, from many households in one day (the hotspot).
-        for n, text in enumerate(self.BURST):
+        for text in BURST:
             author = self.poster()
             await api.post(
                 "/api/v1/forum/threads",
                 author,
-                {"board": "grievances", "title": text[:12], "body": self.unique(author, text), "building": "7"},
+                {
+                    "board": "grievances",
+                    "title": text[:12],
+                    "body": self.unique(author, text),
+                    "building": "7",
+                },
             )
             threads += 1
         self.counts["threads"] = threads
@@ -880,7 +1020,18 @@ class Seeder:
             "阳台晾衣服滴水到楼下",
             "共用走廊的鞋柜归属有争议",
         ]
-        targets = ["reported", "triaged", "mediator_proposed", "in_mediation", "agreement_proposed", "monitoring", "resolved", "withdrawn", "escalated", "closed_not_dispute"]
+        targets = [
+            "reported",
+            "triaged",
+            "mediator_proposed",
+            "in_mediation",
+            "agreement_proposed",
+            "monitoring",
+            "resolved",
+            "withdrawn",
+            "escalated",
+            "closed_not_dispute",
+        ]
         states: dict[str, int] = {}
         for n, target in enumerate(targets):
             # A new complaint between the same two households reopens their case: distinct pairs.
@@ -888,7 +1039,11 @@ class Seeder:
             dispute = await api.post(
                 "/api/v1/forum/disputes",
                 complainant,
-                {"parties": [str(respondent.id)], "summary": summaries[n % len(summaries)], "hide_identity": n % 3 == 0},
+                {
+                    "parties": [str(respondent.id)],
+                    "summary": summaries[n % len(summaries)],
+                    "hide_identity": n % 3 == 0,
+                },
             )
             base = f"/api/v1/forum/disputes/{dispute['id']}"
             states[target] = states.get(target, 0) + 1
@@ -915,7 +1070,11 @@ class Seeder:
                 await api.post(f"{base}/escalate", mediator, {"to": "committee"})
                 continue
             due = (datetime.now(UTC) + timedelta(days=14)).isoformat()
-            await api.post(f"{base}/agreement", mediator, {"terms": [{"what": "请维修师傅检查防水并修复", "who": str(respondent.id), "by": due}]})
+            await api.post(
+                f"{base}/agreement",
+                mediator,
+                {"terms": [{"what": "请维修师傅检查防水并修复", "who": str(respondent.id), "by": due}]},
+            )
             if target == "agreement_proposed":
                 continue
             for party in (complainant, respondent):
@@ -923,7 +1082,9 @@ class Seeder:
             await api.post(f"{base}/monitoring", mediator)
             if target == "monitoring":
                 continue
-            await api.post(f"{base}/check-ins", mediator, {"outcome": "passed", "note": "回访：已修好，双方满意"})
+            await api.post(
+                f"{base}/check-ins", mediator, {"outcome": "passed", "note": "回访：已修好，双方满意"}
+            )
         self.counts.update({f"disputes_{k}": v for k, v in states.items()})
 
     async def deliberations(self, voters: list[Account]) -> None:
@@ -932,8 +1093,15 @@ class Seeder:
         # A small community policy so the demo's few verified households can carry topics.
         support = min(3, len(voters))
         await api.call(
-            "PUT", "/api/v1/forum/policy", committee,
-            {"support_threshold": support, "window_days": 30, "quorum_households": support, "pass_ratio": 0.5},
+            "PUT",
+            "/api/v1/forum/policy",
+            committee,
+            {
+                "support_threshold": support,
+                "window_days": 30,
+                "quorum_households": support,
+                "pass_ratio": 0.5,
+            },
         )
         topics = [
             ("collecting", "小区增设电动车充电桩", "楼道充电太危险，建议在南门空地建集中充电棚"),
@@ -958,26 +1126,44 @@ class Seeder:
             if target == "screening":
                 continue
             if target == "rejected":
-                await api.post(f"{base}/screening", committee, {"decision": "reject", "reason": "绿地属于公共绿化，不能改作他用"})
+                await api.post(
+                    f"{base}/screening",
+                    committee,
+                    {"decision": "reject", "reason": "绿地属于公共绿化，不能改作他用"},
+                )
                 continue
             await api.post(f"{base}/screening", committee, {"decision": "accept"})
             if target == "deliberating":
                 continue
             if target == "voting":
                 await api.post(
-                    f"{base}/minutes", committee,
-                    {"attendees": [v.name for v in voters[:support]], "conclusion": "同意交由全体住户投票", "next": "voting"},
+                    f"{base}/minutes",
+                    committee,
+                    {
+                        "attendees": [v.name for v in voters[:support]],
+                        "conclusion": "同意交由全体住户投票",
+                        "next": "voting",
+                    },
                 )
                 for voter in voters[: max(1, support - 1)]:
                     await api.post(f"{base}/votes", voter, {"choice": "yes"})
                 continue
             await api.post(
-                f"{base}/minutes", committee,
-                {"attendees": [v.name for v in voters[:support]], "conclusion": "议事会一致同意，由物业负责实施", "next": "decided"},
+                f"{base}/minutes",
+                committee,
+                {
+                    "attendees": [v.name for v in voters[:support]],
+                    "conclusion": "议事会一致同意，由物业负责实施",
+                    "next": "decided",
+                },
             )
             owner = cast.managers("property")[0]
             due = (datetime.now(UTC) + timedelta(days=30)).isoformat()
-            await api.post(f"{base}/acting", committee, {"owner_id": str(owner.id), "milestones": [{"title": "采购与安装", "due_at": due}]})
+            await api.post(
+                f"{base}/acting",
+                committee,
+                {"owner_id": str(owner.id), "milestones": [{"title": "采购与安装", "due_at": due}]},
+            )
             await api.post(f"{base}/progress", owner, {"percent": 40, "note": "已采购，等待安装"})
             if target == "acting":
                 continue
@@ -999,13 +1185,13 @@ async def seed_demo(
     scale: float = 1.0,
     seed: int = DEFAULT_SEED,
     say: Callable[[str], None] = print,
-    timeout: float = 30.0,
+    http_timeout: float = 30.0,
 ) -> SeedResult:
     """Seed the demo community through the gateway at ``gateway_url`` (see the module docstring)."""
     started = time.monotonic()
     async with (
         Identity(gateway_settings) as identity,
-        httpx.AsyncClient(base_url=gateway_url, timeout=timeout) as client,
+        httpx.AsyncClient(base_url=gateway_url, timeout=http_timeout) as client,
     ):
         api = Api(client)
         result = await Seeder(api, identity, random.Random(seed), scale, say).run()

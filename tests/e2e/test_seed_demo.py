@@ -23,7 +23,8 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "seed_demo.py"
 
 def load_seeder() -> ModuleType:
     spec = importlib.util.spec_from_file_location("seed_demo", SCRIPT)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["seed_demo"] = module
     spec.loader.exec_module(module)
@@ -68,7 +69,15 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
         assert result.created, result.message
         logins = seeder.login_lines(result)
         roles = {line.split()[1] for line in logins}
-        for role in ("admin", "committee", "property_manager", "property_staff", "mediator", "courier", "resident"):
+        for role in (
+            "admin",
+            "committee",
+            "property_manager",
+            "property_staff",
+            "mediator",
+            "courier",
+            "resident",
+        ):
             assert f"role={role}" in roles, logins
         assert all(line.startswith("demo-login role=") and " password=" in line for line in logins)
         by_role = {a.role: a for a in reversed(result.logins)}
@@ -100,7 +109,9 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
 
         # The lead courier has orders (history, and open ones in the feed).
         courier = by_role["courier"]
-        courier_headers = await login(gw, result.logins[[a.role for a in result.logins].index("courier")].phone, seeder.DEMO_PASSWORD)
+        courier_headers = await login(
+            gw, result.logins[[a.role for a in result.logins].index("courier")].phone, seeder.DEMO_PASSWORD
+        )
         mine = (await gw.get("/api/v1/errand/orders?as=courier", headers=courier_headers)).json()
         assert mine["items"], mine
         await gw.put(
