@@ -519,7 +519,10 @@ class Seeder:
         await self.claims(households)
         await self.identity.sign_in(cast.everyone)  # the new roles and households in the tokens
         self.say(f"directory, roles and households done ({time.monotonic() - started:.1f} s)")
-        await asyncio.gather(self.merchants_and_errands(), self.reports(), self.forum())
+        # Each strand gets its own Random, drawn in order: the same seed gives the same community
+        # however the concurrent requests interleave.
+        errands, reports, forum = (random.Random(self.rng.getrandbits(64)) for _ in range(3))
+        await asyncio.gather(self.merchants_and_errands(errands), self.reports(reports), self.forum(forum))
         return SeedResult(
             created=True,
             message="demo community created",
@@ -649,12 +652,12 @@ class Seeder:
             "lng": CENTER[1] + east / 85_390,
         }
 
-    async def merchants_and_errands(self) -> None:
+    async def merchants_and_errands(self, rng: random.Random) -> None:
         from errand.seed import demo_merchants
 
         api, admin = self.api, self.cast.admin
         rows = demo_merchants(
-            uuid.UUID(int=0), CENTER, scaled(MERCHANTS, self.scale, 10), seed=self.rng.randint(0, 10**6)
+            uuid.UUID(int=0), CENTER, scaled(MERCHANTS, self.scale, 10), seed=rng.randint(0, 10**6)
         )
         fields = ("name", "category", "address", "lat", "lng", "phone", "opening_hours")
         merchants = await bounded(
@@ -669,10 +672,10 @@ class Seeder:
             ),
         )
         self.counts["merchants"] = len(merchants)
-        await self.errands(merchants)
+        await self.errands(merchants, rng)
 
-    async def errands(self, merchants: list[dict[str, Any]]) -> None:
-        api, rng, cast = self.api, self.rng, self.cast
+    async def errands(self, merchants: list[dict[str, Any]], rng: random.Random) -> None:
+        api, cast = self.api, self.cast
         couriers = cast.couriers
 
         async def known(courier: Account) -> bool:
@@ -729,7 +732,7 @@ class Seeder:
             "home_service",
         ]
 
-        async def order(requester: Account) -> dict[str, Any]:
+        async def order(requester: Account, rng: random.Random) -> dict[str, Any]:
             kind = rng.choice(types)
             body: dict[str, Any] = {"type": kind, "dropoff": self.place(requester)}
             if kind == "buy":
@@ -787,9 +790,10 @@ class Seeder:
 
         async def work(index: int) -> None:
             courier = couriers[index]
+            rng = streams[index]
             for outcome in plan[index]:
                 requester = rng.choice(requesters)
-                placed = await order(requester)
+                placed = await order(requester, rng)
                 oid = placed["id"]
                 base = f"/api/v1/errand/orders/{oid}"
                 await api.post(f"{base}/accept", courier)
@@ -822,10 +826,11 @@ class Seeder:
                 await api.post(f"{base}/rate", requester, {"stars": stars, "comment": comment})
                 count("completed")
 
+        streams = [random.Random(rng.getrandbits(64)) for _ in plan]
         await asyncio.gather(*(work(i) for i in plan))
         for outcome in open_orders:
             requester = rng.choice(requesters)
-            placed = await order(requester)
+            placed = await order(requester, rng)
             if outcome == "cancelled":
                 await api.post(
                     f"/api/v1/errand/orders/{placed['id']}/cancel", requester, {"reason": "不需要了"}
@@ -835,8 +840,8 @@ class Seeder:
 
     # -- reports -------------------------------------------------------------------------------------
 
-    async def reports(self) -> None:
-        api, rng, cast = self.api, self.rng, self.cast
+    async def reports(self, rng: random.Random) -> None:
+        api, cast = self.api, self.cast
         categories = {c["code"]: c for c in await api.get("/api/v1/reports/categories", cast.residents[0])}
         texts = {k: v for k, v in REPORT_TEXT.items() if k in categories}
         total = scaled(REPORTS, self.scale, 14)
@@ -866,6 +871,7 @@ class Seeder:
         reporters = cast.residents
 
         async def one(n: int) -> None:
+            rng = streams[n]
             code = rng.choice(sorted(texts))
             outcome = rng.choice(outcomes)
             if (
@@ -940,13 +946,14 @@ class Seeder:
                 },
             )
 
+        streams = [random.Random(rng.getrandbits(64)) for _ in range(total)]
         await bounded(6, (one(n) for n in range(total)))
         self.counts.update({f"reports_{k}": v for k, v in states.items()})
 
     # -- forum ---------------------------------------------------------------------------------------
 
-    async def forum(self) -> None:
-        api, rng, cast = self.api, self.rng, self.cast
+    async def forum(self, rng: random.Random) -> None:
+        api, cast = self.api, self.cast
         residents = cast.residents
 
         async def household_known(person: Account) -> bool:
@@ -961,54 +968,48 @@ class Seeder:
             return bool((await api.get("/api/v1/forum/me", cast.mediators[0])).get("is_mediator"))
 
         await eventually(mediator_known, "the forum to know the mediators")
-        threads = 0
-        total = scaled(THREADS, self.scale, 6)
-        for n in range(total):
+        # Who writes what is drawn in order first; the requests then run a few at a time.
+        plans: list[tuple[Account, dict[str, Any], list[tuple[Account, str]]]] = []
+        for n in range(scaled(THREADS, self.scale, 6)):
             board, title, body = THREADS_TEXT[n % len(THREADS_TEXT)]
             author = self.poster()
             building = (author.household or {}).get("building")
-            created = await api.post(
-                "/api/v1/forum/threads",
-                author,
-                {
-                    "board": board,
-                    "title": title
-                    if n < len(THREADS_TEXT)
-                    else f"{title}（{n // len(THREADS_TEXT) + 1}）",
-                    "body": self.unique(author, body),
-                    **({"building": building} if building else {}),
-                },
-            )
-            threads += 1
+            if n >= len(THREADS_TEXT):
+                title = f"{title}（{n // len(THREADS_TEXT) + 1}）"
+            thread = {"board": board, "title": title, "body": self.unique(author, body)}
+            if building:
+                thread["building"] = building
+            replies = []
             for _ in range(rng.randint(0, 4)):
                 replier = self.poster()
-                await api.post(
-                    f"/api/v1/forum/threads/{created['id']}/posts",
-                    replier,
-                    {"body": self.unique(replier, rng.choice(REPLIES))},
-                )
+                replies.append((replier, self.unique(replier, rng.choice(REPLIES))))
+            plans.append((author, thread, replies))
         # The complaint burst: building 7's lift, from many households in one day (the hotspot).
         for text in BURST:
             author = self.poster()
-            await api.post(
-                "/api/v1/forum/threads",
-                author,
-                {
-                    "board": "grievances",
-                    "title": text[:12],
-                    "body": self.unique(author, text),
-                    "building": "7",
-                },
-            )
-            threads += 1
-        self.counts["threads"] = threads
-        await asyncio.gather(self.disputes(), self.deliberations(voters))
+            thread = {
+                "board": "grievances",
+                "title": text[:12],
+                "body": self.unique(author, text),
+                "building": "7",
+            }
+            plans.append((author, thread, []))
 
-    async def disputes(self) -> None:
+        async def write(author: Account, thread: dict[str, Any], replies: list[tuple[Account, str]]) -> None:
+            created = await api.post("/api/v1/forum/threads", author, thread)
+            for replier, text in replies:
+                await api.post(f"/api/v1/forum/threads/{created['id']}/posts", replier, {"body": text})
+
+        self.counts["threads"] = len(plans)
+        await asyncio.gather(
+            bounded(4, (write(*plan) for plan in plans)), self.disputes(rng), self.deliberations(voters)
+        )
+
+    async def disputes(self, rng: random.Random) -> None:
         api, cast = self.api, self.cast
         people = [*cast.residents, *cast.couriers]
         pairs = list(itertools.combinations(people, 2))
-        self.rng.shuffle(pairs)
+        rng.shuffle(pairs)
         mediator = cast.mediators[0]
         summaries = [
             "楼上卫生间漏水，渗到我家天花板，协商赔偿未果",
