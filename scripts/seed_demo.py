@@ -59,10 +59,10 @@ COURIERS = 30
 MERCHANTS = 150
 # Accounts cost an argon2 hash each (about 0.15-0.3 s on this machine's 2 cores): the active people
 # get one, enough that every role, building and queue is alive within the two-minute budget.
-RESIDENT_ACCOUNTS = 70
-ORDERS = 150
-REPORTS = 90
-THREADS = 40
+RESIDENT_ACCOUNTS = 50
+ORDERS = 110
+REPORTS = 70
+THREADS = 30
 
 
 class SeedError(Exception):
