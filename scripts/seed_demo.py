@@ -406,6 +406,16 @@ def make_cast(rng: random.Random, scale: float) -> Cast:
     return Cast(admin, committee, mediators, staff, couriers, residents)
 
 
+def demo_logins(cast: Cast) -> list[Account]:
+    """The accounts the run prints and the README lists: one per role and department, the busiest
+    courier (the first, who gets the largest share of orders) and a new one, two residents (the
+    second one of the older residents)."""
+    chosen = [cast.admin, cast.committee[0], cast.mediators[0]]
+    for department in DEPARTMENTS:
+        chosen += [cast.managers(department)[0], cast.workers(department)[0]]
+    return [*chosen, cast.couriers[0], cast.couriers[-1], cast.residents[0], cast.residents[1]]
+
+
 # -- the steps ---------------------------------------------------------------------------------------
 REPORT_TEXT: dict[str, list[str]] = {
     "heating": [
@@ -542,12 +552,7 @@ class Seeder:
         )
 
     def logins(self) -> list[Account]:
-        cast = self.cast
-        chosen = [cast.admin, cast.committee[0], cast.mediators[0]]
-        for department in DEPARTMENTS:
-            chosen += [cast.managers(department)[0], cast.workers(department)[0]]
-        chosen += [self.lead_courier, cast.couriers[-1], cast.residents[0], cast.residents[1]]
-        return chosen
+        return demo_logins(self.cast)
 
     # -- directory, roles, households ---------------------------------------------------------------
     async def directory(self) -> list[dict[str, Any]]:
@@ -701,7 +706,6 @@ class Seeder:
         total = scaled(ORDERS, self.scale, 12)
         weights = [60.0, 22.0, 22.0] + [8.0] * 5 + [1.5] * max(0, len(couriers) - 8)
         weights = weights[: len(couriers)]
-        self.lead_courier = couriers[0]
         plan: dict[int, list[str]] = {i: [] for i in range(len(couriers))}
         # Final states: most completed (rated), some still moving, cancelled, failed, open.
         outcomes = (
