@@ -139,3 +139,8 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
         assert not again.created
         assert "already exists" in again.message
         assert len((await gw.get("/api/v1/community/communities", headers=admin)).json()) == 1
+        assert len((await gw.get("/api/v1/community/buildings", headers=admin)).json()) == 18
+        after = (await gw.get("/api/v1/errand/orders?as=courier", headers=courier_headers)).json()
+        assert [o["id"] for o in after["items"]] == [o["id"] for o in mine["items"]]
+        queue_after = await gw.get("/api/v1/reports?scope=queue", headers=manager_headers)
+        assert len(queue_after.json()["items"]) == len(queue.json()["items"])
