@@ -41,7 +41,7 @@ def uv() -> list[str]:
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
-        print("usage: python3 dev.py {run|test|lint|bench} [extra args for pytest/bench]")
+        print("usage: python3 dev.py {run [--no-demo]|test|lint|bench} [extra args for pytest/bench]")
         return 2
     command, extra = argv[0], argv[1:]
     os.chdir(ROOT)

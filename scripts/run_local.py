@@ -5,7 +5,9 @@
 2. Make sure the development JWT key pair exists and hand its files to the services.
 3. Start errand, reports, forum, then the gateway, each as `python -m <service>` (each creates
    and migrates its own database), their output prefixed with their name.
-4. Wait until every /health/ready answers 200, print the URLs.
+4. Wait until every /health/ready answers 200, print the URLs. On a system with no community,
+   seed the demo community (scripts/seed_demo.py) and print its logins; `--no-demo` skips it,
+   and it never runs when GATEWAY_ENVIRONMENT is production.
 5. On Ctrl-C / SIGTERM, stop every service (SIGTERM, then SIGKILL after a grace period).
 
 Settings come from the same environment variables the services read (ERRAND_HTTP_PORT,
@@ -464,6 +466,50 @@ def print_urls(services: list[Service]) -> None:
         print("\n".join(lines), flush=True)
 
 
+# -- the demo community (issue 12) ---------------------------------------------------------------
+def seed_demo_in_background(
+    settings: Mapping[str, BaseServiceSettings],
+    services: list[Service],
+    env: Mapping[str, str],
+    stopping: threading.Event,
+    scale: float = 1.0,
+) -> threading.Thread | None:
+    """Seed the demo community beside the supervision loop, so Ctrl-C and a dying service are
+    noticed meanwhile. The seeder itself leaves a system that has any community alone."""
+    gateway_settings = settings["gateway"]
+    if gateway_settings.environment == "production":
+        say("no demo community in production")
+        return None
+    import seed_demo  # scripts/ is this script's directory, first on sys.path
+
+    key_file = env.get("GATEWAY_JWT_PRIVATE_KEY_FILE")
+    if key_file and not getattr(gateway_settings, "jwt_private_key_file", None):
+        gateway_settings = gateway_settings.model_copy(update={"jwt_private_key_file": key_file})
+    gateway_url = next(s.url for s in services if s.name == "gateway")
+
+    def work() -> None:
+        try:
+            result = asyncio.run(seed_demo.seed_demo(gateway_url, gateway_settings, scale=scale, say=say))
+        except Exception as exc:
+            if not stopping.is_set():  # stopping midway is no failure worth a word
+                say(f"seeding the demo community failed: {type(exc).__name__}: {exc}")
+            return
+        if not result.created:
+            say(f"demo: {result.message}")
+            return
+        code, name = seed_demo.DEMO_CODE, seed_demo.DEMO_NAME
+        say(f"demo community `{code}` ({name}) seeded in {result.seconds:.0f} s:")
+        summary = ", ".join(f"{key} {value}" for key, value in result.counts.items())
+        say(f"  {summary}")
+        with _print_lock:
+            print("\n".join(seed_demo.login_lines(result)), flush=True)
+
+    say("seeding the demo community (skip with `python3 dev.py run --no-demo`) ...")
+    thread = threading.Thread(target=work, name="seed-demo", daemon=True)
+    thread.start()
+    return thread
+
+
 # -- main ----------------------------------------------------------------------------------------
 def install_stop_handlers(stopping: threading.Event) -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -489,7 +535,7 @@ def supervise(services: list[Service], stopping: threading.Event) -> int:
     return 0
 
 
-def run() -> int:
+def run(*, demo: bool = True, demo_scale: float = 1.0) -> int:
     os.chdir(ROOT)  # LOCAL_STATE_DIR and the services' relative paths are relative to the repo
     stopping = threading.Event()
     install_stop_handlers(stopping)
@@ -509,15 +555,23 @@ def run() -> int:
         if not wait_until_ready(services, stopping):
             return 0 if stopping.is_set() else 1
         print_urls(services)
+        if demo:
+            seed_demo_in_background(settings, services, env, stopping, demo_scale)
         return supervise(services, stopping)
     finally:
         stop_all(services)
         say("stopped")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python3 dev.py run", description="Run WeiLinli on this machine.")
+    parser.add_argument("--no-demo", action="store_true", help="do not seed the demo community")
+    parser.add_argument("--demo-scale", type=float, default=1.0, help="size of the demo community (1 = full)")
+    args = parser.parse_args(argv)
     try:
-        return run()
+        return run(demo=not args.no_demo, demo_scale=args.demo_scale)
     except RunError as exc:
         say(str(exc))
         return 1
