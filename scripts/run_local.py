@@ -385,10 +385,11 @@ def stop_all(services: list[Service]) -> None:
     wait_for_helpers_to_exit()
 
 
-def wait_for_helpers_to_exit(timeout: float = 3.0) -> None:
+def wait_for_helpers_to_exit(timeout: float = 10.0) -> None:
     """A service's helper processes (multiprocessing's resource tracker, the photo decoders' fork
-    server) notice their parent is gone a moment after it exits. Wait for them, so that once
-    `run` says "stopped", nothing it started is left in its process group."""
+    server) notice their parent is gone a moment after it exits, and then wait for init to reap
+    them. Wait for both, so that once `run` says "stopped", nothing it started is left in its
+    process group."""
     group = os.getpgrp()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and _other_members(group):
@@ -405,8 +406,8 @@ def _other_members(group: int) -> bool:
                 fields = stat.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        # fields[0] is the state, fields[2] the process group; a zombie is already gone.
-        if int(fields[2]) == group and fields[0] != b"Z":
+        # fields[2] is the process group (a zombie counts: it is still in the group until reaped).
+        if int(fields[2]) == group:
             return True
     return False
 
