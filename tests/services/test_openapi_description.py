@@ -144,3 +144,6 @@ def test_every_operation_documents_problems_and_accept_language(specs: dict[str,
                 "errors",
             }
             assert "HTTPValidationError" not in spec["components"]["schemas"]
+            codes = schema["properties"]["code"]["description"]
+            assert "validation_failed" in codes
+            assert "unauthorized" in codes

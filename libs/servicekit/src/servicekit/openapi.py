@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from servicekit.errors import PROBLEM_CONTENT_TYPE
-from servicekit.i18n import SUPPORTED_LOCALES
+from servicekit.i18n import SUPPORTED_LOCALES, known_codes
 
 DOCS_ASSETS_URL = "/docs-assets"
 ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
@@ -46,7 +47,7 @@ PROBLEM_JSON_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},
-        "code": {"type": "string", "examples": ["not_found", "validation_error", "forbidden"]},
+        "code": {"type": "string", "examples": ["not_found", "validation_failed", "forbidden"]},
         "request_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
         "errors": {
             "type": "array",
@@ -81,7 +82,10 @@ def describe(spec: dict[str, Any]) -> dict[str, Any]:
     keep operation ids unique (a route answering several methods gets `_<method>` appended)."""
     components = spec.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
-    schemas[PROBLEM_SCHEMA] = PROBLEM_JSON_SCHEMA
+    problem = copy.deepcopy(PROBLEM_JSON_SCHEMA)
+    # The codes this service can answer with (each has zh-CN, en and ko messages).
+    problem["properties"]["code"]["description"] = "One of: " + ", ".join(sorted(known_codes()))
+    schemas[PROBLEM_SCHEMA] = problem
     counts: dict[str, int] = {}
     operations = [
         (method, operation)
