@@ -6,6 +6,7 @@
   gateway's merged document (the service prefix keeps two services' `get_order` apart).
 - A Bearer (JWT) scheme, `bearerAuth`, on every operation that reads the caller's token (FastAPI
   adds it from the security dependency in servicekit.auth); the Authorize button in /docs.
+- A text or image body (CSV, Server-Sent Events, photos) is described as a string.
 - Every operation documents its 4xx as application/problem+json (the `Problem` schema; validation
   errors included, which FastAPI would otherwise describe as its own JSON) and takes the
   `Accept-Language` header that picks the problem's language.
@@ -67,6 +68,14 @@ ACCEPT_LANGUAGE_PARAMETER: dict[str, Any] = {
     "schema": {"type": "string", "examples": ["zh-CN", "en", "ko"]},
 }
 
+# For a route that answers 202 with no result (its function returns None, so the body is `null`).
+ACCEPTED_NO_BODY: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "Accepted; the body is JSON null",
+        "content": {"application/json": {"schema": {"type": "null"}}},
+    }
+}
+
 
 def operation_id_function(service: str) -> Any:
     """FastAPI's generate_unique_id_function: `<service>_<route function name>`."""
@@ -104,6 +113,7 @@ def describe(spec: dict[str, Any]) -> dict[str, Any]:
         ):
             parameters.append(dict(ACCEPT_LANGUAGE_PARAMETER))
         responses = operation.setdefault("responses", {})
+        _type_raw_bodies(responses)
         for status, response in list(responses.items()):
             if str(status).startswith("4"):
                 description = "Validation error" if str(status) == "422" else response.get("description")
@@ -124,6 +134,19 @@ def describe(spec: dict[str, Any]) -> dict[str, Any]:
         if f'"#/components/schemas/{name}"' not in json.dumps([spec.get("paths"), others]):
             schemas.pop(name, None)
     return spec
+
+
+def _type_raw_bodies(responses: dict[str, Any]) -> None:
+    """A CSV, an event stream or a photo is a string (binary for images), said once here rather
+    than in every route that streams one."""
+    for response in responses.values():
+        for media_type, content in response.get("content", {}).items():
+            if content.get("schema"):
+                continue
+            if media_type.startswith(("image/", "application/octet-stream")):
+                content["schema"] = {"type": "string", "format": "binary"}
+            elif media_type.startswith("text/"):
+                content["schema"] = {"type": "string"}
 
 
 def install_openapi(app: FastAPI) -> None:
