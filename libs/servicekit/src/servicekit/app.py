@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from servicekit.auth import TokenVerifier, load_public_key
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
-from servicekit.errors import PROBLEM_CONTENT_TYPE, install_error_handlers
+from servicekit.errors import install_error_handlers
 from servicekit.health import HealthCheck, health_router
 from servicekit.logging import configure_logging, correlation_id_var, get_logger
 from servicekit.middleware import RequestContextMiddleware
+from servicekit.openapi import install_docs, install_openapi, operation_id_function
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import BaseServiceSettings
 
@@ -25,10 +26,6 @@ log = get_logger(__name__)
 LifespanHook = Callable[
     [FastAPI, ServiceRuntime], contextlib.AbstractAsyncContextManager[Mapping[str, HealthCheck]]
 ]
-
-PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    "4XX": {"description": "Problem (RFC 9457)", "content": {PROBLEM_CONTENT_TYPE: {}}},
-}
 
 
 def create_service_app(
@@ -73,8 +70,12 @@ def create_service_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
-        responses=PROBLEM_RESPONSES,
+        docs_url=None,
+        redoc_url=None,
+        generate_unique_id_function=operation_id_function(settings.service_name),
     )
+    install_openapi(app)
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=settings.service_name)
     app.include_router(health_router(settings.service_name))

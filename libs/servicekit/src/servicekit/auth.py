@@ -17,7 +17,8 @@ from typing import Annotated, Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from servicekit.errors import ProblemError
 from servicekit.settings import LOCAL_STATE_DIR, BaseServiceSettings
@@ -117,7 +118,19 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def current_user(request: Request) -> CurrentUser:
+# Declares the Bearer (JWT) scheme in OpenAPI for every operation that reads the token (the
+# Authorize button in /docs). It never answers itself (auto_error=False): bearer_token() parses the
+# header and the problems stay ours.
+BEARER = HTTPBearer(
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description="The access token from POST /api/v1/auth/login (or /auth/refresh).",
+    auto_error=False,
+)
+_BearerDeclared = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+
+
+async def current_user(request: Request, _declared: _BearerDeclared = None) -> CurrentUser:
     token = bearer_token(request)
     if token is None:
         raise ProblemError("unauthorized", 401, headers=_challenge())
@@ -126,7 +139,7 @@ async def current_user(request: Request) -> CurrentUser:
     return user
 
 
-async def optional_user(request: Request) -> CurrentUser | None:
+async def optional_user(request: Request, _declared: _BearerDeclared = None) -> CurrentUser | None:
     token = bearer_token(request)
     return None if token is None else _verifier(request).verify(token)
 

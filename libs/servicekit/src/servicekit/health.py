@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -67,15 +68,35 @@ async def run_checks(checks: Mapping[str, HealthCheck]) -> tuple[bool, dict[str,
     return all(result.get("ok") for result in results), report
 
 
+class Live(BaseModel):
+    status: Literal["live"]
+    service: str
+
+
+class CheckResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    ok: bool
+    detail: str | None = None
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    service: str
+    checks: dict[str, CheckResult]
+
+
 def health_router(service: str) -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/health/live", summary="The process is up")
+    @router.get("/health/live", summary="The process is up", response_model=Live)
     async def live() -> dict[str, str]:
         return {"status": "live", "service": service}
 
     @router.get(
-        "/health/ready", summary="Dependencies are reachable", responses={503: {"description": "not ready"}}
+        "/health/ready",
+        summary="Dependencies are reachable",
+        response_model=Readiness,
+        responses={503: {"description": "not ready", "model": Readiness}},
     )
     async def ready(request: Request) -> JSONResponse:
         checks: Mapping[str, HealthCheck] = getattr(request.app.state, "health_checks", {})

@@ -1,10 +1,10 @@
-"""Request bodies. Every model forbids unknown fields, so a write to a server-owned field
-(status, price, courier...) is a 422 rather than silently ignored (OWASP API3)."""
+"""Request bodies and responses. Every request model forbids unknown fields, so a write to a
+server-owned field (status, price, courier...) is a 422 rather than silently ignored (OWASP API3)."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from contracts.common import OrderType
+from contracts.common import OrderStatus, OrderType
 from errand.domain.merchants import CATEGORIES
 from servicekit.text import Text as CleanText
 
@@ -143,3 +143,257 @@ class MerchantIn(Strict):
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 -]{5,20}$")] | None = None
     opening_hours: ShortText | None = None
     tags: Annotated[list[ShortText], Field(max_length=20)] = []
+
+
+# -- responses ---------------------------------------------------------------------------------------
+# What the service answers, for the OpenAPI description and typed clients. The use cases build the
+# JSON; these models describe it without changing it: ids and times stay the strings the use cases
+# wrote (with their format noted), a number stays an int or a float as computed, a field the use
+# case left out stays out (the routes use response_model_exclude_unset), and a field not listed
+# here is passed through (extra="allow").
+Id = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Number = int | float
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class LevelRef(Out):
+    code: str
+    name: str
+
+
+class PersonOut(Out):
+    """Someone the answer names: `{id, display_name}` (a courier's level to the requester)."""
+
+    id: Id
+    display_name: str | None = None
+    level: LevelRef | None = None
+
+
+class PlaceOut(Out):
+    building: str
+    unit: str | None = None
+    room: str | None = None
+    detail: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    lat: Number
+    lng: Number
+
+
+class RecipientOut(Out):
+    """Masked (`吕**`, `****5678`) unless the caller may see it whole."""
+
+    name: str
+    phone: str
+    household_id: Id | None = None
+
+
+class RatingOut(Out):
+    stars: int
+    comment: str | None = None
+
+
+class TimelineEntry(Out):
+    action: str
+    from_status: OrderStatus | None = None
+    to_status: OrderStatus
+    actor_id: Id | None = None
+    actor: PersonOut | None = None
+    actor_role: str | None = None
+    at: Timestamp | None = None
+    note: str | None = None
+
+
+class OrderOut(Out):
+    """An order as the caller's party sees it (errand.service_layer.views.order_view): places and
+    codes are null or masked where the party may not see them; `timeline` only on one order."""
+
+    id: Id
+    type: OrderType
+    status: OrderStatus
+    requester_id: Id
+    courier_id: Id | None = None
+    requester: PersonOut | None = None
+    courier: PersonOut | None = None
+    price_fen: int
+    tip_fen: int
+    breakdown: list[dict[str, Any]] | None = None
+    note: str | None = None
+    pickup: PlaceOut | None = None
+    dropoff: PlaceOut | None = None
+    recipient: RecipientOut | None = None
+    pickup_building: str | None = None
+    dropoff_building: str | None = None
+    distance_m: Number | None = None
+    details: dict[str, Any] = {}
+    pickup_code: str | None = None
+    bill_account: str | None = None
+    delivery_code: str | None = None
+    scheduled_at: Timestamp | None = None
+    created_at: Timestamp | None = None
+    dispatch_expires_at: Timestamp | None = None
+    accepted_at: Timestamp | None = None
+    delivered_at: Timestamp | None = None
+    auto_complete_at: Timestamp | None = None
+    completed_at: Timestamp | None = None
+    completion: str | None = None
+    cancel_fee_fen: int | None = None
+    cancel_reason: str | None = None
+    fail_reason: str | None = None
+    rating: RatingOut | None = None
+    timeline: list[TimelineEntry] = []
+
+
+class OrderPage(Out):
+    items: list[OrderOut]
+    next_cursor: str | None = None
+
+
+class QuoteOut(Out):
+    quote_id: Id
+    type: OrderType
+    price_fen: int
+    breakdown: list[dict[str, Any]]
+    distance_m: Number
+    expires_at: Timestamp
+
+
+class CancelQuoteOut(Out):
+    order_id: Id
+    status: OrderStatus
+    cancellable: bool
+    fee_fen: int
+    free_until: Timestamp | None = None
+
+
+class ReleasedOut(Out):
+    id: Id
+    status: OrderStatus
+    released: bool
+
+
+class PresenceOut(Out):
+    """`{online: false}`, or online with the location and when presence lapses."""
+
+    online: bool
+    lat: Number | None = None
+    lng: Number | None = None
+    expires_at: Timestamp | None = None
+
+
+class FeedCard(Out):
+    """What a courier sees of an open order before accepting (views.feed_card)."""
+
+    id: Id
+    type: OrderType
+    price_fen: int
+    tip_fen: int
+    pickup_building: str | None = None
+    dropoff_building: str | None = None
+    item_count: int | None = None
+    weight_kg: Number | None = None
+    scheduled_at: Timestamp | None = None
+    created_at: Timestamp | None = None
+    distance_m: Number | None = None
+
+
+class FeedOut(Out):
+    items: list[FeedCard]
+    next_cursor: str | None = None
+    radius_m: Number
+
+
+class CourierLevel(Out):
+    code: str
+    name: str
+    max_concurrent_jobs: int
+
+
+class NextLevel(Out):
+    code: str
+    name: str
+    min_points: int
+
+
+class PointsEntry(Out):
+    reason: str
+    points: int
+    order_id: Id | None = None
+    at: Timestamp
+
+
+class PointsOut(Out):
+    points: int
+    level: CourierLevel
+    next_level: NextLevel | None = None
+    items: list[PointsEntry]
+    next_cursor: str | None = None
+
+
+class EarningsPeriod(Out):
+    period: str = Field(description="YYYY-MM-DD or YYYY-MM, local time")
+    orders: int
+    fee_fen: int
+    tip_fen: int
+    total_fen: int
+
+
+class EarningsOut(Out):
+    by: Literal["day", "month"]
+    timezone: str
+    items: list[EarningsPeriod]
+    total_fen: int
+
+
+class DayStats(Out):
+    date: str
+    created: int
+    completed: int
+    expired: int
+    cancelled: int
+
+
+class AcceptanceSeconds(Out):
+    p50: Number | None = None
+    p90: Number | None = None
+
+
+class StatsOut(Out):
+    from_: Timestamp = Field(alias="from")
+    to: Timestamp
+    timezone: str
+    orders_per_day: list[DayStats]
+    acceptance_seconds: AcceptanceSeconds
+    expiry_rate: Number
+    couriers_active: int
+    couriers_online: int
+
+
+class MerchantOut(Out):
+    id: Id
+    name: str
+    category: str
+    address: str
+    lat: Number
+    lng: Number
+    phone: str | None = None
+    opening_hours: str | None = None
+    tags: list[str] = []
+
+
+class MerchantPage(Out):
+    items: list[MerchantOut]
+    next_cursor: str | None = None
+
+
+class CategoryOut(Out):
+    code: str
+    names: dict[str, str]
+
+
+class CategoryList(Out):
+    items: list[CategoryOut]

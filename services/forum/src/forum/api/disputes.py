@@ -181,7 +181,9 @@ async def resume(dispute_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
 
 @router.post("/{dispute_id}/escalate")
 @named
-async def escalate(dispute_id: uuid.UUID, ctx: Context, body: Escalation | None = None) -> dict[str, Any]:
+async def escalate_dispute(
+    dispute_id: uuid.UUID, ctx: Context, body: Escalation | None = None
+) -> dict[str, Any]:
     return await _act(ctx, dispute_id, "escalate", {"to": body.to if body else "committee"})
 
 

@@ -118,7 +118,9 @@ async def reply(
 
 @router.post("/threads/{thread_id}/escalate")
 @named
-async def escalate(thread_id: uuid.UUID, ctx: Context, body: Escalation | None = None) -> dict[str, Any]:
+async def escalate_thread(
+    thread_id: uuid.UUID, ctx: Context, body: Escalation | None = None
+) -> dict[str, Any]:
     return await cases.escalate(
         ctx.uow,
         ctx.actor,

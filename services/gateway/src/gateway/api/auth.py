@@ -15,6 +15,7 @@ from gateway.domain.identity import DomainError, normalise_phone
 from gateway.service_layer import accounts, sms
 from servicekit.app import UoW
 from servicekit.auth import User
+from servicekit.openapi import ACCEPTED_NO_BODY
 from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -85,7 +86,7 @@ class PasswordResetIn(PhoneModel):
     new_password: Password
 
 
-@router.post("/sms-codes", status_code=202)
+@router.post("/sms-codes", status_code=202, responses=ACCEPTED_NO_BODY)
 async def request_sms_code(body: SmsCodeIn, request: Request, uow: UoW) -> None:
     """One code a minute per phone, five an hour; the same 202 whether or not a code was due."""
     async with uow:

@@ -2,7 +2,9 @@
 
 Each service's paths are taken under the prefixes the gateway routes to it (the same URLs work
 through the gateway), and its component schemas are renamed `<service>.<Name>` so that two
-services' `OrderOut` or `Problem` never collide. A service that does not answer is left out (and
+services' `OrderOut` or `Problem` never collide; the services' security schemes (the one Bearer
+scheme) are kept under their own names. Operation ids need no renaming: each service's start with
+its name (servicekit.openapi). A service that does not answer is left out (and
 named in `x-weilinli-unavailable`) rather than failing the docs.
 """
 
@@ -44,7 +46,8 @@ def _rename_refs(node: Any, service: str) -> Any:
 def merge_specs(own: dict[str, Any], upstream_specs: dict[str, dict[str, Any] | None]) -> dict[str, Any]:
     merged = copy.deepcopy(own)
     paths = merged.setdefault("paths", {})
-    schemas = merged.setdefault("components", {}).setdefault("schemas", {})
+    components = merged.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
     tags = {tag["name"] for tag in merged.get("tags", [])}
     unavailable = []
     for service, spec in upstream_specs.items():
@@ -58,6 +61,9 @@ def merge_specs(own: dict[str, Any], upstream_specs: dict[str, dict[str, Any] | 
                 paths[path] = item
         for name, schema in renamed.get("components", {}).get("schemas", {}).items():
             schemas[f"{service}.{name}"] = schema
+        # Every service declares the same Bearer scheme (servicekit.auth): one entry serves all.
+        for name, scheme in spec.get("components", {}).get("securitySchemes", {}).items():
+            components.setdefault("securitySchemes", {}).setdefault(name, scheme)
         for tag in spec.get("tags", []):
             if tag["name"] not in tags:
                 merged.setdefault("tags", []).append(tag)

@@ -17,6 +17,7 @@ from gateway.service_layer import accounts, community, sms
 from servicekit import idempotency
 from servicekit.app import UoW
 from servicekit.auth import User
+from servicekit.openapi import ACCEPTED_NO_BODY
 from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
@@ -120,7 +121,7 @@ class DeletionIn(Input):
         return self
 
 
-@router.delete("", status_code=202)
+@router.delete("", status_code=202, responses=ACCEPTED_NO_BODY)
 async def delete_me(body: DeletionIn, user: User, uow: UoW, rights: Rights, request: Request) -> None:
     """注销: sign-in closes at once; every service erases the person (README "Account deletion")."""
     async with uow:
