@@ -12,6 +12,7 @@ from errand.api.deps import Ctx, Supervisor
 from errand.service_layer.export import export_orders
 from servicekit.app import get_runtime
 from servicekit.csv_export import csv_response, time_range
+from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/errand", tags=["errand orders"])
 
@@ -26,8 +27,8 @@ async def export_csv(
     request: Request,
     user: Supervisor,
     ctx: Ctx,
-    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    to: Annotated[str | None, Query(max_length=40)] = None,
+    from_: Annotated[Text | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[Text | None, Query(max_length=40)] = None,
 ) -> StreamingResponse:
     """Orders created in `[from, to)` (ISO 8601 dates or date-times; a date `to` includes its
     day), oldest first: buildings only, no addresses, phones or codes."""

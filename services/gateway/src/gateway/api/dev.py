@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from gateway.adapters.sms import SmsCatcher
+from servicekit.text import Text
 
 router = APIRouter(prefix="/dev", tags=["development"])
 
@@ -26,7 +27,7 @@ class SmsPage(BaseModel):
 
 
 @router.get("/sms", response_model=SmsPage)
-async def caught_sms(request: Request, phone: Annotated[str | None, Query(max_length=20)] = None) -> SmsPage:
+async def caught_sms(request: Request, phone: Annotated[Text | None, Query(max_length=20)] = None) -> SmsPage:
     """What the local catcher 'sent', newest first (empty when a real provider is configured)."""
     provider = request.app.state.sms
     caught = provider.for_phone(phone) if isinstance(provider, SmsCatcher) else []

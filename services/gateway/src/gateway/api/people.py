@@ -13,6 +13,7 @@ from gateway.service_layer import people
 from servicekit.app import UoW
 from servicekit.auth import User
 from servicekit.pagination import Cursor, CursorModel, CursorText, Limit, encode_cursor, read_cursor
+from servicekit.text import Text
 
 router = APIRouter(tags=["community"])
 
@@ -39,9 +40,9 @@ class _PeopleCursor(CursorModel):
 async def search_people(
     user: User,
     uow: UoW,
-    q: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    q: Annotated[Text | None, Query(min_length=1, max_length=64)] = None,
     role: Role | None = None,
-    building: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    building: Annotated[Text | None, Query(min_length=1, max_length=64)] = None,
     department: Department | None = None,
     limit: Limit = 20,
     cursor: Cursor = None,

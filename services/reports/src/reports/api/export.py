@@ -13,6 +13,7 @@ from reports.service_layer.export import export_reports
 from servicekit.app import get_runtime
 from servicekit.csv_export import csv_response, time_range
 from servicekit.errors import ProblemError
+from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
@@ -25,9 +26,9 @@ router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 async def export_csv(
     request: Request,
     ctx: Context,
-    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
-    to: Annotated[str | None, Query(max_length=40)] = None,
-    category: Annotated[str | None, Query(max_length=64)] = None,
+    from_: Annotated[Text | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[Text | None, Query(max_length=40)] = None,
+    category: Annotated[Text | None, Query(max_length=64)] = None,
 ) -> StreamingResponse:
     """Reports submitted in `[from, to)` (ISO 8601 dates or date-times; a date `to` includes its
     day), oldest first. The committee gets every department, a manager their own."""
