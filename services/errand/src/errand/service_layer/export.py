@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from errand.adapters.tables import orders
-from servicekit.csv_export import csv_chunks, yes_no
+from servicekit.csv_export import query_csv, yes_no
 from servicekit.runtime import ServiceRuntime
 
 HEADER = [
@@ -107,16 +107,5 @@ def export_orders(
         conditions.append(orders.c.created_at >= since)
     if until is not None:
         conditions.append(orders.c.created_at < until)
-    query = (
-        select(*_COLUMNS)
-        .where(*conditions)
-        .order_by(orders.c.created_at, orders.c.id)
-        .execution_options(yield_per=1000)
-    )
-
-    async def rows() -> AsyncIterator[list[object]]:
-        async with runtime.uow() as uow:
-            async for row in await uow.session.stream(query):
-                yield _line(row)
-
-    return csv_chunks(HEADER, rows())
+    query = select(*_COLUMNS).where(*conditions).order_by(orders.c.created_at, orders.c.id)
+    return query_csv(runtime.uow, query, HEADER, _line)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import and_, select
 
 from reports.adapters.tables import categories, reports
-from servicekit.csv_export import csv_chunks, yes_no
+from servicekit.csv_export import query_csv, yes_no
 from servicekit.runtime import ServiceRuntime
 
 HEADER = [
@@ -119,12 +119,5 @@ def export_reports(
         )
         .where(*conditions)
         .order_by(reports.c.submitted_at, reports.c.id)
-        .execution_options(yield_per=1000)
     )
-
-    async def rows() -> AsyncIterator[list[object]]:
-        async with runtime.uow() as uow:
-            async for row in await uow.session.stream(query):
-                yield _line(row)
-
-    return csv_chunks(HEADER, rows())
+    return query_csv(runtime.uow, query, HEADER, _line)
