@@ -1,6 +1,7 @@
 """Settings of the gateway: environment variables prefixed `GATEWAY_`."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -9,6 +10,8 @@ from pydantic_settings import SettingsConfigDict
 from servicekit.settings import BaseServiceSettings, DefaultSecretError
 
 MB = 1024 * 1024
+# services/gateway/src/gateway/config.py -> the repository's web/ folder.
+_REPOSITORY_WEB = Path(__file__).resolve().parents[4] / "web"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,10 @@ class Settings(BaseServiceSettings):
     breaker_open_seconds: float = Field(default=5.0, gt=0)
 
     cors_allow_origins: tuple[str, ...] = ()
+
+    # The built faces (/console/, /app/: gateway.api.web): `<web_dir>/<console|app>/dist`. Empty means
+    # the repository's web/ folder beside services/ (where `python3 dev.py run` builds them).
+    web_dir: str = ""
 
     # Rate limits (sliding window in Redis). Login and registration are stricter.
     rate_limit_enabled: bool = True
@@ -151,6 +158,10 @@ class Settings(BaseServiceSettings):
             per_phone=self.auth_rate_limit_per_phone,
             per_phone_window_seconds=self.login_phone_window_seconds,
         )
+
+    @property
+    def web_root(self) -> Path:
+        return Path(self.web_dir) if self.web_dir else _REPOSITORY_WEB
 
     @property
     def upstreams(self) -> dict[str, str]:

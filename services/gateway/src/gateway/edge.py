@@ -41,7 +41,8 @@ PROXY_PREFIXES = {
     "/api/v1/forum": "forum",
 }
 # Public paths that must stay cheap and unthrottled (probes, scrapes, docs).
-_UNLIMITED_PREFIXES = ("/health/", "/metrics", "/docs", "/openapi.json", "/redoc")
+# The faces (/console/, /app/) are static files: a page load fetches a dozen at once.
+_UNLIMITED_PREFIXES = ("/health/", "/metrics", "/docs", "/openapi.json", "/redoc", "/console/", "/app/")
 _AUTH_THROTTLED = frozenset(
     {"/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/wechat", "/api/v1/auth/refresh"}
 )

@@ -16,6 +16,7 @@ from gateway.adapters.sms import sms_provider
 from gateway.adapters.upstreams import upstream_client
 from gateway.api import dev, routers
 from gateway.api.docs import install_merged_openapi
+from gateway.api.web import install_web
 from gateway.config import Settings
 from gateway.consumers import build_handlers
 from gateway.domain.identity import DomainError
@@ -57,6 +58,7 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
     if settings.environment == "development":
         app.include_router(dev.router)
     install_merged_openapi(app)
+    install_web(app)
     # Inside the request-id middleware (so proxied requests carry its id) and outside the routes.
     # user_middleware[0] is the outermost layer; appending puts these just inside it.
     if settings.cors_allow_origins:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel
 from sse_starlette import EventSourceResponse
 
@@ -121,6 +121,14 @@ async def stream(
     bearer: Annotated[CurrentUser | None, Depends(optional_user)],
     ticket: str | None = None,
     last_event_id: Annotated[str | None, Header()] = None,
+    last_event_id_query: Annotated[
+        str | None,
+        Query(
+            alias="last_event_id",
+            description="The `Last-Event-ID` for a browser opening a new `EventSource` (which cannot "
+            "send the header) after its ticket was used; the header wins when both are sent",
+        ),
+    ] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events, opened with the bearer token or a `?ticket=` from `/stream-ticket`
     (used or expired: 401). A `ready` event once listening, then one `notification` event per
@@ -131,7 +139,7 @@ async def stream(
     hub: NotificationHub = request.app.state.notification_hub
     user_id, community_id = await _stream_owner(request, ticket, bearer)
     accept_language = request.headers.get("accept-language")
-    last_id = _event_id(last_event_id)
+    last_id = _event_id(last_event_id or last_event_id_query)
 
     def frame(item: dict[str, Any], locale: str) -> dict[str, str]:
         out = NotificationOut.model_validate(notifications.present(item, locale))

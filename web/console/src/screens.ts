@@ -1,0 +1,31 @@
+/**
+ * The console's screens: one entry each, a lazy chunk each (`() => import(...)`). The nav shows an
+ * entry to people holding one of its `roles`, and the router refuses the others (router.ts).
+ * To add a screen: create src/views/<Name>.vue, add an entry here, add `console.nav.<key>` to the
+ * three locales.
+ */
+import type { Component } from "vue";
+
+export const CONSOLE_ROLES = ["property_staff", "property_manager", "committee", "mediator", "admin"] as const;
+export type Role = (typeof CONSOLE_ROLES)[number] | "resident" | "courier";
+
+export interface Screen {
+  /** Route name and i18n key under console.nav. */
+  key: string;
+  path: string;
+  roles: readonly Role[];
+  icon?: string;
+  component: () => Promise<Component | { default: Component }>;
+}
+
+export const screens: Screen[] = [
+  { key: "home", path: "", roles: CONSOLE_ROLES, component: () => import("./views/HomeView.vue") },
+];
+
+export function allowed(screen: Screen, roles: readonly string[]): boolean {
+  return screen.roles.some((role) => roles.includes(role));
+}
+
+export function hasConsoleAccess(roles: readonly string[]): boolean {
+  return CONSOLE_ROLES.some((role) => roles.includes(role));
+}
