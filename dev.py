@@ -38,6 +38,28 @@ def uv() -> list[str]:
     return [sys.executable, "-m", "uv"]
 
 
+def build_web() -> int:
+    """Build web/console and web/app when their sources changed (scripts/build_web.py)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import build_web  # a script beside this one, standard library only
+
+    try:
+        build_web.ensure_built()
+    except build_web.WebBuildError as exc:
+        print(f"dev.py: the web apps were not built: {exc}", flush=True)
+        return 1
+    return 0
+
+
+def vitest() -> int:
+    """The web packages' unit tests (Vitest): a full test run starts with them (seconds)."""
+    npx = shutil.which("npx")
+    if npx is None:
+        print("dev.py: npx is missing, Vitest not run", flush=True)
+        return 1
+    return subprocess.run([npx, "vitest", "run"], cwd=ROOT / "web").returncode
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__)
@@ -60,6 +82,17 @@ def main(argv: list[str]) -> int:
             if result.returncode:
                 return result.returncode
         return 0
+    if command in ("run", "test"):
+        built = build_web()
+        # `run` goes on without the faces (the gateway answers /console/ with a clear problem);
+        # tests need them (the browser tests drive the built apps).
+        if built and command == "test":
+            return built
+    if command == "test" and not extra:
+        # A full run (what .ci/run does) includes the web unit tests; a run of chosen tests does not.
+        status = vitest()
+        if status:
+            return status
     child = subprocess.Popen([python, *COMMANDS[command], *extra])
     # Ctrl-C reaches the whole process group; the child decides how to stop (the runner stops
     # every service cleanly), so this process only waits for it.

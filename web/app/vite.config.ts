@@ -13,6 +13,8 @@ export default defineConfig({
   build: {
     outDir: "dist",
     emptyOutDir: true,
+    // .vite/manifest.json: the chunk graph, read by scripts/web_budget.py for the first-load budget.
+    manifest: true,
     target: "es2020",
     rollupOptions: { output: { manualChunks: { vue: ["vue", "vue-router", "vue-i18n"] } } },
   },

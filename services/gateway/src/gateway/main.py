@@ -58,7 +58,7 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
     if settings.environment == "development":
         app.include_router(dev.router)
     install_merged_openapi(app)
-    install_web(app)
+    install_web(app, settings)
     # Inside the request-id middleware (so proxied requests carry its id) and outside the routes.
     # user_middleware[0] is the outermost layer; appending puts these just inside it.
     if settings.cors_allow_origins:

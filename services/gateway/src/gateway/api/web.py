@@ -30,10 +30,6 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def _dist(settings: Settings, face: str) -> Path:
-    return settings.web_root / face / "dist"
-
-
 def _file_in(dist: Path, relative: str) -> Path | None:
     """The file of the build at `relative`, or None (also for anything outside the build)."""
     if not relative or "\x00" in relative:
@@ -47,9 +43,7 @@ def _file_in(dist: Path, relative: str) -> Path | None:
     return candidate
 
 
-def _serve(request: Request, face: str, relative: str) -> Response:
-    settings: Settings = request.app.state.settings
-    dist = _dist(settings, face)
+def _serve(request: Request, dist: Path, face: str, relative: str) -> Response:
     index = dist / "index.html"
     if not index.is_file():
         return problem_response(request, code="web_not_built", status=404, params={"face": face})
@@ -74,7 +68,7 @@ def _serve(request: Request, face: str, relative: str) -> Response:
     )
 
 
-def _router_for(face: str) -> APIRouter:
+def _router_for(face: str, dist: Path) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.api_route(f"/{face}", methods=["GET", "HEAD"])
@@ -84,11 +78,11 @@ def _router_for(face: str) -> APIRouter:
 
     @router.api_route(f"/{face}/{{relative:path}}", methods=["GET", "HEAD"])
     async def serve(request: Request, relative: str) -> Response:
-        return _serve(request, face, relative or "index.html")
+        return _serve(request, dist, face, relative or "index.html")
 
     return router
 
 
-def install_web(app: FastAPI) -> None:
+def install_web(app: FastAPI, settings: Settings) -> None:
     for face in FACES:
-        app.include_router(_router_for(face))
+        app.include_router(_router_for(face, settings.web_root / face / "dist"))
