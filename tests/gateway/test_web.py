@@ -13,7 +13,10 @@ import gateway.main
 from gateway.config import Settings
 from tests.gateway.conftest import ADMIN_PASSWORD, ADMIN_PHONE, Gateway
 
-INDEX = '<!doctype html><html><head><script type="module" src="/console/assets/index-abc123.js"></script></head></html>'
+INDEX = (
+    '<!doctype html><html><head><script type="module" src="/console/assets/index-abc123.js">'
+    "</script></head></html>"
+)
 
 
 @pytest.fixture
@@ -76,7 +79,12 @@ async def test_deep_links_get_index_html(client: httpx.AsyncClient) -> None:
 
 
 async def test_missing_assets_and_escapes_are_404_problems(client: httpx.AsyncClient) -> None:
-    for path in ("/console/assets/gone-123.js", "/console/missing.png", "/console/../secret.txt", "/console/%2e%2e/secret.txt"):
+    for path in (
+        "/console/assets/gone-123.js",
+        "/console/missing.png",
+        "/console/../secret.txt",
+        "/console/%2e%2e/secret.txt",
+    ):
         response = await client.get(path, headers={"Accept-Language": "en"})
         assert response.status_code == 404, path
         assert "outside the build" not in response.text
@@ -106,7 +114,9 @@ async def test_the_proxy_still_routes_beside_the_faces(gw: Gateway) -> None:
     proxied = await gw.client.get("/api/v1/errand/orders", headers={"Accept-Language": "en"})
     assert proxied.status_code in (502, 503)
     assert proxied.json()["code"] in ("bad_gateway", "upstream_unavailable")
-    login = await gw.client.post("/api/v1/auth/login", json={"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD})
+    login = await gw.client.post(
+        "/api/v1/auth/login", json={"phone": ADMIN_PHONE, "password": ADMIN_PASSWORD}
+    )
     assert login.status_code == 200
 
 

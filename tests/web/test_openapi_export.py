@@ -34,6 +34,8 @@ def test_committed_typescript_schema_matches_openapi_json(tmp_path: Path) -> Non
     node = shutil.which("node")
     assert node is not None, "Node.js is needed to check the generated client"
     out = tmp_path / "schema.d.ts"
-    subprocess.run([str(binary), "shared/openapi.json", "-o", str(out)], cwd=web, check=True, capture_output=True)
+    subprocess.run(
+        [str(binary), "shared/openapi.json", "-o", str(out)], cwd=web, check=True, capture_output=True
+    )
     committed = (web / "shared" / "src" / "api" / "schema.d.ts").read_text(encoding="utf-8")
     assert committed == out.read_text(encoding="utf-8"), f"web/shared/src/api/schema.d.ts is stale: {FIX}"

@@ -1,12 +1,28 @@
 import { fileURLToPath, URL } from "node:url";
 import { defineConfig } from "vite";
 import vue from "@vitejs/plugin-vue";
+import type { Plugin } from "vite";
+
+// Vant's icon font is bundled (a woff2 data URL) but its @font-face also names a woff on
+// at.alicdn.com as a fallback, which Chromium fetches: nothing may come from a CDN (DESIGN.md §9),
+// so that fallback is cut from the CSS at build time (tests/browser assert no other host is hit).
+function noCdnFonts(): Plugin {
+  const cdnFallback = /,\s*url\((?:https?:)?\/\/at\.alicdn\.com\/[^)]*\)\s*format\(["']?woff["']?\)/g;
+  return {
+    name: "weilinli-no-cdn-fonts",
+    enforce: "pre",
+    transform(code, id) {
+      if (!id.includes("vant") || !id.split("?")[0]!.endsWith(".css")) return null;
+      return { code: code.replace(cdnFallback, ""), map: null };
+    },
+  };
+}
 
 // Served by the gateway at /app/ (services/gateway/src/gateway/api/web.py); `npm run dev` proxies
 // the API to a gateway on :8000 (python3 dev.py run).
 export default defineConfig({
   base: "/app/",
-  plugins: [vue()],
+  plugins: [noCdnFonts(), vue()],
   resolve: { alias: { "@": fileURLToPath(new URL("./src", import.meta.url)) } },
   define: { __VUE_PROD_DEVTOOLS__: false, __VUE_OPTIONS_API__: true },
   server: { proxy: { "/api": "http://127.0.0.1:8000" } },

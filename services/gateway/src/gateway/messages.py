@@ -5,14 +5,18 @@ from servicekit.i18n import register_messages
 register_messages(
     {
         "web_not_built": {
-            "zh-CN": ("页面尚未构建", "{face} 前端尚未构建：请运行 python3 dev.py run（或在 web/ 中运行 npm run build）。"),
+            "zh-CN": (
+                "页面尚未构建",
+                "{face} 前端尚未构建：请运行 python3 dev.py run（或在 web/ 中运行 npm run build）。",
+            ),
             "en": (
                 "Not built yet",
                 "The {face} front end has not been built: run python3 dev.py run (or npm run build in web/).",
             ),
             "ko": (
                 "아직 빌드되지 않음",
-                "{face} 화면이 아직 빌드되지 않았습니다. python3 dev.py run(또는 web/에서 npm run build)을 실행하세요.",
+                "{face} 화면이 아직 빌드되지 않았습니다. "
+                "python3 dev.py run(또는 web/에서 npm run build)을 실행하세요.",
             ),
         },
         "upstream_unavailable": {
