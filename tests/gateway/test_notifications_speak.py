@@ -433,3 +433,9 @@ async def test_a_reconnecting_stream_replays_what_it_missed_then_goes_live(names
             assert [event["id"] for event in second.events] == [n["id"] for n in got]
         inbox = (await client.get(INBOX + "?limit=100", headers=headers)).json()["items"]
         assert sorted(n["id"] for n in got) == sorted(n["id"] for n in inbox if n["id"] != seen["id"])
+        # A browser's new EventSource cannot send the header: `?last_event_id=` replays the same.
+        ticket = (await client.post(INBOX + "/stream-ticket", headers=headers)).json()["ticket"]
+        query = f"?ticket={ticket}&last_event_id={seen['id']}"
+        async with SseReader(client, url + STREAM + query, {}).running() as third:
+            again = await _received(third, 5)
+            assert [n["id"] for n in again] == [n["id"] for n in got]
