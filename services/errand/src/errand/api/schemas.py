@@ -18,6 +18,8 @@ from pydantic import (
 
 from contracts.common import OrderStatus, OrderType
 from errand.domain.merchants import CATEGORIES
+from servicekit.answers import Id, Number, Out, Timestamp
+from servicekit.answers import PersonOut as Person
 from servicekit.text import Text as CleanText
 
 
@@ -149,27 +151,16 @@ class MerchantIn(Strict):
 # What the service answers, for the OpenAPI description and typed clients. The use cases build the
 # JSON; these models describe it without changing it: ids and times stay the strings the use cases
 # wrote (with their format noted), a number stays an int or a float as computed, a field the use
-# case left out stays out (the routes use response_model_exclude_unset), and a field not listed
+# case left out stays out (servicekit.answers.Out), and a field not listed
 # here is passed through (extra="allow").
-Id = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
-Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-Number = int | float
-
-
-class Out(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
 class LevelRef(Out):
     code: str
     name: str
 
 
-class PersonOut(Out):
+class PersonOut(Person):
     """Someone the answer names: `{id, display_name}` (a courier's level to the requester)."""
 
-    id: Id
-    display_name: str | None = None
     level: LevelRef | None = None
 
 
@@ -229,7 +220,7 @@ class OrderOut(Out):
     pickup_building: str | None = None
     dropoff_building: str | None = None
     distance_m: Number | None = None
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = Field(default_factory=dict)
     pickup_code: str | None = None
     bill_account: str | None = None
     delivery_code: str | None = None
@@ -245,7 +236,7 @@ class OrderOut(Out):
     cancel_reason: str | None = None
     fail_reason: str | None = None
     rating: RatingOut | None = None
-    timeline: list[TimelineEntry] = []
+    timeline: list[TimelineEntry] = Field(default_factory=list)
 
 
 class OrderPage(Out):
@@ -382,7 +373,7 @@ class MerchantOut(Out):
     lng: Number
     phone: str | None = None
     opening_hours: str | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
 
 
 class MerchantPage(Out):

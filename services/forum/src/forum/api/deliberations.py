@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from forum.api.answers import DeliberationOut, DeliberationPage
 from forum.api.deps import Context, IdempotencyKey, named, once
 from forum.api.types import Body, Label, LabelQuery, Short, Title
 from forum.domain.states import DeliberationState
@@ -77,7 +78,7 @@ class Rating(BaseModel):
     stars: int = Field(ge=1, le=5)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=DeliberationOut)
 @named
 async def open_deliberation(body: NewDeliberation, ctx: Context, key: IdempotencyKey = None) -> JSONResponse:
     async def run(before_commit: BeforeCommit | None) -> tuple[int, dict[str, Any]]:
@@ -95,7 +96,7 @@ async def open_deliberation(body: NewDeliberation, ctx: Context, key: Idempotenc
     return await once(ctx, scope="forum.deliberations.create", key=key, body=body, run=run)
 
 
-@router.get("")
+@router.get("", response_model=DeliberationPage)
 @named
 async def list_deliberations(
     ctx: Context,
@@ -114,73 +115,73 @@ async def list_deliberations(
     )
 
 
-@router.get("/{deliberation_id}")
+@router.get("/{deliberation_id}", response_model=DeliberationOut)
 @named
 async def get_deliberation(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.get_deliberation(ctx.uow, ctx.actor, deliberation_id)
 
 
-@router.post("/{deliberation_id}/supports")
+@router.post("/{deliberation_id}/supports", response_model=DeliberationOut)
 @named
 async def support(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.support(ctx.uow, ctx.actor, deliberation_id, ctx.now)
 
 
-@router.post("/{deliberation_id}/votes")
+@router.post("/{deliberation_id}/votes", response_model=DeliberationOut)
 @named
 async def vote(deliberation_id: uuid.UUID, body: Vote, ctx: Context) -> dict[str, Any]:
     return await cases.vote(ctx.uow, ctx.actor, deliberation_id, body.choice, ctx.now)
 
 
-@router.post("/{deliberation_id}/screening")
+@router.post("/{deliberation_id}/screening", response_model=DeliberationOut)
 @named
 async def screen(deliberation_id: uuid.UUID, body: Screening, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "screen", body.model_dump(), ctx.now)
 
 
-@router.post("/{deliberation_id}/minutes")
+@router.post("/{deliberation_id}/minutes", response_model=DeliberationOut)
 @named
 async def minutes(deliberation_id: uuid.UUID, body: Minutes, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "minutes", body.model_dump(), ctx.now)
 
 
-@router.post("/{deliberation_id}/vote-result")
+@router.post("/{deliberation_id}/vote-result", response_model=DeliberationOut)
 @named
 async def close_vote(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "close_vote", {}, ctx.now)
 
 
-@router.post("/{deliberation_id}/acting")
+@router.post("/{deliberation_id}/acting", response_model=DeliberationOut)
 @named
 async def start_acting(deliberation_id: uuid.UUID, body: Acting, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "start_acting", body.model_dump(), ctx.now)
 
 
-@router.post("/{deliberation_id}/progress")
+@router.post("/{deliberation_id}/progress", response_model=DeliberationOut)
 @named
 async def progress(deliberation_id: uuid.UUID, body: Progress, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "progress", body.model_dump(), ctx.now)
 
 
-@router.post("/{deliberation_id}/supervision")
+@router.post("/{deliberation_id}/supervision", response_model=DeliberationOut)
 @named
 async def supervise(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "supervise", {}, ctx.now)
 
 
-@router.post("/{deliberation_id}/evaluation")
+@router.post("/{deliberation_id}/evaluation", response_model=DeliberationOut)
 @named
 async def evaluate(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "evaluate", {}, ctx.now)
 
 
-@router.post("/{deliberation_id}/ratings")
+@router.post("/{deliberation_id}/ratings", response_model=DeliberationOut)
 @named
 async def rate(deliberation_id: uuid.UUID, body: Rating, ctx: Context) -> dict[str, Any]:
     return await cases.rate(ctx.uow, ctx.actor, deliberation_id, body.stars, ctx.now)
 
 
-@router.post("/{deliberation_id}/conclusion")
+@router.post("/{deliberation_id}/conclusion", response_model=DeliberationOut)
 @named
 async def conclude(deliberation_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.act(ctx.uow, ctx.actor, deliberation_id, "conclude", {}, ctx.now)

@@ -136,14 +136,19 @@ async def with_names(ctx: Ctx, view: R) -> R:
 
 def named(endpoint: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, Coroutine[Any, Any, R]]:
     """An endpoint whose answer shows people: `author_id` gets `author: {id, display_name}`,
-    and so on (servicekit.people.PERSON_FIELDS), names read in one query per answer."""
+    and so on (servicekit.people.PERSON_FIELDS), names read in one query per answer. The answer
+    leaves as JSON-ready values (ids and times as strings), which the route's response model
+    (forum.api.answers) checks and passes on unchanged."""
 
     @functools.wraps(endpoint)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         result = await endpoint(*args, **kwargs)
         ctx = next((value for value in kwargs.values() if isinstance(value, Ctx)), None)
-        if ctx is None or not isinstance(result, dict | list):
+        if not isinstance(result, dict | list):
             return result
-        return await with_names(ctx, result)
+        if ctx is not None:
+            result = await with_names(ctx, result)
+        encoded: R = jsonable_encoder(result)
+        return encoded
 
     return wrapper

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
+from forum.api.answers import DeliberationOut, HotspotPage
 from forum.api.deps import HotspotActorContext, HotspotViewerContext, named
 from forum.api.types import LabelQuery
 from forum.service_layer import hotspots as cases
@@ -15,7 +16,7 @@ from servicekit.pagination import Cursor, Limit
 router = APIRouter(prefix="/api/v1/forum/hotspots", tags=["hotspots"])
 
 
-@router.get("")
+@router.get("", response_model=HotspotPage)
 @named
 async def list_hotspots(
     ctx: HotspotViewerContext,
@@ -29,7 +30,7 @@ async def list_hotspots(
     )
 
 
-@router.post("/{hotspot_id}/deliberation", status_code=201)
+@router.post("/{hotspot_id}/deliberation", status_code=201, response_model=DeliberationOut)
 @named
 async def to_deliberation(
     hotspot_id: uuid.UUID, ctx: HotspotActorContext, response: Response

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 
+from forum.api.answers import DecisionOut, FlagOut, LogPage, PostOut, QueuePage, WatchedWord, WatchedWordPage
 from forum.api.deps import Context, ModeratorContext, named
 from forum.api.types import Label, Short
 from forum.domain.moderation import FlagReason, WatchAction
@@ -42,7 +43,7 @@ class Word(BaseModel):
     action: WatchAction
 
 
-@router.post("/posts/{post_id}/flags", status_code=201)
+@router.post("/posts/{post_id}/flags", status_code=201, response_model=FlagOut)
 @named
 async def flag(post_id: uuid.UUID, body: NewFlag, ctx: Context) -> dict[str, Any]:
     return await cases.flag_post(
@@ -50,13 +51,13 @@ async def flag(post_id: uuid.UUID, body: NewFlag, ctx: Context) -> dict[str, Any
     )
 
 
-@router.post("/moderation/posts/{post_id}/hide")
+@router.post("/moderation/posts/{post_id}/hide", response_model=PostOut)
 @named
 async def hide(post_id: uuid.UUID, body: Hide, ctx: ModeratorContext) -> dict[str, Any]:
     return await cases.hide_post(ctx.uow, ctx.actor, post_id, reason=body.reason)
 
 
-@router.get("/moderation/queue")
+@router.get("/moderation/queue", response_model=QueuePage)
 @named
 async def moderation_queue(
     ctx: ModeratorContext,
@@ -67,7 +68,7 @@ async def moderation_queue(
     return await cases.queue(ctx.uow, ctx.actor, status=status, limit=limit, cursor=cursor)
 
 
-@router.post("/moderation/queue/{item_id}/decision")
+@router.post("/moderation/queue/{item_id}/decision", response_model=DecisionOut)
 @named
 async def decide(item_id: uuid.UUID, body: Decision, ctx: ModeratorContext) -> dict[str, Any]:
     return await cases.decide(
@@ -75,19 +76,19 @@ async def decide(item_id: uuid.UUID, body: Decision, ctx: ModeratorContext) -> d
     )
 
 
-@router.get("/moderation/log")
+@router.get("/moderation/log", response_model=LogPage)
 @named
 async def audit_log(ctx: ModeratorContext, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     return await cases.audit_log(ctx.uow, ctx.actor, limit=limit, cursor=cursor)
 
 
-@router.get("/moderation/watched-words")
+@router.get("/moderation/watched-words", response_model=WatchedWordPage)
 @named
 async def list_words(ctx: ModeratorContext) -> dict[str, Any]:
     return await cases.list_words(ctx.uow, ctx.actor)
 
 
-@router.put("/moderation/watched-words")
+@router.put("/moderation/watched-words", response_model=WatchedWord)
 @named
 async def put_word(body: Word, ctx: ModeratorContext) -> dict[str, Any]:
     return await cases.put_word(ctx.uow, ctx.actor, word=body.word, action=body.action.value)

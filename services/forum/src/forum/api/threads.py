@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from forum.api.answers import MemberOut, NoticePage, PostHistory, PostOut, ThreadOut, ThreadPage
 from forum.api.deps import Context, IdempotencyKey, named, once
 from forum.api.types import Body, Label, LabelQuery, SearchQuery, Title
 from forum.service_layer import threads as cases
@@ -47,7 +48,7 @@ class Escalation(BaseModel):
     suggested_category: Building | None = None
 
 
-@router.get("/threads")
+@router.get("/threads", response_model=ThreadPage)
 @named
 async def list_threads(
     ctx: Context,
@@ -69,7 +70,7 @@ async def list_threads(
     )
 
 
-@router.post("/threads", status_code=201)
+@router.post("/threads", status_code=201, response_model=ThreadOut)
 @named
 async def create_thread(body: NewThread, ctx: Context, key: IdempotencyKey = None) -> JSONResponse:
     async def run(before_commit: BeforeCommit | None) -> tuple[int, dict[str, Any]]:
@@ -90,13 +91,13 @@ async def create_thread(body: NewThread, ctx: Context, key: IdempotencyKey = Non
     return await once(ctx, scope="forum.threads.create", key=key, body=body, run=run)
 
 
-@router.get("/threads/{thread_id}")
+@router.get("/threads/{thread_id}", response_model=ThreadOut)
 @named
 async def get_thread(thread_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.get_thread(ctx.uow, ctx.actor, thread_id)
 
 
-@router.post("/threads/{thread_id}/posts", status_code=201)
+@router.post("/threads/{thread_id}/posts", status_code=201, response_model=PostOut)
 @named
 async def reply(
     thread_id: uuid.UUID, body: NewPost, ctx: Context, key: IdempotencyKey = None
@@ -116,7 +117,7 @@ async def reply(
     return await once(ctx, scope=f"forum.posts.create:{thread_id}", key=key, body=body, run=run)
 
 
-@router.post("/threads/{thread_id}/escalate")
+@router.post("/threads/{thread_id}/escalate", response_model=ThreadOut)
 @named
 async def escalate_thread(
     thread_id: uuid.UUID, ctx: Context, body: Escalation | None = None
@@ -130,13 +131,13 @@ async def escalate_thread(
     )
 
 
-@router.get("/posts/{post_id}")
+@router.get("/posts/{post_id}", response_model=PostOut)
 @named
 async def get_post(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.get_post(ctx.uow, ctx.actor, post_id)
 
 
-@router.patch("/posts/{post_id}")
+@router.patch("/posts/{post_id}", response_model=PostOut)
 @named
 async def edit_post(post_id: uuid.UUID, body: PostEdit, ctx: Context) -> dict[str, Any]:
     return await cases.edit_post(
@@ -144,32 +145,32 @@ async def edit_post(post_id: uuid.UUID, body: PostEdit, ctx: Context) -> dict[st
     )
 
 
-@router.get("/posts/{post_id}/history")
+@router.get("/posts/{post_id}/history", response_model=PostHistory)
 @named
 async def post_history(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.post_history(ctx.uow, ctx.actor, post_id)
 
 
-@router.put("/posts/{post_id}/like")
+@router.put("/posts/{post_id}/like", response_model=PostOut)
 @named
 async def like(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.set_like(ctx.uow, ctx.actor, post_id, liked=True)
 
 
-@router.delete("/posts/{post_id}/like")
+@router.delete("/posts/{post_id}/like", response_model=PostOut)
 @named
 async def unlike(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
     return await cases.set_like(ctx.uow, ctx.actor, post_id, liked=False)
 
 
-@router.get("/me/notices")
+@router.get("/me/notices", response_model=NoticePage)
 @named
 async def notices(ctx: Context, limit: Limit = 20, cursor: Cursor = None) -> dict[str, Any]:
     """Mentions and moderation notices (mentions also reach the gateway as forum.post.mentioned.v1)."""
     return await cases.list_notices(ctx.uow, ctx.actor, limit=limit, cursor=cursor)
 
 
-@router.get("/me")
+@router.get("/me", response_model=MemberOut)
 @named
 async def me(ctx: Context) -> dict[str, Any]:
     actor = ctx.actor

@@ -29,6 +29,15 @@ from sqlalchemy import and_, select
 from reports.adapters import repository as repo
 from reports.adapters.tables import open311_keys, reports
 from reports.api.deps import clock, settings_of
+from reports.api.open311_answers import (
+    Created,
+    Discovery,
+    Service,
+    ServiceDefinition,
+    ServiceRequest,
+    TokenMatch,
+    answers,
+)
 from reports.domain.model import OPEN_STATUSES, Status, open311_status
 from reports.service_layer import reports as cases
 from servicekit.app import get_runtime
@@ -174,7 +183,9 @@ def _name(row: Any, locale: str) -> str:
 
 
 # -- discovery and services ------------------------------------------------------------------------
-@router.get("/discovery.{fmt}", response_class=Response, summary="Open311 discovery")
+@router.get(
+    "/discovery.{fmt}", response_class=Response, summary="Open311 discovery", responses=answers(Discovery)
+)
 async def discovery(fmt: str, request: Request) -> Response:
     base = settings_of(request).public_base_url.rstrip("/")
     data = {
@@ -194,7 +205,12 @@ async def discovery(fmt: str, request: Request) -> Response:
     return _render(_format(fmt), data, root="discovery")
 
 
-@router.get("/services.{fmt}", response_class=Response, summary="Open311 service list")
+@router.get(
+    "/services.{fmt}",
+    response_class=Response,
+    summary="Open311 service list",
+    responses=answers(list[Service]),
+)
 async def services(fmt: str, request: Request) -> Response:
     fmt = _format(fmt)
     community_id = _jurisdiction(request)
@@ -218,7 +234,12 @@ async def services(fmt: str, request: Request) -> Response:
     return _render(fmt, data, root="services", item="service")
 
 
-@router.get("/services/{service_code}.{fmt}", response_class=Response, summary="Open311 service definition")
+@router.get(
+    "/services/{service_code}.{fmt}",
+    response_class=Response,
+    summary="Open311 service definition",
+    responses=answers(ServiceDefinition),
+)
 async def service_definition(service_code: str, fmt: str, request: Request) -> Response:
     fmt = _format(fmt)
     community_id = _jurisdiction(request)
@@ -310,8 +331,10 @@ def _float(value: str | None, what: str, bound: float) -> float | None:
 
 @router.post(
     "/requests.{fmt}",
+    status_code=201,
     response_class=Response,
     summary="Open311 create service request",
+    responses=answers(list[Created], 201),
     openapi_extra=POST_DOC,
 )
 async def create_request(fmt: str, request: Request) -> Response:
@@ -431,7 +454,12 @@ def _ids(raw: str) -> list[uuid.UUID]:
     return ids
 
 
-@router.get("/requests.{fmt}", response_class=Response, summary="Open311 service requests")
+@router.get(
+    "/requests.{fmt}",
+    response_class=Response,
+    summary="Open311 service requests",
+    responses=answers(list[ServiceRequest]),
+)
 async def list_requests(fmt: str, request: Request) -> Response:
     fmt = _format(fmt)
     community_id = _jurisdiction(request)
@@ -482,7 +510,10 @@ async def list_requests(fmt: str, request: Request) -> Response:
 
 
 @router.get(
-    "/requests/{service_request_id}.{fmt}", response_class=Response, summary="Open311 one service request"
+    "/requests/{service_request_id}.{fmt}",
+    response_class=Response,
+    summary="Open311 one service request",
+    responses=answers(list[ServiceRequest]),
 )
 async def get_request(service_request_id: str, fmt: str, request: Request) -> Response:
     fmt = _format(fmt)
@@ -498,7 +529,12 @@ async def get_request(service_request_id: str, fmt: str, request: Request) -> Re
     return _render(fmt, [_request_out(row, names)], root="service_requests", item="request")
 
 
-@router.get("/tokens/{token}.{fmt}", response_class=Response, summary="Open311 request id from a token")
+@router.get(
+    "/tokens/{token}.{fmt}",
+    response_class=Response,
+    summary="Open311 request id from a token",
+    responses=answers(list[TokenMatch]),
+)
 async def token_lookup(token: str, fmt: str, request: Request) -> Response:
     fmt = _format(fmt)
     community_id = _jurisdiction(request)
