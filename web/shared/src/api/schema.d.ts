@@ -3240,11 +3240,8 @@ export interface components {
             phone?: string | null;
             /** Opening Hours */
             opening_hours?: string | null;
-            /**
-             * Tags
-             * @default []
-             */
-            tags: string[];
+            /** Tags */
+            tags?: string[];
         } & {
             [key: string]: unknown;
         };
@@ -3332,11 +3329,8 @@ export interface components {
             dropoff_building?: string | null;
             /** Distance M */
             distance_m?: number | null;
-            /**
-             * Details
-             * @default {}
-             */
-            details: {
+            /** Details */
+            details?: {
                 [key: string]: unknown;
             };
             /** Pickup Code */
@@ -3368,11 +3362,8 @@ export interface components {
             /** Fail Reason */
             fail_reason?: string | null;
             rating?: components["schemas"]["errand.RatingOut"] | null;
-            /**
-             * Timeline
-             * @default []
-             */
-            timeline: components["schemas"]["errand.TimelineEntry"][];
+            /** Timeline */
+            timeline?: components["schemas"]["errand.TimelineEntry"][];
         } & {
             [key: string]: unknown;
         };
@@ -3744,6 +3735,29 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** Attribute */
+        "reports.Attribute": {
+            /** Variable */
+            variable: boolean;
+            /** Code */
+            code: string;
+            /** Datatype */
+            datatype: string;
+            /** Required */
+            required: boolean;
+            /** Datatype Description */
+            datatype_description: string;
+            /** Order */
+            order: number;
+            /** Description */
+            description: string;
+            /** Values */
+            values: {
+                [key: string]: unknown;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
         /** CategoryOut */
         "reports.CategoryOut": {
             /** Code */
@@ -3802,6 +3816,32 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** Created */
+        "reports.Created": {
+            /** Service Request Id */
+            service_request_id: string;
+            /** Token */
+            token: string;
+            /** Service Notice */
+            service_notice?: string | null;
+            /** Account Id */
+            account_id?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Discovery */
+        "reports.Discovery": {
+            /** Changeset */
+            changeset: string;
+            /** Contact */
+            contact: string;
+            /** Key Service */
+            key_service: string;
+            /** Endpoints */
+            endpoints: components["schemas"]["reports.Endpoint"][];
+        } & {
+            [key: string]: unknown;
+        };
         /** DuplicateOut */
         "reports.DuplicateOut": {
             /**
@@ -3818,6 +3858,21 @@ export interface components {
             submitted_at: string;
             /** Support Count */
             support_count: number;
+        };
+        /** Endpoint */
+        "reports.Endpoint": {
+            /** Specification */
+            specification: string;
+            /** Url */
+            url: string;
+            /** Changeset */
+            changeset: string;
+            /** Type */
+            type: string;
+            /** Formats */
+            formats: string[];
+        } & {
+            [key: string]: unknown;
         };
         /** EscalateIn */
         "reports.EscalateIn": {
@@ -4095,6 +4150,76 @@ export interface components {
             /** Note */
             note: string;
         };
+        /** Service */
+        "reports.Service": {
+            /** Service Code */
+            service_code: string;
+            /** Service Name */
+            service_name: string;
+            /** Description */
+            description: string;
+            /** Metadata */
+            metadata: boolean;
+            /** Type */
+            type: string;
+            /** Keywords */
+            keywords: string;
+            /** Group */
+            group: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ServiceDefinition */
+        "reports.ServiceDefinition": {
+            /** Service Code */
+            service_code: string;
+            /** Attributes */
+            attributes: components["schemas"]["reports.Attribute"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** ServiceRequest */
+        "reports.ServiceRequest": {
+            /** Service Request Id */
+            service_request_id: string;
+            /** Status */
+            status: string;
+            /** Status Notes */
+            status_notes?: string | null;
+            /** Service Name */
+            service_name?: string | null;
+            /** Service Code */
+            service_code: string;
+            /** Description */
+            description?: string | null;
+            /** Agency Responsible */
+            agency_responsible?: string | null;
+            /** Service Notice */
+            service_notice?: string | null;
+            /**
+             * Requested Datetime
+             * Format: date-time
+             */
+            requested_datetime: string;
+            /** Updated Datetime */
+            updated_datetime?: string | null;
+            /** Expected Datetime */
+            expected_datetime?: string | null;
+            /** Address */
+            address?: string | null;
+            /** Address Id */
+            address_id?: string | null;
+            /** Zipcode */
+            zipcode?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Long */
+            long?: number | null;
+            /** Media Url */
+            media_url?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** StaffIn */
         "reports.StaffIn": {
             /** Note */
@@ -4305,6 +4430,15 @@ export interface components {
             /** Note */
             note: string | null;
         };
+        /** TokenMatch */
+        "reports.TokenMatch": {
+            /** Service Request Id */
+            service_request_id: string;
+            /** Token */
+            token: string;
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * Problem
          * @description An error (RFC 9457). `code` is stable and meant for programs; `title` and `detail` are in the language Accept-Language chose.
@@ -4359,6 +4493,18 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** CurrentText */
+        "forum.CurrentText": {
+            /** Body */
+            body: string;
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+        } & {
+            [key: string]: unknown;
+        };
         /** Decision */
         "forum.Decision": {
             /**
@@ -4369,25 +4515,250 @@ export interface components {
             /** Note */
             note?: string | null;
         };
+        /** DecisionOut */
+        "forum.DecisionOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Status */
+            status: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DeliberationOut */
+        "forum.DeliberationOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /** Body */
+            body: string;
+            /** Building */
+            building?: string | null;
+            /** Proposer Id */
+            proposer_id?: string | null;
+            proposer?: components["schemas"]["forum.PersonOut"] | null;
+            /** State */
+            state: string;
+            /** Support Threshold */
+            support_threshold: number;
+            /** Window Ends At */
+            window_ends_at?: string | null;
+            /** Household Supports */
+            household_supports: number;
+            /** Quorum */
+            quorum: number;
+            /** Pass Ratio */
+            pass_ratio: number;
+            votes: components["schemas"]["forum.Votes"];
+            /** Reject Reason */
+            reject_reason?: string | null;
+            /** Minutes */
+            minutes?: {
+                [key: string]: unknown;
+            } | null;
+            /** Owner Id */
+            owner_id?: string | null;
+            owner?: components["schemas"]["forum.PersonOut"] | null;
+            /** Progress */
+            progress?: number | null;
+            /** Milestones */
+            milestones: components["schemas"]["forum.MilestoneOut"][];
+            /** Rating Threshold */
+            rating_threshold?: number | null;
+            rating: components["schemas"]["forum.RatingSummary"];
+            /** Hotspot Id */
+            hotspot_id?: string | null;
+            mine: components["schemas"]["forum.Mine"];
+            /** Timeline */
+            timeline: components["schemas"]["forum.Step"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DeliberationPage */
+        "forum.DeliberationPage": {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Items */
+            items: components["schemas"]["forum.DeliberationOut"][];
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * DeliberationState
          * @enum {string}
          */
         "forum.DeliberationState": "collecting" | "screening" | "deliberating" | "voting" | "decided" | "acting" | "supervising" | "evaluating" | "closed" | "rejected" | "expired";
         /**
+         * DisputeOut
+         * @description A case as the caller sees it: the complainant is null to the other parties when hidden.
+         */
+        "forum.DisputeOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Thread Id */
+            thread_id?: string | null;
+            /** State */
+            state: string;
+            /** Summary */
+            summary: string;
+            /** Complainant Id */
+            complainant_id?: string | null;
+            complainant?: components["schemas"]["forum.PersonOut"] | null;
+            /** Complainant Hidden */
+            complainant_hidden: boolean;
+            /** Reporter Id */
+            reporter_id?: string | null;
+            reporter?: components["schemas"]["forum.PersonOut"] | null;
+            /** Mediator Id */
+            mediator_id?: string | null;
+            mediator?: components["schemas"]["forum.PersonOut"] | null;
+            /** My Role */
+            my_role: string;
+            /** Parties */
+            parties: components["schemas"]["forum.Party"][];
+            /** Terms */
+            terms?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Timeline */
+            timeline: components["schemas"]["forum.Step"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DisputePage */
+        "forum.DisputePage": {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Items */
+            items: components["schemas"]["forum.DisputeOut"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * DisputeState
          * @enum {string}
          */
         "forum.DisputeState": "reported" | "triaged" | "mediator_proposed" | "in_mediation" | "agreement_proposed" | "agreed" | "monitoring" | "resolved" | "escalated" | "withdrawn" | "closed_not_dispute" | "reopened";
         /**
+         * FlagOut
+         * @description The post's flag weight after this flag, and whether it is now hidden.
+         */
+        "forum.FlagOut": {
+            /**
+             * Post Id
+             * Format: uuid
+             */
+            post_id: string;
+            /** Weight */
+            weight: number;
+            /** Hidden */
+            hidden: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * FlagReason
          * @enum {string}
          */
         "forum.FlagReason": "spam" | "offensive" | "off_topic" | "other";
+        /** FlagSummary */
+        "forum.FlagSummary": {
+            /** Reason */
+            reason: string;
+            /** Weight */
+            weight: number;
+            /** Note */
+            note?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** Hide */
         "forum.Hide": {
             /** Reason */
             reason: string;
+        };
+        /** HotspotOut */
+        "forum.HotspotOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Keyword */
+            keyword: string;
+            /** Related Keywords */
+            related_keywords?: string[] | null;
+            /** Building */
+            building?: string | null;
+            /** Week */
+            week: string;
+            /**
+             * Window Start
+             * Format: date-time
+             */
+            window_start: string;
+            /**
+             * Window End
+             * Format: date-time
+             */
+            window_end: string;
+            /** Count */
+            count: number;
+            /** Baseline */
+            baseline?: number | null;
+            /** Score */
+            score?: number | null;
+            /** Evidence Post Ids */
+            evidence_post_ids?: string[] | null;
+            /** Evidence Report Ids */
+            evidence_report_ids?: string[] | null;
+            /** Deliberation Id */
+            deliberation_id?: string | null;
+            /**
+             * Detected At
+             * Format: date-time
+             */
+            detected_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** HotspotPage */
+        "forum.HotspotPage": {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Items */
+            items: components["schemas"]["forum.HotspotOut"][];
+        } & {
+            [key: string]: unknown;
         };
         /** Live */
         "forum.Live": {
@@ -4399,6 +4770,43 @@ export interface components {
             /** Service */
             service: string;
         };
+        /** LogEntry */
+        "forum.LogEntry": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Post Id */
+            post_id?: string | null;
+            /** Actor Id */
+            actor_id?: string | null;
+            actor?: components["schemas"]["forum.PersonOut"] | null;
+            /** By */
+            by: string;
+            /** Action */
+            action: string;
+            /** Detail */
+            detail?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** LogPage */
+        "forum.LogPage": {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Items */
+            items: components["schemas"]["forum.LogEntry"][];
+        } & {
+            [key: string]: unknown;
+        };
         /** MediatorProposal */
         "forum.MediatorProposal": {
             /**
@@ -4406,6 +4814,27 @@ export interface components {
              * Format: uuid
              */
             mediator_id: string;
+        };
+        /** MemberOut */
+        "forum.MemberOut": {
+            /**
+             * User Id
+             * Format: uuid
+             */
+            user_id: string;
+            user?: components["schemas"]["forum.PersonOut"] | null;
+            /** Trust Level */
+            trust_level: number;
+            /** Is Mediator */
+            is_mediator: boolean;
+            /** Household Id */
+            household_id?: string | null;
+            /** Household Building */
+            household_building?: string | null;
+            /** First Seen At */
+            first_seen_at?: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /** Milestone */
         "forum.Milestone": {
@@ -4416,6 +4845,41 @@ export interface components {
              * Format: date-time
              */
             due_at: string;
+        };
+        /** MilestoneOut */
+        "forum.MilestoneOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title */
+            title: string;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Done At */
+            done_at?: string | null;
+            /** Overdue */
+            overdue: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Mine
+         * @description The caller's household: whether it supported, how it voted, how it rated.
+         */
+        "forum.Mine": {
+            /** Supported */
+            supported: boolean;
+            /** Vote */
+            vote?: string | null;
+            /** Rating */
+            rating?: number | null;
+        } & {
+            [key: string]: unknown;
         };
         /** Minutes */
         "forum.Minutes": {
@@ -4433,6 +4897,20 @@ export interface components {
              * @description households that must vote
              */
             quorum?: number | null;
+        };
+        /**
+         * ModerationState
+         * @description Why a post is not visible: shown to its author and to moderators.
+         */
+        "forum.ModerationState": {
+            /** Status */
+            status: string;
+            /** Hidden By */
+            hidden_by?: string | null;
+            /** Reason */
+            reason?: string | null;
+        } & {
+            [key: string]: unknown;
         };
         /**
          * NewDeliberation
@@ -4523,6 +5001,102 @@ export interface components {
             /** Body */
             body: string;
         };
+        /** NoteOut */
+        "forum.NoteOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Author Id
+             * Format: uuid
+             */
+            author_id: string;
+            author?: components["schemas"]["forum.PersonOut"] | null;
+            /** Body */
+            body: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** NotePage */
+        "forum.NotePage": {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Items */
+            items: components["schemas"]["forum.NoteOut"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** Notice */
+        "forum.Notice": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Thread Id */
+            thread_id?: string | null;
+            /** Post Id */
+            post_id?: string | null;
+            /** Detail */
+            detail?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** NoticePage */
+        "forum.NoticePage": {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Items */
+            items: components["schemas"]["forum.Notice"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** Party */
+        "forum.Party": {
+            /** User Id */
+            user_id?: string | null;
+            user?: components["schemas"]["forum.PersonOut"] | null;
+            /** Role */
+            role: string;
+            /** Accepted Mediator */
+            accepted_mediator?: boolean | null;
+            /** Accepted Agreement */
+            accepted_agreement?: boolean | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * PersonOut
+         * @description Someone an answer names, beside their id (servicekit.people): `author_id` gets
+         *     `author: {id, display_name}`; null when the id is hidden.
+         */
+        "forum.PersonOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Display Name */
+            display_name?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** Policy */
         "forum.Policy": {
             /**
@@ -4561,6 +5135,57 @@ export interface components {
             /** Body */
             body: string;
         };
+        /** PostHistory */
+        "forum.PostHistory": {
+            /**
+             * Post Id
+             * Format: uuid
+             */
+            post_id: string;
+            current: components["schemas"]["forum.CurrentText"];
+            /** Revisions */
+            revisions: components["schemas"]["forum.Revision"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** PostOut */
+        "forum.PostOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Thread Id
+             * Format: uuid
+             */
+            thread_id: string;
+            /** Author Id */
+            author_id?: string | null;
+            author?: components["schemas"]["forum.PersonOut"] | null;
+            /** Kind */
+            kind: string;
+            /** Body */
+            body: string;
+            /** Status */
+            status: string;
+            /** Like Count */
+            like_count: number;
+            /** Liked By Me */
+            liked_by_me: boolean;
+            /** Edited At */
+            edited_at?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            moderation?: components["schemas"]["forum.ModerationState"] | null;
+            /** Flag Weight */
+            flag_weight?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** Progress */
         "forum.Progress": {
             /** Percent */
@@ -4570,10 +5195,54 @@ export interface components {
             /** Note */
             note?: string | null;
         };
+        /** QueueItem */
+        "forum.QueueItem": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Cause */
+            cause: string;
+            /** Detail */
+            detail?: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            post: components["schemas"]["forum.PostOut"];
+            /** Flags */
+            flags: components["schemas"]["forum.FlagSummary"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** QueuePage */
+        "forum.QueuePage": {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Items */
+            items: components["schemas"]["forum.QueueItem"][];
+        } & {
+            [key: string]: unknown;
+        };
         /** Rating */
         "forum.Rating": {
             /** Stars */
             stars: number;
+        };
+        /** RatingSummary */
+        "forum.RatingSummary": {
+            /** Average */
+            average?: number | null;
+            /** Count */
+            count: number;
+        } & {
+            [key: string]: unknown;
         };
         /** Readiness */
         "forum.Readiness": {
@@ -4594,6 +5263,15 @@ export interface components {
             /** Reason */
             reason?: string | null;
         };
+        /** Revision */
+        "forum.Revision": {
+            /** Body */
+            body: string;
+            /** Replaced At */
+            replaced_at?: string | null;
+        } & {
+            [key: string]: unknown;
+        };
         /** Screening */
         "forum.Screening": {
             /**
@@ -4603,6 +5281,32 @@ export interface components {
             decision: "accept" | "reject";
             /** Reason */
             reason?: string | null;
+        };
+        /**
+         * Step
+         * @description One entry of a case's timeline.
+         */
+        "forum.Step": {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id?: string | null;
+            actor?: components["schemas"]["forum.PersonOut"] | null;
+            /** From State */
+            from_state?: string | null;
+            /** To State */
+            to_state?: string | null;
+            /** Detail */
+            detail?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        } & {
+            [key: string]: unknown;
         };
         /** Term */
         "forum.Term": {
@@ -4624,6 +5328,87 @@ export interface components {
             /** Terms */
             terms: components["schemas"]["forum.Term"][];
         };
+        /** ThreadCard */
+        "forum.ThreadCard": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Board */
+            board: string;
+            /** Title */
+            title: string;
+            /** Author Id */
+            author_id?: string | null;
+            author?: components["schemas"]["forum.PersonOut"] | null;
+            /** Building */
+            building?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Post At */
+            last_post_at?: string | null;
+            /** Escalated At */
+            escalated_at?: string | null;
+            /** Report Id */
+            report_id?: string | null;
+            /** Excerpt */
+            excerpt: string;
+            /** Opening Status */
+            opening_status: string;
+            /** Rank */
+            rank?: number | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ThreadOut
+         * @description One thread with its opening post and replies (visible ones, plus the caller's own).
+         */
+        "forum.ThreadOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Board */
+            board: string;
+            /** Title */
+            title: string;
+            /** Author Id */
+            author_id?: string | null;
+            author?: components["schemas"]["forum.PersonOut"] | null;
+            /** Building */
+            building?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Last Post At */
+            last_post_at?: string | null;
+            /** Escalated At */
+            escalated_at?: string | null;
+            /** Report Id */
+            report_id?: string | null;
+            opening_post: components["schemas"]["forum.PostOut"];
+            /** Posts */
+            posts: components["schemas"]["forum.PostOut"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** ThreadPage */
+        "forum.ThreadPage": {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Items */
+            items: components["schemas"]["forum.ThreadCard"][];
+        } & {
+            [key: string]: unknown;
+        };
         /** Vote */
         "forum.Vote": {
             /**
@@ -4632,11 +5417,45 @@ export interface components {
              */
             choice: "yes" | "no" | "abstain";
         };
+        /** Votes */
+        "forum.Votes": {
+            /** Yes */
+            yes: number;
+            /** No */
+            no: number;
+            /** Abstain */
+            abstain: number;
+        } & {
+            [key: string]: unknown;
+        };
         /**
          * WatchAction
          * @enum {string}
          */
         "forum.WatchAction": "block" | "require_approval" | "censor";
+        /** WatchedWord */
+        "forum.WatchedWord": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Word */
+            word: string;
+            /** Action */
+            action: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** WatchedWordPage */
+        "forum.WatchedWordPage": {
+            /** Next Cursor */
+            next_cursor?: string | null;
+            /** Items */
+            items: components["schemas"]["forum.WatchedWord"][];
+        } & {
+            [key: string]: unknown;
+        };
         /** Word */
         "forum.Word": {
             /** Word */
@@ -8804,12 +9623,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON (`.json`) or XML (`.xml`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/xml": string;
+                    "application/json": components["schemas"]["reports.Discovery"];
+                };
             };
             /** @description Validation error */
             422: {
@@ -8845,12 +9667,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON (`.json`) or XML (`.xml`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/xml": string;
+                    "application/json": components["schemas"]["reports.Service"][];
+                };
             };
             /** @description Validation error */
             422: {
@@ -8887,12 +9712,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON (`.json`) or XML (`.xml`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/xml": string;
+                    "application/json": components["schemas"]["reports.ServiceDefinition"];
+                };
             };
             /** @description Validation error */
             422: {
@@ -8928,12 +9756,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON (`.json`) or XML (`.xml`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/xml": string;
+                    "application/json": components["schemas"]["reports.ServiceRequest"][];
+                };
             };
             /** @description Validation error */
             422: {
@@ -8990,12 +9821,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
-            200: {
+            /** @description JSON (`.json`) or XML (`.xml`) */
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/xml": string;
+                    "application/json": components["schemas"]["reports.Created"][];
+                };
             };
             /** @description Validation error */
             422: {
@@ -9032,12 +9866,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON (`.json`) or XML (`.xml`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/xml": string;
+                    "application/json": components["schemas"]["reports.ServiceRequest"][];
+                };
             };
             /** @description Validation error */
             422: {
@@ -9074,12 +9911,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description JSON (`.json`) or XML (`.xml`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/xml": string;
+                    "application/json": components["schemas"]["reports.TokenMatch"][];
+                };
             };
             /** @description Validation error */
             422: {
@@ -9128,9 +9968,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.ThreadPage"];
                 };
             };
             /** @description Validation error */
@@ -9177,7 +10015,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["forum.ThreadOut"];
                 };
             };
             /** @description Validation error */
@@ -9220,9 +10058,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.ThreadOut"];
                 };
             };
             /** @description Validation error */
@@ -9271,7 +10107,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["forum.PostOut"];
                 };
             };
             /** @description Validation error */
@@ -9318,9 +10154,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.ThreadOut"];
                 };
             };
             /** @description Validation error */
@@ -9363,9 +10197,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.PostOut"];
                 };
             };
             /** @description Validation error */
@@ -9412,9 +10244,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.PostOut"];
                 };
             };
             /** @description Validation error */
@@ -9457,9 +10287,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.PostHistory"];
                 };
             };
             /** @description Validation error */
@@ -9502,9 +10330,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.PostOut"];
                 };
             };
             /** @description Validation error */
@@ -9547,9 +10373,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.PostOut"];
                 };
             };
             /** @description Validation error */
@@ -9595,9 +10419,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.NoticePage"];
                 };
             };
             /** @description Validation error */
@@ -9638,9 +10460,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.MemberOut"];
                 };
             };
             /** @description Problem (RFC 9457) */
@@ -9678,9 +10498,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.FlagOut"];
                 };
             };
             /** @description Validation error */
@@ -9727,9 +10545,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.PostOut"];
                 };
             };
             /** @description Validation error */
@@ -9776,9 +10592,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.QueuePage"];
                 };
             };
             /** @description Validation error */
@@ -9825,9 +10639,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DecisionOut"];
                 };
             };
             /** @description Validation error */
@@ -9873,9 +10685,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.LogPage"];
                 };
             };
             /** @description Validation error */
@@ -9916,9 +10726,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.WatchedWordPage"];
                 };
             };
             /** @description Problem (RFC 9457) */
@@ -9954,9 +10762,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.WatchedWord"];
                 };
             };
             /** @description Validation error */
@@ -10044,9 +10850,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputePage"];
                 };
             };
             /** @description Validation error */
@@ -10093,7 +10897,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10136,9 +10940,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10181,9 +10983,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10230,9 +11030,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10275,9 +11073,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10324,9 +11120,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10369,9 +11163,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10418,9 +11210,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10463,9 +11253,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10512,9 +11300,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10557,9 +11343,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10606,9 +11390,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10651,9 +11433,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10700,9 +11480,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DisputeOut"];
                 };
             };
             /** @description Validation error */
@@ -10745,9 +11523,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.NotePage"];
                 };
             };
             /** @description Validation error */
@@ -10794,9 +11570,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.NoteOut"];
                 };
             };
             /** @description Validation error */
@@ -10844,9 +11618,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationPage"];
                 };
             };
             /** @description Validation error */
@@ -10893,7 +11665,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -10936,9 +11708,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -10981,9 +11751,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11030,9 +11798,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11079,9 +11845,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11128,9 +11892,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11173,9 +11935,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11222,9 +11982,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11271,9 +12029,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11316,9 +12072,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11361,9 +12115,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11410,9 +12162,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11455,9 +12205,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
@@ -11582,9 +12330,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.HotspotPage"];
                 };
             };
             /** @description Validation error */
@@ -11627,9 +12373,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
             };
             /** @description Validation error */
