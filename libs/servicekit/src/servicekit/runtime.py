@@ -15,7 +15,7 @@ import redis.asyncio as aioredis
 from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer, EventHandler
 from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
-from servicekit.health import HealthCheck, broker_check, database_check, redis_check
+from servicekit.health import HealthCheck, advisory, broker_check, database_check, redis_check
 from servicekit.outbox import OutboxRelay
 from servicekit.retention import RetentionJob
 from servicekit.settings import BaseServiceSettings
@@ -50,10 +50,12 @@ class ServiceRuntime:
 
     @property
     def health_checks(self) -> dict[str, HealthCheck]:
+        """Without its database a service serves nothing; the broker and Redis are advisory
+        (servicekit.health): the outbox holds events, and each use of Redis has its fallback."""
         return {
             "database": database_check(self.engine),
-            "broker": broker_check(self.broker),
-            "redis": redis_check(self.redis),
+            "broker": advisory(broker_check(self.broker)),
+            "redis": advisory(redis_check(self.redis)),
         }
 
     async def start(self) -> None:
