@@ -16,6 +16,7 @@ from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer, EventHandler
 from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
 from servicekit.health import HealthCheck, advisory, broker_check, database_check, redis_check
+from servicekit.observability import MessagingSampler
 from servicekit.outbox import OutboxRelay
 from servicekit.retention import RetentionJob
 from servicekit.settings import BaseServiceSettings
@@ -47,6 +48,9 @@ class ServiceRuntime:
         self.retention = RetentionJob(self.engine, settings) if run_retention else None
         # No handlers, no consumer: a queue bound to no event type would only be left behind.
         self.consumer = EventConsumer(self.broker, self.uow, settings, handlers) if handlers else None
+        self.sampler = MessagingSampler(
+            self.engine, self.broker, settings, has_queue=self.consumer is not None
+        )
 
     @property
     def health_checks(self) -> dict[str, HealthCheck]:
@@ -66,9 +70,11 @@ class ServiceRuntime:
             await self.consumer.start()
         if self.retention is not None:
             self.retention.start()
+        self.sampler.start()
 
     async def stop(self) -> None:
         # Stop taking work first, then finish publishing, then let go of connections.
+        await self.sampler.stop()
         if self.retention is not None:
             await self.retention.stop()
         if self.consumer is not None:
