@@ -73,8 +73,10 @@ async def ensure_database(database_url: str) -> bool:
             return False
         try:
             await admin.execute(f'CREATE DATABASE "{name}"')
-        except asyncpg.DuplicateDatabaseError:
-            return False  # another replica created it between our check and our create
+        except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+            # Another replica created it between our check and our create (two CREATE DATABASE
+            # at the same moment: the loser sees the catalog's unique index, not 42P04).
+            return False
         return True
 
 
