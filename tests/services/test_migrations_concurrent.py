@@ -12,10 +12,10 @@ import sys
 
 import pytest
 from alembic.script import ScriptDirectory
+from tests.services.test_service_migrations import connect, service_settings
 
 from servicekit.db import drop_database
 from servicekit.migrations import MIGRATION_LOCK_KEY, alembic_config
-from tests.services.test_service_migrations import connect, service_settings
 
 pytestmark = pytest.mark.timeout(300)
 
