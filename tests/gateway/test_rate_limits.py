@@ -114,8 +114,8 @@ async def test_redis_down_fails_open_for_traffic_and_closed_for_sign_in(
         assert refused.status_code == 503
         assert body["code"] == "rate_limiter_unavailable"
         assert refused.headers["retry-after"] == "1"
-    assert ready.status_code == 503
-    assert ready.json()["checks"]["redis"]["ok"] is False
+    assert ready.status_code == 200  # Redis is advisory: the decisions above answer for it
+    assert ready.json()["checks"]["redis"] == {"ok": False, "detail": "ConnectionError", "required": False}
 
 
 OWNER_PHONE = "13700137000"

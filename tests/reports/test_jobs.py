@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from reports.service_layer.jobs import ReportJobs
 from tests.reports.helpers import Community, EventTap, Person, Service, call, utc
 
@@ -44,6 +46,8 @@ async def test_accept_sla_breach_is_flagged_once_and_supervised(
     reporter = community.resident()
     committee = community.person("committee")
     rid = (await community.submit(reporter))["id"]  # stairwell lighting: 4 h to accept
+    breaches = {"service": "reports", "kind": "accept", "department": "property"}
+    before = REGISTRY.get_sample_value("weilinli_sla_breaches_total", breaches) or 0.0
     async with EventTap(service, "reports.report.overdue.v1") as tap:
         await jobs(service).run_once(t0 + timedelta(hours=3, minutes=59))
         assert (await get(service, reporter, rid))["accept_breached_at"] is None
@@ -60,6 +64,9 @@ async def test_accept_sla_breach_is_flagged_once_and_supervised(
     assert len(events) == 1
     assert events[0]["payload"]["kind"] == "accept"
     assert events[0]["payload"]["due_at"] == z(t0 + timedelta(hours=4))
+    scraped = (await service.client.get("/metrics")).text
+    line = 'weilinli_sla_breaches_total{department="property",kind="accept",service="reports"}'
+    assert f"{line} {before + 1}" in scraped  # counted once, as flagged
     supervision = await call(
         service, committee, "GET", "/api/v1/reports", params={"scope": "queue", "supervised": "true"}
     )

@@ -26,7 +26,7 @@ async def test_ready_checks_database_and_broker(kit) -> None:
     assert body["status"] == "ready"
     assert body["service"] == "errand"
     assert body["checks"]["database"] == {"ok": True}
-    assert body["checks"]["broker"] == {"ok": True}
+    assert body["checks"]["broker"] == {"ok": True, "required": False}
 
 
 async def test_a_database_on_a_closed_port_is_not_ok() -> None:
@@ -83,7 +83,7 @@ async def test_ready_is_503_when_a_check_fails(kit, monkeypatch) -> None:
     assert body["status"] == "not_ready"
     assert body["checks"]["extra"] == {"ok": False, "detail": "down for the test"}
     assert body["checks"]["database"] == {"ok": True}
-    assert body["checks"]["broker"] == {"ok": True}
+    assert body["checks"]["broker"] == {"ok": True, "required": False}
 
 
 async def test_ready_is_503_when_the_database_is_unreachable(kit, monkeypatch) -> None:
@@ -95,7 +95,7 @@ async def test_ready_is_503_when_the_database_is_unreachable(kit, monkeypatch) -
         await engine.dispose()
     assert response.status_code == 503, response.text
     assert response.json()["checks"]["database"]["ok"] is False
-    assert response.json()["checks"]["broker"] == {"ok": True}
+    assert response.json()["checks"]["broker"] == {"ok": True, "required": False}
 
 
 def counter(metrics: str, **labels: str) -> float:

@@ -37,7 +37,10 @@ def create_service_app(
     handlers: Mapping[str, EventHandler] | None = None,
     lifespan_hooks: Sequence[LifespanHook] = (),
     configure_logs: bool = True,
+    expose_route_template: bool = True,
 ) -> FastAPI:
+    """``expose_route_template``: answer with the matched route template in `X-Weilinli-Route`
+    (for the gateway's metrics); the gateway, facing the public, sets it False."""
     if configure_logs:
         configure_logging(settings.service_name, settings.log_level)
 
@@ -77,7 +80,9 @@ def create_service_app(
     install_openapi(app)
     install_docs(app)
     install_error_handlers(app)
-    app.add_middleware(RequestContextMiddleware, service=settings.service_name)
+    app.add_middleware(
+        RequestContextMiddleware, service=settings.service_name, expose_route=expose_route_template
+    )
     app.include_router(health_router(settings.service_name))
     for router in routers:
         app.include_router(router)

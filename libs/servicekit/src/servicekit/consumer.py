@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
@@ -27,7 +28,7 @@ from contracts import Envelope, EventPayload, UnknownEventType
 from servicekit.broker import Broker, declare_service_queue
 from servicekit.db import UnitOfWork, UnitOfWorkFactory
 from servicekit.logging import correlation_id_var, get_logger
-from servicekit.metrics import CONSUMER_IN_FLIGHT, EVENT_HANDLER_SECONDS, EVENTS_CONSUMED
+from servicekit.metrics import CONSUMER_IN_FLIGHT, EVENT_HANDLER_SECONDS, EVENT_LAG_SECONDS, EVENTS_CONSUMED
 from servicekit.settings import BaseServiceSettings
 
 log = get_logger(__name__)
@@ -128,6 +129,8 @@ class EventConsumer:
             return
 
         token = correlation_id_var.set(envelope.correlation_id)
+        lag = (datetime.now(UTC) - envelope.occurred_at).total_seconds()
+        EVENT_LAG_SECONDS.labels(service, envelope.event_type).observe(max(0.0, lag))
         started = time.perf_counter()
         try:
             applied = await self.apply(envelope, event, handler)

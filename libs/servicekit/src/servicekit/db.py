@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Self
 
 import asyncpg
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -73,8 +73,10 @@ async def ensure_database(database_url: str) -> bool:
             return False
         try:
             await admin.execute(f'CREATE DATABASE "{name}"')
-        except asyncpg.DuplicateDatabaseError:
-            return False  # another replica created it between our check and our create
+        except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+            # Another replica created it between our check and our create (two CREATE DATABASE
+            # at the same moment: the loser sees the catalog's unique index, not 42P04).
+            return False
         return True
 
 
@@ -213,3 +215,28 @@ class UnitOfWorkFactory:
         return UnitOfWork(
             self.sessions, producer=self.producer, correlation_id=correlation_id, actor_id=actor_id
         )
+
+
+# Key space of job rounds held with exclusive_round: pg_try_advisory_lock(2829, hashtext(name)).
+_ROUND_LOCK_SPACE = 2829
+
+
+@contextlib.asynccontextmanager
+async def exclusive_round(uows: UnitOfWorkFactory, name: str) -> AsyncIterator[bool]:
+    """Yields True when this process may run the job round ``name`` now, False when another
+    replica is running it (the caller skips this round). For jobs that are not made safe by row
+    locks (a read-decide-insert over many rows); a session advisory lock on one pooled connection,
+    held for the round, and let go with the connection if the process dies."""
+    engine: AsyncEngine = uows.sessions.kw["bind"]
+    lock = {"space": _ROUND_LOCK_SPACE, "name": name}
+    # One connection for the whole round: the lock belongs to it (a session would hand its
+    # connection back to the pool at commit, and the unlock would go to another).
+    async with engine.connect() as conn:
+        acquired = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:space, hashtext(:name))"), lock))
+        await conn.commit()  # the session lock outlives the transaction; no snapshot is held
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                await conn.execute(text("SELECT pg_advisory_unlock(:space, hashtext(:name))"), lock)
+                await conn.commit()

@@ -1,7 +1,12 @@
 """/health/live, /health/ready and /metrics.
 
-Live says the process answers. Ready says it can do its work: each named check (database,
-broker, and whatever a service adds, e.g. the gateway's upstreams) passes within its timeout.
+Live says the process answers. Ready says *this process* can serve: each required check passes
+within its timeout. Readiness must not cascade (docs/operations.md): a dependency whose absence the
+process already answers for by itself is an *advisory* check, reported (``"required": false``) but
+never turning the process unready. The broker is advisory (the outbox keeps events until it is
+back), Redis is advisory (each use of it has a written fallback), the gateway's upstreams are
+advisory (the breaker answers 503 for that route alone). Were they required, one failing
+dependency would take every replica out of its Service at once, and the edge with it.
 """
 
 from __future__ import annotations
@@ -24,6 +29,26 @@ from servicekit.metrics import metrics_endpoint
 HealthCheck = Callable[[], Awaitable[str | Mapping[str, Any] | None]]
 
 CHECK_TIMEOUT_SECONDS = 2.0
+
+
+class _Advisory:
+    """A check that is reported but does not decide readiness."""
+
+    __slots__ = ("check",)
+
+    def __init__(self, check: HealthCheck) -> None:
+        self.check = check
+
+    async def __call__(self) -> str | Mapping[str, Any] | None:
+        return await self.check()
+
+
+def advisory(check: HealthCheck) -> HealthCheck:
+    return check if isinstance(check, _Advisory) else _Advisory(check)
+
+
+def is_advisory(check: HealthCheck) -> bool:
+    return isinstance(check, _Advisory)
 
 
 def database_check(engine: AsyncEngine) -> HealthCheck:
@@ -49,7 +74,16 @@ def broker_check(broker: Broker) -> HealthCheck:
 
 
 async def run_checks(checks: Mapping[str, HealthCheck]) -> tuple[bool, dict[str, Any]]:
+    """Run every check at once; ready when every required one passed. Advisory results carry
+    ``"required": false``."""
+
     async def one(check: HealthCheck) -> dict[str, Any]:
+        result = await outcome_of(check)
+        if is_advisory(check):
+            result["required"] = False
+        return result
+
+    async def outcome_of(check: HealthCheck) -> dict[str, Any]:
         try:
             outcome = await asyncio.wait_for(check(), timeout=CHECK_TIMEOUT_SECONDS)
         except TimeoutError:
@@ -65,7 +99,8 @@ async def run_checks(checks: Mapping[str, HealthCheck]) -> tuple[bool, dict[str,
     names = list(checks)
     results = await asyncio.gather(*(one(checks[name]) for name in names))
     report = dict(zip(names, results, strict=True))
-    return all(result.get("ok") for result in results), report
+    ready = all(result.get("ok") for result in results if result.get("required", True))
+    return ready, report
 
 
 class Live(BaseModel):
@@ -77,6 +112,7 @@ class CheckResult(BaseModel):
     model_config = ConfigDict(extra="allow")
     ok: bool
     detail: str | None = None
+    required: bool | None = None
 
 
 class Readiness(BaseModel):
@@ -94,7 +130,7 @@ def health_router(service: str) -> APIRouter:
 
     @router.get(
         "/health/ready",
-        summary="Dependencies are reachable",
+        summary="This process can serve (advisory checks are reported, not required)",
         response_model=Readiness,
         responses={503: {"description": "not ready", "model": Readiness}},
     )

@@ -13,6 +13,9 @@ from servicekit.logging import correlation_id_var, request_id_var
 from servicekit.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 REQUEST_ID_HEADER = "x-request-id"
+# The route template a service matched, in its answer: the gateway labels its proxy metrics with it
+# and strips it (gateway/metrics.py). A template is public (it is in the OpenAPI description).
+ROUTE_HEADER = b"x-weilinli-route"
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -28,9 +31,10 @@ def accept_request_id(value: str | None) -> str:
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, service: str) -> None:
+    def __init__(self, app: ASGIApp, *, service: str, expose_route: bool = False) -> None:
         self.app = app
         self.service = service
+        self.expose_route = expose_route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,14 +57,22 @@ class RequestContextMiddleware:
                 status_holder[0] = message["status"]
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
+                if self.expose_route:
+                    matched = getattr(scope.get("route"), "path", None)
+                    if matched:
+                        headers.append((ROUTE_HEADER, matched.encode("latin-1")))
                 message["headers"] = headers
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            # A route of this app, else the label an inner layer chose (the gateway's proxied
+            # requests: the upstream's template or a routed prefix), else "unmatched".
             route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = (
+                getattr(route, "path", None) or (scope.get("state") or {}).get("route_label") or "unmatched"
+            )
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(self.service, method, template, str(status_holder[0])).inc()
             HTTP_LATENCY.labels(self.service, method, template).observe(time.perf_counter() - started)

@@ -2,6 +2,12 @@
 
 Each service keeps its revisions in ``src/<service>/migrations`` (so they ship in the package)
 and an ``alembic.ini`` at its root for the alembic CLI.
+
+Replicas starting at once (a rollout, an init container per pod, the migration Job) never race:
+every upgrade or downgrade runs holding a PostgreSQL session advisory lock on its database
+(``MIGRATION_LOCK_KEY``), and Alembic reads the current revision only once it holds the lock, so
+the first applies the revisions and the others wait, then find nothing left to do. A process that
+dies while migrating lets go of the lock with its connection.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from pathlib import Path
 
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -29,6 +35,9 @@ from servicekit.tables import (
     outbox_messages,
     processed_events,
 )
+
+# One key per database (each service has its own): "WLMIGRAT" as a bigint.
+MIGRATION_LOCK_KEY = int.from_bytes(b"WLMIGRAT", "big") & 0x7FFFFFFFFFFFFFFF
 
 
 def alembic_config(script_location: Path, database_url: str) -> Config:
@@ -63,9 +72,19 @@ def run_alembic_env(service_metadata: MetaData, settings_factory: Callable[[], B
         return
 
     def run(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=targets, compare_type=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        # The session lock outlives the commit that ends its own little transaction, so Alembic
+        # then runs its migrations in transactions of its own, all under the lock.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=targets, compare_type=True)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if connection.in_transaction():
+                connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
 
     async def run_async() -> None:
         engine = create_async_engine(url, poolclass=pool.NullPool)

@@ -273,8 +273,16 @@ class OutboxRelay:
             if not handed_off:
                 await conn.close()
         if confirmed:
-            EVENTS_PUBLISHED.labels(self.settings.service_name).inc(len(confirmed))
+            self._count_published(confirmed)
         return len(confirmed)
+
+    def _count_published(self, rows: Sequence[Row[Any]]) -> None:
+        by_type: dict[str, int] = {}
+        for row in rows:
+            event_type = str(row.body.get("event_type", ""))
+            by_type[event_type] = by_type.get(event_type, 0) + 1
+        for event_type, count in by_type.items():
+            EVENTS_PUBLISHED.labels(self.settings.service_name, event_type).inc(count)
 
     async def _publish(self, exchange: aio_pika.abc.AbstractExchange, body: dict[str, Any]) -> None:
         timeout = self.settings.publish_timeout_seconds
@@ -313,7 +321,7 @@ class OutboxRelay:
             await group.conn.execute(_RELEASE_ALL)
             await group.conn.commit()
             if confirmed:
-                EVENTS_PUBLISHED.labels(self.settings.service_name).inc(len(confirmed))
+                self._count_published(confirmed)
             if failed:
                 OUTBOX_PUBLISH_FAILURES.labels(self.settings.service_name).inc()
             log.info("outbox_stragglers_settled", confirmed=len(confirmed), failed=failed)

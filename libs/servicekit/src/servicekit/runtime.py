@@ -15,7 +15,8 @@ import redis.asyncio as aioredis
 from servicekit.broker import Broker
 from servicekit.consumer import EventConsumer, EventHandler
 from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
-from servicekit.health import HealthCheck, broker_check, database_check, redis_check
+from servicekit.health import HealthCheck, advisory, broker_check, database_check, redis_check
+from servicekit.observability import MessagingSampler
 from servicekit.outbox import OutboxRelay
 from servicekit.retention import RetentionJob
 from servicekit.settings import BaseServiceSettings
@@ -47,13 +48,18 @@ class ServiceRuntime:
         self.retention = RetentionJob(self.engine, settings) if run_retention else None
         # No handlers, no consumer: a queue bound to no event type would only be left behind.
         self.consumer = EventConsumer(self.broker, self.uow, settings, handlers) if handlers else None
+        self.sampler = MessagingSampler(
+            self.engine, self.broker, settings, has_queue=self.consumer is not None
+        )
 
     @property
     def health_checks(self) -> dict[str, HealthCheck]:
+        """Without its database a service serves nothing; the broker and Redis are advisory
+        (servicekit.health): the outbox holds events, and each use of Redis has its fallback."""
         return {
             "database": database_check(self.engine),
-            "broker": broker_check(self.broker),
-            "redis": redis_check(self.redis),
+            "broker": advisory(broker_check(self.broker)),
+            "redis": advisory(redis_check(self.redis)),
         }
 
     async def start(self) -> None:
@@ -64,9 +70,11 @@ class ServiceRuntime:
             await self.consumer.start()
         if self.retention is not None:
             self.retention.start()
+        self.sampler.start()
 
     async def stop(self) -> None:
         # Stop taking work first, then finish publishing, then let go of connections.
+        await self.sampler.stop()
         if self.retention is not None:
             await self.retention.stop()
         if self.consumer is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,10 +43,14 @@ def freeze_startup_heap() -> None:
 def serve(
     settings: BaseServiceSettings, create_app: Callable[[BaseServiceSettings], FastAPI], migrations: Path
 ) -> None:
+    """``python -m <service>``: migrate (under the advisory lock), then serve.
+    ``python -m <service> migrate``: migrate and exit (the Kubernetes init container)."""
     configure_logging(settings.service_name, settings.log_level)
     log = get_logger("servicekit.serve")
     asyncio.run(migrate(settings, migrations))
     log.info("migrations_applied")
+    if sys.argv[1:] == ["migrate"]:
+        return
     app = create_app(settings)
     freeze_startup_heap()
     uvicorn.run(

@@ -85,6 +85,8 @@ class BaseServiceSettings(BaseSettings):
     retention_interval_seconds: float = Field(default=3600.0, gt=0)
     retention_first_run_seconds: float = Field(default=60.0, ge=0)
     retention_batch_size: int = Field(default=5000, ge=1, le=100_000)
+    # Outbox backlog and queue depths for /metrics are sampled this often (0: never).
+    metrics_interval_seconds: float = Field(default=15.0, ge=0)
 
     # Access tokens are verified with the gateway's public key (PEM text or a file holding it).
     jwt_public_key: str = ""

@@ -26,6 +26,15 @@ from gateway.adapters.ratelimit import Limit, RateLimiter, RateLimiterUnavailabl
 from gateway.adapters.rights import DELETED, RightsBoard
 from gateway.config import Settings
 from gateway.domain.breaker import CircuitBreaker
+from gateway.metrics import (
+    PROXY_REQUESTS,
+    PROXY_SECONDS,
+    RATE_LIMITED,
+    ROUTE_HEADER,
+    RouteLabels,
+    export_breakers,
+    status_class,
+)
 from gateway.service_layer.accounts import current_claims
 from servicekit.auth import CurrentUser, TokenVerifier
 from servicekit.errors import ProblemError, problem_response
@@ -70,7 +79,8 @@ HOP_BY_HOP = frozenset(
 _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
 # The upstream's Date and Server are dropped from its answer: the gateway's own server (uvicorn)
 # always adds both, and RFC 9110 allows one Date. Same cost as the hop-by-hop filter (one lookup).
-_RESPONSE_DROPPED = _HOP_BY_HOP_BYTES | {b"date", b"server"}
+# Its route-template header is for the gateway's metrics only (gateway.metrics).
+_RESPONSE_DROPPED = _HOP_BY_HOP_BYTES | {b"date", b"server", ROUTE_HEADER}
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Bodies up to this size are read whole before proxying: cheaper than a stream, and retryable.
 _BUFFER_LIMIT = 64 * 1024
@@ -103,6 +113,7 @@ class _Upstream:
     base_url: str
     timeout: float
     breaker: CircuitBreaker
+    routes: RouteLabels
 
 
 def match_upstream(path: str) -> str | None:
@@ -125,9 +136,12 @@ class EdgeMiddleware:
                     failure_threshold=settings.breaker_failure_threshold,
                     open_seconds=settings.breaker_open_seconds,
                 ),
+                RouteLabels(tuple(p for p, n in PROXY_PREFIXES.items() if n == name)),
             )
             for name, url in settings.upstreams.items()
         }
+        self.breakers = {name: upstream.breaker for name, upstream in self.upstreams.items()}
+        export_breakers(self.breakers)
         # Verified tokens until they expire: an Ed25519 check per request would cost more than
         # the whole proxy hop. Rights changed since a token was issued: see _follow_rights.
         self._token_cache: dict[str, _Verified] = {}
@@ -135,14 +149,48 @@ class EdgeMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                # The readiness report shows each upstream's breaker (adapters/upstreams.py).
+                scope["app"].state.upstream_breakers = self.breakers
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
         if path.startswith(_UNLIMITED_PREFIXES):
             await self.app(scope, receive, send)
             return
+        upstream_name = match_upstream(path)
+        if upstream_name is not None:
+            await self._measured(scope, receive, send, path, self.upstreams[upstream_name])
+            return
+        await self._answer(scope, receive, send, path, None)
+
+    async def _measured(
+        self, scope: Scope, receive: Receive, send: Send, path: str, upstream: _Upstream
+    ) -> None:
+        """A proxied request, counted by upstream, route template and status class. The route is
+        also what the request-id middleware labels the generic request metrics with."""
+        state = scope.setdefault("state", {})
+        status = [500]
+        started = time.perf_counter()
+
+        async def send_counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
         try:
-            await self._handle(scope, receive, send, path)
+            await self._answer(scope, receive, send_counted, path, upstream.name)
+        finally:
+            route = state.get("route_label") or upstream.routes.fallback(path)
+            state["route_label"] = route
+            PROXY_REQUESTS.labels(upstream.name, scope["method"], route, status_class(status[0])).inc()
+            PROXY_SECONDS.labels(upstream.name, route).observe(time.perf_counter() - started)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send: Send, path: str, upstream_name: str | None
+    ) -> None:
+        try:
+            await self._handle(scope, receive, send, path, upstream_name)
         except ProblemError as problem:
             response = problem_response(
                 Request(scope),
@@ -155,7 +203,9 @@ class EdgeMiddleware:
         except _ClientGone:
             return  # nobody left to answer
 
-    async def _handle(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    async def _handle(
+        self, scope: Scope, receive: Receive, send: Send, path: str, upstream_name: str | None
+    ) -> None:
         headers = _header_map(scope)
         limit = self.settings.max_photo_body_bytes if _is_photo_route(path) else self.settings.max_body_bytes
         if path in _IMPORT_PATHS:
@@ -164,7 +214,6 @@ class EdgeMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise ProblemError("payload_too_large", 413, params={"limit": limit})
 
-        upstream_name = match_upstream(path)
         user = None
         if not path.startswith("/api/v1/auth/"):
             verified = self._verify(scope, headers.get(b"authorization"))
@@ -288,6 +337,7 @@ class EdgeMiddleware:
                 raise ProblemError("rate_limiter_unavailable", 503, headers={"Retry-After": "1"}) from None
             return
         if wait > 0:
+            RATE_LIMITED.labels("auth" if strict else "traffic").inc()
             raise ProblemError("rate_limited", 429, headers={"Retry-After": retry_after_header(wait)})
 
     # -- proxy --------------------------------------------------------------------------------
@@ -383,6 +433,12 @@ class EdgeMiddleware:
                 upstream.breaker.record_failure()
             else:
                 upstream.breaker.record_success()
+            template = None
+            for name, value in response.raw_headers:
+                if name.lower() == ROUTE_HEADER:
+                    template = value
+                    break
+            scope.setdefault("state", {})["route_label"] = upstream.routes.label(scope["path"], template)
             await send(
                 {
                     "type": "http.response.start",

@@ -48,6 +48,7 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
             token_signer,
             hub_hook(hub),
         ],
+        expose_route_template=False,
     )
 
     async def on_domain_error(request: Request, exc: Exception) -> Response:

@@ -18,7 +18,7 @@ from forum.domain.text import Segmenter
 from forum.service_layer import deliberations, hotspots
 from forum.service_layer.common import PostingGuard
 from servicekit.app import LifespanHook
-from servicekit.db import UnitOfWorkFactory
+from servicekit.db import UnitOfWorkFactory, exclusive_round
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
 from servicekit.runtime import ServiceRuntime
@@ -38,10 +38,20 @@ class ForumJobs:
     async def run_once(self, now: datetime) -> dict[str, Any]:
         async with self._uows() as uow:
             deadlines = await deliberations.run_deadlines(uow, now)
-        async with self._uows() as uow:
-            found = await hotspots.detect(
-                uow, detector=self.detector, segmenter=self._segmenter, settings=self._settings, now=now
-            )
+        # Detection reads a month of mentions, decides and inserts: two replicas at once would both
+        # find the same burst. The round is exclusive (the others skip it); the deadlines and the
+        # fingerprints are safe with row locks and conditional updates alone.
+        found: list[Any] = []
+        async with exclusive_round(self._uows, "forum.hotspots") as mine:
+            if mine:
+                async with self._uows() as uow:
+                    found = await hotspots.detect(
+                        uow,
+                        detector=self.detector,
+                        segmenter=self._segmenter,
+                        settings=self._settings,
+                        now=now,
+                    )
         async with self._uows() as uow:
             forgotten = await PostingGuard(
                 per_minute=self._settings.posts_per_minute,

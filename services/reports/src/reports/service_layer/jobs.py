@@ -26,6 +26,7 @@ from reports.service_layer.reports import record_transition
 from servicekit.db import UnitOfWorkFactory
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
+from servicekit.metrics import SLA_BREACHES
 from servicekit.photos import OrphanPhotoSweep, PhotoStore
 from servicekit.runtime import ServiceRuntime
 
@@ -107,6 +108,8 @@ class ReportJobs:
                         )
                     )
                 await uow.commit()
+            for row in rows:
+                SLA_BREACHES.labels("reports", kind, str(row["department"])).inc()
             total += len(rows)
             if len(rows) < BATCH:
                 return total
