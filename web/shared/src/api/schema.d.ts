@@ -28,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Dependencies are reachable */
+        /** This process can serve (advisory checks are reported, not required) */
         get: operations["gateway_ready"];
         put?: never;
         post?: never;
@@ -2417,6 +2417,8 @@ export interface components {
             ok: boolean;
             /** Detail */
             detail?: string | null;
+            /** Required */
+            required?: boolean | null;
         } & {
             [key: string]: unknown;
         };
@@ -3060,6 +3062,8 @@ export interface components {
             ok: boolean;
             /** Detail */
             detail?: string | null;
+            /** Required */
+            required?: boolean | null;
         } & {
             [key: string]: unknown;
         };
@@ -3813,6 +3817,8 @@ export interface components {
             ok: boolean;
             /** Detail */
             detail?: string | null;
+            /** Required */
+            required?: boolean | null;
         } & {
             [key: string]: unknown;
         };
@@ -4490,6 +4496,8 @@ export interface components {
             ok: boolean;
             /** Detail */
             detail?: string | null;
+            /** Required */
+            required?: boolean | null;
         } & {
             [key: string]: unknown;
         };
