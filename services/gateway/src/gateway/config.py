@@ -116,6 +116,9 @@ class Settings(BaseServiceSettings):
     sms_tencent_sign_name: str = ""
     # The template takes one parameter, the code: "您的验证码为{1}，10分钟内有效。"
     sms_tencent_template_id: str = ""
+    # An errand's delivery code to a recipient without an account; one parameter, the code:
+    # "有人为您下了跑腿订单，收货码{1}，送达时请告诉跑腿员。" (empty: the verification template).
+    sms_tencent_delivery_template_id: str = ""
     sms_timeout_seconds: float = Field(default=5.0, gt=0)
     sms_code_ttl_seconds: int = Field(default=600, ge=60)
     sms_per_minute: int = Field(default=1, ge=1)

@@ -38,7 +38,7 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
         settings,
         title="WeiLinli 网关 Gateway: identity, routing, rate limits, notifications",
         routers=routers,
-        handlers=build_handlers(hub),
+        handlers=build_handlers(hub, lambda: app.state.sms),
         lifespan_hooks=[
             upstream_client,
             rate_limiter,

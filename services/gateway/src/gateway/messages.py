@@ -77,6 +77,14 @@ register_messages(
             "en": ("Community required", "There are several communities; please send a community code."),
             "ko": ("커뮤니티 선택 필요", "커뮤니티가 여러 개입니다. 커뮤니티 코드를 보내 주세요."),
         },
+        "no_community_yet": {
+            "zh-CN": ("暂无社区", "系统中还没有社区，暂时无法注册，请联系社区管理员。"),
+            "en": (
+                "No community yet",
+                "This deployment has no community to join yet; ask its administrator.",
+            ),
+            "ko": ("아직 커뮤니티 없음", "아직 가입할 커뮤니티가 없습니다. 관리자에게 문의해 주세요."),
+        },
         "community_code_taken": {
             "zh-CN": ("社区编码已存在", "该社区编码已被使用。"),
             "en": ("Community code taken", "This community code is already in use."),

@@ -174,6 +174,12 @@ notifications = Table(
     UniqueConstraint("user_id", "event_id", name="notifications_once_per_event"),
 )
 Index("notifications_inbox", notifications.c.user_id, notifications.c.created_at.desc(), notifications.c.id)
+# Who was told an order's delivery code (migration 0007).
+Index(
+    "notifications_recipient_code",
+    notifications.c.data["order_id"].astext,
+    postgresql_where=notifications.c.event_type == "errand.order.recipient_code.v1",
+)
 
 # SMS verification codes: only a hash of the code; dead after five wrong tries (service_layer/sms.py).
 sms_codes = Table(

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from contracts.gateway import RoleGrantedV1, UserDeletedV1, UserRegisteredV1
+from contracts.gateway import CommunityCreatedV1, RoleGrantedV1, UserDeletedV1, UserRegisteredV1
 from gateway.adapters.passwords import hash_password, verify_password
 from gateway.adapters.rights import RightsBoard, stamp
 from gateway.adapters.tables import (
@@ -55,7 +55,10 @@ async def resolve_community(uow: UnitOfWork, code: str | None) -> uuid.UUID:
             raise DomainError("not_found", 404)
         return found
     ids: list[uuid.UUID] = list((await uow.session.scalars(select(communities.c.id).limit(2))).all())
-    if len(ids) != 1:
+    if not ids:
+        # Nothing the caller can fix: the deployment has no community to join yet.
+        raise DomainError("no_community_yet", 409)
+    if len(ids) > 1:
         raise DomainError("community_required", 422)
     return ids[0]
 
@@ -374,6 +377,7 @@ async def create_community(uow: UnitOfWork, *, code: str, name: str, timezone: s
     )
     if result.first() is None:
         raise DomainError("community_code_taken", 409)
+    uow.emit(CommunityCreatedV1(community_id=community_id, code=code, name=name))
     await uow.commit()
     return {"id": community_id, "code": code, "name": name, "timezone": timezone}
 
