@@ -3,12 +3,22 @@
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import BaseServiceSettings, DefaultSecretError
 
 MB = 1024 * 1024
+
+
+class WeChatTemplate(BaseModel):
+    """One subscription-message template: its id, and per data key what fills it (`title`,
+    `body`: the notification's words, cut to WeChat's 20 characters; `time`: when it happened)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    template_id: str = Field(min_length=1, max_length=128)
+    fields: dict[str, Literal["title", "body", "time"]] = Field(min_length=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,18 @@ class Settings(BaseServiceSettings):
     wechat_appid: str = ""
     wechat_secret: SecretStr = SecretStr("")
     wechat_timeout_seconds: float = Field(default=5.0, gt=0)
+    # WeChat subscription messages (订阅消息, README "WeChat subscription messages"): per
+    # notification event type, the template and which of its keys carry what. JSON in
+    # GATEWAY_WECHAT_SUBSCRIBE_TEMPLATES, e.g. {"errand.order.accepted.v1": {"template_id": "T1",
+    # "fields": {"thing1": "title", "thing2": "body", "time3": "time"}}}. Empty: none are sent.
+    wechat_subscribe_templates: dict[str, WeChatTemplate] = Field(default_factory=dict)
+    wechat_subscribe_page: str = "pages/notifications/index"
+    wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "formal"
+    wechat_push_poll_seconds: float = Field(default=1.0, gt=0)
+    wechat_push_batch: int = Field(default=20, ge=1, le=500)
+    wechat_push_max_attempts: int = Field(default=6, ge=1)
+    # Refresh the cached access token this long before WeChat's expiry.
+    wechat_token_refresh_margin_seconds: int = Field(default=300, ge=0)
 
     # SMS codes (README "Accounts: SMS codes, reset, deletion"). The catcher keeps messages in
     # memory for `GET /dev/sms` (development only); elsewhere it warns at start-up.

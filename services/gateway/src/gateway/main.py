@@ -20,6 +20,7 @@ from gateway.config import Settings
 from gateway.consumers import build_handlers
 from gateway.domain.identity import DomainError
 from gateway.edge import EdgeMiddleware
+from gateway.service_layer.wechat_push import wechat_push_job
 from servicekit.app import create_service_app
 from servicekit.errors import problem_response
 from servicekit.settings import BaseServiceSettings
@@ -44,6 +45,7 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
             rate_limiter,
             rights_board,
             sms_provider,
+            wechat_push_job,
             token_signer,
             hub_hook(hub),
         ],

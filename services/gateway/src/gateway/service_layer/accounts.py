@@ -28,6 +28,7 @@ from gateway.adapters.tables import (
     role_grants,
     sms_codes,
     users,
+    wechat_subscriptions,
 )
 from gateway.domain.identity import DomainError, RefreshRecord, RefreshState
 from servicekit.db import UnitOfWork
@@ -140,6 +141,18 @@ async def login(uow: UnitOfWork, policy: TokenPolicy, *, phone: str, password: s
     if not await verify_password(row.password_hash if row else None, password) or row is None:
         raise DomainError("bad_credentials", 401)
     tokens = await issue_tokens(uow, policy, row.id, family_id=uuid.uuid4())
+    await uow.commit()
+    return tokens
+
+
+async def login_verified(uow: UnitOfWork, policy: TokenPolicy, *, phone: str) -> dict[str, Any]:
+    """Sign-in of the phone's account once its SMS `login` code was spent (service_layer/sms)."""
+    user_id = await uow.session.scalar(
+        select(users.c.id).where(users.c.phone == phone, users.c.deleted_at.is_(None))
+    )
+    if user_id is None:
+        raise DomainError("bad_credentials", 401)
+    tokens = await issue_tokens(uow, policy, user_id, family_id=uuid.uuid4())
     await uow.commit()
     return tokens
 
@@ -360,6 +373,7 @@ async def delete_account(
         .values(real_name=DELETED_NAME, id_number_last4="****", note=None)
     )
     await uow.session.execute(delete(notifications).where(notifications.c.user_id == user_id))
+    await uow.session.execute(delete(wechat_subscriptions).where(wechat_subscriptions.c.user_id == user_id))
     if phone is not None:
         await uow.session.execute(delete(sms_codes).where(sms_codes.c.phone == phone))
     await _revoke_all(uow, user_id)

@@ -13,6 +13,7 @@ from contracts import Envelope, EventPayload
 from gateway import notification_texts
 from gateway.adapters.tables import notifications, role_grants, users
 from gateway.domain.identity import DomainError
+from gateway.service_layer import wechat_push
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 from servicekit.i18n import SUPPORTED_LOCALES, negotiate_locale
@@ -266,7 +267,9 @@ async def write(
         .on_conflict_do_nothing(constraint="notifications_once_per_event")
         .returning(*notifications.c)
     )
-    return [shape(row) for row in result]
+    written = [shape(row) for row in result]
+    await wechat_push.enqueue(uow, written)  # 订阅消息 for subscribed WeChat users, same transaction
+    return written
 
 
 def shape(row: Row[Any]) -> dict[str, Any]:
