@@ -186,7 +186,7 @@ class Uploader:
             await self.new_report()
         started = time.perf_counter()
         response = await self.client.post(
-            f"/api/v1/reports/{self.report_id}/photos", files={"file": (name, data)}, headers=self.headers
+            f"/api/v1/reports/{self.report_id}/photos", files={"photo": (name, data)}, headers=self.headers
         )
         self.seconds.append(time.perf_counter() - started)
         self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1

@@ -9,6 +9,7 @@ import pytest
 
 from contracts import (
     EVENT_MODELS,
+    CommunityCreatedV1,
     DeliberationStateChangedV1,
     DisputeStateChangedV1,
     Envelope,
@@ -22,6 +23,7 @@ from contracts import (
     OrderDeliveredV1,
     OrderExpiredV1,
     OrderPickedUpV1,
+    OrderRecipientCodeV1,
     PostCreatedV1,
     PostMentionedV1,
     ReportOverdueV1,
@@ -57,6 +59,17 @@ def _order(model: type[OrderCreatedV1] | type[OrderExpiredV1], **extra: object) 
 
 
 SAMPLES: dict[str, Callable[[], EventPayload]] = {
+    "errand.order.recipient_code.v1": lambda: OrderRecipientCodeV1(
+        community_id=COMMUNITY,
+        order_id=A,
+        requester_id=A,
+        order_type="deliver",
+        recipient_phone="+86 13800001234",
+        delivery_code="0427",
+    ),
+    "gateway.community.created.v1": lambda: CommunityCreatedV1(
+        community_id=COMMUNITY, code="demo", name="演示社区"
+    ),
     "gateway.user.registered.v1": lambda: UserRegisteredV1(
         community_id=COMMUNITY, user_id=A, channel="wechat", display_name="吕女士"
     ),

@@ -25,6 +25,8 @@ ENVELOPE_SNAPSHOT = "envelope"
 # Adding or removing an event is a deliberate act: change this list, docs/contract.md §Events and the
 # snapshots together.
 EXPECTED_EVENT_TYPES = {
+    "gateway.community.created.v1",
+    "errand.order.recipient_code.v1",
     "gateway.user.registered.v1",
     "gateway.user.profile_changed.v1",
     "gateway.role.granted.v1",

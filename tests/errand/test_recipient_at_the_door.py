@@ -123,6 +123,79 @@ async def test_a_daughter_orders_for_her_elderly_mother() -> None:
             assert not [text for text in words if "301" in text or "13800001234" in text]
 
 
+async def test_a_recipient_named_by_phone_gets_the_code_by_sms_or_notification() -> None:
+    """No household named: a phone without an account gets an SMS with the code (the development
+    catcher at /dev/sms); a phone with an account of the community gets a notification with the
+    code, and then the order's progress."""
+    signer = TokenSigner.generate()
+    async with (
+        errand_behind_gateway(new_namespace(), signer) as stack,
+        httpx.AsyncClient(base_url=stack.urls["gateway"], timeout=30) as client,
+    ):
+        community = Community(signer)
+        daughter = community.person("resident")
+        aunt = community.person("resident")  # has an account, lives in no household of the app
+        courier = community.person("resident", "courier")
+        await enrol_in_gateway(stack.apps["gateway"], community, daughter, aunt, courier)
+        aunts_phone, strangers_phone = (
+            f"139{uuid.uuid4().int % 10**8:08d}",
+            f"137{uuid.uuid4().int % 10**8:08d}",
+        )
+        async with runtime_of(stack.apps["gateway"]).uow() as uow:
+            await uow.session.execute(update(users).where(users.c.id == aunt.id).values(phone=aunts_phone))
+            await uow.commit()
+        async with runtime_of(stack.apps["errand"]).uow() as uow:
+            from errand.service_layer.couriers import set_courier_active
+
+            await set_courier_active(uow, community.id, courier.id, active=True, at=datetime.now(UTC))
+            await uow.commit()
+        await go_online(client, courier)
+
+        to_stranger = await place_order(
+            client, daughter, recipient={"name": "王大爷", "phone": f"+86 {strangers_phone}"}
+        )
+        texted: list[dict[str, Any]] = []
+        for _ in range(200):
+            texted = (await client.get("/dev/sms", params={"phone": strangers_phone})).json()["items"]
+            if texted:
+                break
+            await asyncio.sleep(0.05)
+        [sms] = texted
+        assert sms["purpose"] == "delivery"
+        assert sms["code"] == to_stranger["delivery_code"]
+        assert to_stranger["delivery_code"] in sms["text"]
+        assert "帮送" in sms["text"]
+
+        to_aunt = await place_order(client, daughter, recipient={"name": "二姨", "phone": aunts_phone})
+
+        async def inbox() -> list[dict[str, Any]]:
+            items: list[dict[str, Any]] = (
+                await client.get(
+                    "/api/v1/me/notifications", headers={**aunt.headers, "Accept-Language": "en"}
+                )
+            ).json()["items"]
+            return items
+
+        for _ in range(200):
+            if await inbox():
+                break
+            await asyncio.sleep(0.05)
+        [told] = await inbox()
+        assert told["event_type"] == "errand.order.recipient_code.v1"
+        assert to_aunt["delivery_code"] in told["body"]
+        assert told["link"] == {"type": "errand_order", "id": to_aunt["id"]}
+        assert (await client.get("/dev/sms", params={"phone": aunts_phone})).json()["items"] == []
+        # The order's progress reaches her too.
+        await drive(client, to_aunt, courier, daughter, "picked_up")
+        for _ in range(200):
+            kinds = [item["event_type"] for item in await inbox()]
+            if "errand.order.picked_up.v1" in kinds:
+                break
+            await asyncio.sleep(0.05)
+        assert "errand.order.accepted.v1" in kinds
+        assert "errand.order.picked_up.v1" in kinds
+
+
 def _leaves(value: Any, key: str = "") -> list[tuple[str, str]]:
     """(key, text) of every string in a JSON value."""
     if isinstance(value, dict):

@@ -62,6 +62,45 @@ async def test_password_reset_through_the_development_catcher(gw: Gateway) -> No
     assert again.json()["code"] == "sms_code_invalid"
 
 
+async def test_sign_in_with_an_sms_code(gw: Gateway) -> None:
+    """`{phone, sms_code}` instead of a password; the code is spent by its first use."""
+    _, phone = await gw.register(password=PASSWORD)
+    asked = await gw.client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "login"})
+    assert asked.status_code == 202, asked.text
+    code = await _code(gw, phone, "login")
+    signed_in = await gw.client.post("/api/v1/auth/login", json={"phone": phone, "sms_code": code})
+    assert signed_in.status_code == 200, signed_in.text
+    me = await gw.client.get(
+        "/api/v1/me", headers={"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    )
+    assert me.json()["phone"] == phone
+    again = await gw.client.post("/api/v1/auth/login", json={"phone": phone, "sms_code": code})
+    assert (again.status_code, again.json()["code"]) == (422, "sms_code_invalid")
+    # A `reset` code does not sign in; both or neither of password and code: 422.
+    both = await gw.client.post(
+        "/api/v1/auth/login", json={"phone": phone, "sms_code": code, "password": PASSWORD}
+    )
+    neither = await gw.client.post("/api/v1/auth/login", json={"phone": phone})
+    assert (both.status_code, neither.status_code) == (422, 422)
+
+
+async def test_an_sms_login_code_wrong_five_times_is_dead(gw: Gateway) -> None:
+    _, phone = await gw.register(password=PASSWORD)
+    assert (
+        await gw.client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "login"})
+    ).status_code == 202
+    code = await _code(gw, phone, "login")
+    wrong = "000000" if code != "000000" else "111111"
+    answers = [
+        (await gw.client.post("/api/v1/auth/login", json={"phone": phone, "sms_code": wrong})).json()["code"]
+        for _ in range(5)
+    ]
+    assert answers == ["sms_code_invalid"] * 4 + ["sms_code_dead"]
+    right = await gw.client.post("/api/v1/auth/login", json={"phone": phone, "sms_code": code})
+    assert right.status_code in (422, 429), right.text  # dead (or throttled as wrong passwords are)
+    assert right.json()["code"] in ("sms_code_dead", "login_throttled")
+
+
 async def test_one_code_a_minute_per_phone(gw: Gateway) -> None:
     _, phone = await gw.register(password=PASSWORD)
     first = await gw.client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "reset"})

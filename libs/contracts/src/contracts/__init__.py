@@ -11,6 +11,7 @@ from contracts.errand import (
     OrderEvent,
     OrderExpiredV1,
     OrderPickedUpV1,
+    OrderRecipientCodeV1,
 )
 from contracts.forum import (
     DeliberationStateChangedV1,
@@ -21,6 +22,7 @@ from contracts.forum import (
     ThreadEscalatedV1,
 )
 from contracts.gateway import (
+    CommunityCreatedV1,
     HouseholdVerifiedV1,
     RoleGrantedV1,
     RoleRevokedV1,
@@ -41,6 +43,7 @@ from contracts.reports import (
 __all__ = [
     "EVENT_MODELS",
     "EVENT_TYPE_PATTERN",
+    "CommunityCreatedV1",
     "DeliberationStateChangedV1",
     "DisputeStateChangedV1",
     "Envelope",
@@ -55,6 +58,7 @@ __all__ = [
     "OrderEvent",
     "OrderExpiredV1",
     "OrderPickedUpV1",
+    "OrderRecipientCodeV1",
     "PostCreatedV1",
     "PostMentionedV1",
     "ReportEvent",

@@ -1,10 +1,11 @@
 """Events produced by the errand service (跑腿). Payloads carry ids and prices, never addresses,
-parcel codes, bill accounts or delivery codes."""
+parcel codes, bill accounts or delivery codes, with one exception: `errand.order.recipient_code.v1`
+carries a recipient's phone and delivery code to the one service that can text it (the gateway)."""
 
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from contracts.common import Fen, OrderStatus, OrderType
 from contracts.envelope import EventPayload
@@ -19,6 +20,7 @@ __all__ = [
     "OrderEvent",
     "OrderExpiredV1",
     "OrderPickedUpV1",
+    "OrderRecipientCodeV1",
 ]
 
 
@@ -136,3 +138,22 @@ class OrderExpiredV1(OrderEvent):
 
     courier_id: None = None
     status: Literal["expired"] = "expired"
+
+
+@register
+class OrderRecipientCodeV1(EventPayload):
+    """The delivery code is owed to a recipient named by name and phone (no household of the
+    community): the gateway sends it as a notification if the phone has an account of the
+    community, else as an SMS through its SMS adapter.
+
+    The one payload with private data (the phone and the code), because only the gateway holds
+    the SMS adapter and the accounts. Producer: errand. Consumer: gateway.
+    """
+
+    event_type: ClassVar[str] = "errand.order.recipient_code.v1"
+
+    order_id: UUID
+    requester_id: UUID
+    order_type: OrderType
+    recipient_phone: str = Field(pattern=r"^\+?[0-9 -]{5,20}$")
+    delivery_code: str = Field(pattern=r"^[0-9]{4,8}$")

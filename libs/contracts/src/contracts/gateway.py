@@ -10,6 +10,7 @@ from contracts.envelope import EventPayload
 from contracts.registry import register
 
 __all__ = [
+    "CommunityCreatedV1",
     "HouseholdVerifiedV1",
     "RoleGrantedV1",
     "RoleRevokedV1",
@@ -17,6 +18,20 @@ __all__ = [
     "UserProfileChangedV1",
     "UserRegisteredV1",
 ]
+
+
+@register
+class CommunityCreatedV1(EventPayload):
+    """A community exists (created by an admin, or announced again by `gateway backfill`).
+
+    Producer: gateway. Consumers: reports (its `communities` projection: the categories answered
+    without a token for `?community=<code>`, and the Open311 jurisdictions of discovery).
+    """
+
+    event_type: ClassVar[str] = "gateway.community.created.v1"
+
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
 
 
 @register

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from servicekit.i18n import negotiate_locale, translate
+from servicekit.i18n import negotiate_locale, translate, validation_message
 from servicekit.logging import get_logger, request_id_var
 from servicekit.text import TEXT_ERROR, TEXT_PROBLEM
 
@@ -119,16 +119,20 @@ def _request_id(request: Request) -> str | None:
     return state.get("request_id") or request_id_var.get()
 
 
-def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _validation_errors(exc: RequestValidationError, locale: str) -> list[dict[str, Any]]:
     out = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
+        code = error.get("type", "invalid")
+        # pydantic's English said again in the caller's language (its own text where nothing better
+        # is known and the caller reads English).
+        message = validation_message(code, error.get("ctx"), locale, fallback=error.get("msg"))
         out.append(
             {
                 "field": ".".join(location[1:]) if len(location) > 1 else ".".join(location),
                 "in": location[0] if location else "body",
-                "code": error.get("type", "invalid"),
-                "message": error.get("msg", ""),
+                "code": code,
+                "message": message,
             }
         )
     return out
@@ -173,7 +177,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = _validation_errors(exc)
+        errors = _validation_errors(exc, negotiate_locale(request.headers.get("accept-language")))
         # Only refused characters: a code of its own, so clients can say what is wrong.
         code = (
             TEXT_PROBLEM if errors and all(e["code"] == TEXT_ERROR for e in errors) else "validation_failed"

@@ -214,14 +214,19 @@ def _invalid(field: str, kind: str, message: str) -> RequestValidationError:
 
 @contextlib.asynccontextmanager
 async def photo_form(
-    request: Request, *, file_field: str = "file", text_fields: Sequence[str] = ()
+    request: Request,
+    *,
+    file_field: str = "file",
+    text_fields: Sequence[str] = (),
+    file_aliases: Sequence[str] = (),
 ) -> AsyncIterator[tuple[dict[str, Any], UploadFile]]:
     """A multipart photo upload's text fields and its file, parsed only when this is entered.
 
     An endpoint that takes the ``Request`` instead of FastAPI's ``File()`` parameters can check
     the caller and the count limit first, so a stranger's upload is never read. Missing or
     misplaced parts are the same 422 ``validation_failed`` FastAPI would answer; unknown text
-    fields are ignored, as FastAPI does."""
+    fields are ignored, as FastAPI does. ``file_aliases``: older names of the file field, still
+    accepted from clients that send them."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "multipart/form-data":
         raise _invalid(file_field, "missing", "Field required")
@@ -229,7 +234,7 @@ async def photo_form(
         fields: dict[str, Any] = {}
         upload: UploadFile | None = None
         for name, value in form.multi_items():
-            if name == file_field:
+            if name == file_field or name in file_aliases:
                 if not isinstance(value, StarletteUploadFile):
                     raise _invalid(name, "value_error", "Expected a file")
                 # FastAPI's UploadFile is Starlette's with schema hooks; only read() is used.

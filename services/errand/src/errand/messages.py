@@ -1,6 +1,6 @@
 """Every problem code of the errand service in zh-CN (default), en and ko."""
 
-from servicekit.i18n import register_messages
+from servicekit.i18n import localise_params, register_messages, register_terms
 
 register_messages(
     {
@@ -97,7 +97,7 @@ register_messages(
             "ko": ("서비스 지역 밖", "{distance_m}m로 서비스 범위 {max_distance_m}m를 넘습니다."),
         },
         "order_details_invalid": {
-            "zh-CN": ("订单信息不完整", "{type} 类型的订单需要有效的 {field}。"),
+            "zh-CN": ("订单信息不完整", "{type}订单需要有效的 {field}。"),
             "en": ("Order details invalid", "An order of type {type} needs a valid {field}."),
             "ko": ("주문 정보 부족", "{type} 유형의 주문에는 올바른 {field}이(가) 필요합니다."),
         },
@@ -119,3 +119,49 @@ register_messages(
         },
     }
 )
+
+# The names a detail quotes: an order's state, the step refused and the order type, never the
+# English code inside Chinese or Korean text.
+register_terms(
+    "errand.status",
+    {
+        "dispatching": {"zh-CN": "待接单", "en": "waiting for a courier", "ko": "배차 대기"},
+        "accepted": {"zh-CN": "已接单", "en": "accepted", "ko": "수락됨"},
+        "arrived": {"zh-CN": "已到店", "en": "at the pickup", "ko": "픽업지 도착"},
+        "picked_up": {"zh-CN": "配送中", "en": "picked up", "ko": "배달 중"},
+        "delivered": {"zh-CN": "已送达", "en": "delivered", "ko": "배달 완료"},
+        "completed": {"zh-CN": "已完成", "en": "completed", "ko": "완료됨"},
+        "expired": {"zh-CN": "已过期", "en": "expired", "ko": "만료됨"},
+        "cancelled": {"zh-CN": "已取消", "en": "cancelled", "ko": "취소됨"},
+        "failed": {"zh-CN": "配送失败", "en": "failed", "ko": "배달 실패"},
+    },
+)
+register_terms(
+    "errand.action",
+    {
+        "accept": {"zh-CN": "接单", "en": "accept it", "ko": "수락"},
+        "arrive": {"zh-CN": "到店", "en": "arrive", "ko": "도착 처리"},
+        "pickup": {"zh-CN": "取货", "en": "pick it up", "ko": "픽업"},
+        "deliver": {"zh-CN": "送达", "en": "deliver it", "ko": "배달 완료 처리"},
+        "confirm": {"zh-CN": "确认收货", "en": "confirm it", "ko": "수령 확인"},
+        "auto_complete": {"zh-CN": "自动完成", "en": "complete it", "ko": "자동 완료"},
+        "expire": {"zh-CN": "过期", "en": "expire it", "ko": "만료 처리"},
+        "cancel": {"zh-CN": "取消", "en": "cancel it", "ko": "취소"},
+        "release": {"zh-CN": "退单", "en": "release it", "ko": "반납"},
+        "fail": {"zh-CN": "报告配送失败", "en": "report it failed", "ko": "배달 실패 처리"},
+    },
+)
+register_terms(
+    "errand.order_type",
+    {
+        "buy": {"zh-CN": "帮买", "en": "shopping", "ko": "장보기 대행"},
+        "deliver": {"zh-CN": "帮送", "en": "delivery", "ko": "배달 대행"},
+        "pickup_parcel": {"zh-CN": "代取快递", "en": "parcel pickup", "ko": "택배 대리 수령"},
+        "pay_bill": {"zh-CN": "代缴", "en": "bill payment", "ko": "공과금 대납"},
+        "queue": {"zh-CN": "排队取号", "en": "queueing", "ko": "줄서기 대행"},
+        "home_service": {"zh-CN": "家政维修", "en": "home service", "ko": "가사·수리 서비스"},
+    },
+)
+localise_params("order_transition_not_allowed", status="errand.status", action="errand.action")
+localise_params("order_not_delivered_yet", status="errand.status")
+localise_params("order_details_invalid", type="errand.order_type")

@@ -1,6 +1,6 @@
 """Every problem code of the forum service, in zh-CN (default), en and ko."""
 
-from servicekit.i18n import register_messages
+from servicekit.i18n import localise_params, register_messages, register_terms
 
 register_messages(
     {
@@ -8,6 +8,19 @@ register_messages(
             "zh-CN": ("当前状态不允许此操作", "处于“{state}”状态时不能执行“{action}”。"),
             "en": ("Not allowed in this state", "“{action}” is not possible while the item is “{state}”."),
             "ko": ("현재 상태에서 불가", "“{state}” 상태에서는 “{action}”을(를) 할 수 없습니다."),
+        },
+        "state_unchanged": {
+            "zh-CN": ("无需重复操作", "已经处于“{state}”状态，“{action}”不会改变任何内容。"),
+            "en": ("Nothing to do", "It is already “{state}”; “{action}” would change nothing."),
+            "ko": ("변경 사항 없음", "이미 “{state}” 상태라서 “{action}”(으)로 바뀌는 것이 없습니다."),
+        },
+        "household_already_counted": {
+            "zh-CN": ("本户已计入", "您的家庭已经支持或投票过，每户只计一次。"),
+            "en": (
+                "Household already counted",
+                "Your household has already been counted; one per household.",
+            ),
+            "ko": ("이미 반영된 세대", "회원님 세대는 이미 반영되었습니다. 세대당 한 번만 가능합니다."),
         },
         "staff_only_board": {
             "zh-CN": ("仅限工作人员", "公告板只有物业、居委会和管理员可以发帖。"),
@@ -107,3 +120,88 @@ register_messages(
         },
     }
 )
+
+# The names a detail quotes (a dispute's or a topic's state, the step refused) in the reader's
+# language: never the English code inside Chinese or Korean text.
+register_terms(
+    "forum.state",
+    {
+        "reported": {"zh-CN": "已登记", "en": "reported", "ko": "접수됨"},
+        "triaged": {"zh-CN": "已分流", "en": "triaged", "ko": "분류됨"},
+        "mediator_proposed": {"zh-CN": "已推荐调解员", "en": "mediator proposed", "ko": "조정인 제안됨"},
+        "in_mediation": {"zh-CN": "调解中", "en": "in mediation", "ko": "조정 중"},
+        "agreement_proposed": {"zh-CN": "调解协议待确认", "en": "agreement proposed", "ko": "합의안 제안됨"},
+        "agreed": {"zh-CN": "已达成协议", "en": "agreed", "ko": "합의됨"},
+        "monitoring": {"zh-CN": "履行回访中", "en": "follow-up", "ko": "이행 확인 중"},
+        "resolved": {"zh-CN": "已化解", "en": "resolved", "ko": "해결됨"},
+        "escalated": {"zh-CN": "已上报", "en": "escalated", "ko": "상급 이관됨"},
+        "withdrawn": {"zh-CN": "已撤回", "en": "withdrawn", "ko": "철회됨"},
+        "closed_not_dispute": {
+            "zh-CN": "不属于纠纷，已关闭",
+            "en": "closed (not a dispute)",
+            "ko": "분쟁 아님(종료)",
+        },
+        "reopened": {"zh-CN": "已重新受理", "en": "reopened", "ko": "재개됨"},
+        "collecting": {"zh-CN": "征集议题", "en": "collecting support", "ko": "의제 모집"},
+        "screening": {"zh-CN": "审核中", "en": "screening", "ko": "검토 중"},
+        "deliberating": {"zh-CN": "协商讨论", "en": "deliberating", "ko": "협의 중"},
+        "voting": {"zh-CN": "投票表决", "en": "voting", "ko": "투표 중"},
+        "decided": {"zh-CN": "已形成决议", "en": "decided", "ko": "의결됨"},
+        "acting": {"zh-CN": "落实中", "en": "being carried out", "ko": "실행 중"},
+        "supervising": {"zh-CN": "监督中", "en": "under supervision", "ko": "감독 중"},
+        "evaluating": {"zh-CN": "评议中", "en": "being evaluated", "ko": "평가 중"},
+        "closed": {"zh-CN": "已结束", "en": "closed", "ko": "종료됨"},
+        "rejected": {"zh-CN": "未通过", "en": "rejected", "ko": "부결됨"},
+        "expired": {"zh-CN": "已过期", "en": "expired", "ko": "만료됨"},
+    },
+)
+register_terms(
+    "forum.action",
+    {
+        "triage": {"zh-CN": "分流", "en": "triage", "ko": "분류"},
+        "propose_mediator": {"zh-CN": "推荐调解员", "en": "propose a mediator", "ko": "조정인 제안"},
+        "accept_mediator": {"zh-CN": "接受调解员", "en": "accept the mediator", "ko": "조정인 수락"},
+        "all_accept_mediator": {"zh-CN": "接受调解员", "en": "accept the mediator", "ko": "조정인 수락"},
+        "propose_terms": {"zh-CN": "提出调解协议", "en": "propose terms", "ko": "합의안 제안"},
+        "accept_agreement": {"zh-CN": "接受调解协议", "en": "accept the agreement", "ko": "합의안 수락"},
+        "all_accept_agreement": {"zh-CN": "接受调解协议", "en": "accept the agreement", "ko": "합의안 수락"},
+        "decline_agreement": {"zh-CN": "拒绝调解协议", "en": "decline the agreement", "ko": "합의안 거절"},
+        "start_monitoring": {"zh-CN": "开始回访", "en": "start the follow-up", "ko": "이행 확인 시작"},
+        "check_in": {"zh-CN": "回访", "en": "check in", "ko": "이행 확인"},
+        "check_ins_ok": {"zh-CN": "回访通过", "en": "pass the follow-up", "ko": "이행 확인 완료"},
+        "term_broken": {"zh-CN": "报告违约", "en": "report a broken term", "ko": "합의 위반 신고"},
+        "new_complaint": {"zh-CN": "新的投诉", "en": "complain again", "ko": "새 민원"},
+        "resume": {"zh-CN": "恢复调解", "en": "resume mediation", "ko": "조정 재개"},
+        "escalate": {"zh-CN": "上报", "en": "escalate", "ko": "상급 이관"},
+        "withdraw": {"zh-CN": "撤回", "en": "withdraw", "ko": "철회"},
+        "close": {"zh-CN": "关闭", "en": "close", "ko": "종료"},
+        "close_not_dispute": {
+            "zh-CN": "以非纠纷关闭",
+            "en": "close as not a dispute",
+            "ko": "분쟁 아님으로 종료",
+        },
+        "support": {"zh-CN": "联署支持", "en": "support", "ko": "지지"},
+        "support_threshold_met": {"zh-CN": "联署支持", "en": "support", "ko": "지지"},
+        "window_ended": {"zh-CN": "征集截止", "en": "end the collection", "ko": "모집 마감"},
+        "screen": {"zh-CN": "审核", "en": "screen", "ko": "검토"},
+        "screen_accept": {"zh-CN": "审核通过", "en": "accept at screening", "ko": "검토 통과"},
+        "screen_reject": {"zh-CN": "审核驳回", "en": "reject at screening", "ko": "검토 반려"},
+        "minutes": {"zh-CN": "记录会议纪要", "en": "record minutes", "ko": "회의록 기록"},
+        "minutes_to_vote": {"zh-CN": "提交表决", "en": "put to the vote", "ko": "표결 회부"},
+        "minutes_decide": {"zh-CN": "形成决议", "en": "decide", "ko": "의결"},
+        "vote": {"zh-CN": "投票", "en": "vote", "ko": "투표"},
+        "close_vote": {"zh-CN": "计票", "en": "count the votes", "ko": "개표"},
+        "vote_carried": {"zh-CN": "计票", "en": "count the votes", "ko": "개표"},
+        "vote_failed": {"zh-CN": "计票", "en": "count the votes", "ko": "개표"},
+        "start_acting": {"zh-CN": "交付落实", "en": "hand over for action", "ko": "실행 착수"},
+        "progress": {"zh-CN": "更新进度", "en": "report progress", "ko": "진행 보고"},
+        "supervise": {"zh-CN": "转入监督", "en": "start supervision", "ko": "감독 시작"},
+        "evaluate": {"zh-CN": "转入评议", "en": "start the evaluation", "ko": "평가 시작"},
+        "rate": {"zh-CN": "评议打分", "en": "rate", "ko": "평가"},
+        "conclude": {"zh-CN": "结束评议", "en": "conclude", "ko": "평가 종료"},
+        "rating_passed": {"zh-CN": "结束评议", "en": "conclude", "ko": "평가 종료"},
+        "rating_failed": {"zh-CN": "结束评议", "en": "conclude", "ko": "평가 종료"},
+    },
+)
+localise_params("transition_not_allowed", state="forum.state", action="forum.action")
+localise_params("state_unchanged", state="forum.state", action="forum.action")

@@ -1,9 +1,10 @@
-"""Command line for operators: the first admin account and role grants.
+"""Command line for operators: the first admin account, role grants, and the projections' backfill.
 
     python -m gateway.cli create-admin --phone 13800138000 --password '...' \\
         [--community-code hepingli --community-name 和平里社区] [--display-name 管理员]
     python -m gateway.cli grant-role --phone 13800138000 --role property_manager [--department property]
     python -m gateway.cli revoke-role --phone 13800138000 --role courier
+    python -m gateway.cli backfill-people [--community-code hepingli] [--batch 500]
 
 It uses the gateway's settings (GATEWAY_* environment) and database, migrating it first. Events
 (user registered, role granted) go to the outbox; the running gateway's relay publishes them.
@@ -26,7 +27,7 @@ from gateway.adapters.tables import communities, users
 from gateway.config import Settings
 from gateway.domain.identity import DEPARTMENTS, ROLES, DomainError, normalise_phone
 from gateway.main import MIGRATIONS
-from gateway.service_layer import accounts, community
+from gateway.service_layer import accounts, backfill, community
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
 from servicekit.migrations import migrate
@@ -50,10 +51,31 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--role", required=True, choices=ROLES)
         if name == "grant-role":
             command.add_argument("--department", choices=DEPARTMENTS)
+    backfill = commands.add_parser(
+        "backfill-people",
+        help="announce every community and every live account again (the services' projections)",
+    )
+    backfill.add_argument("--community-code", help="only this community")
+    backfill.add_argument("--batch", type=int, default=500, help="accounts per transaction")
     return parser
 
 
+async def _backfill(args: argparse.Namespace, settings: Settings) -> str:
+    await migrate(settings, MIGRATIONS)
+    engine = create_engine(settings.database_url.get_secret_value(), pool_size=2)
+    uows = UnitOfWorkFactory(session_factory(engine), producer=settings.service_name)
+    try:
+        counts = await backfill.announce_everyone(
+            uows, community_code=args.community_code, batch=max(1, args.batch)
+        )
+    finally:
+        await engine.dispose()
+    return f"announced {counts['communities']} communities and {counts['users']} accounts"
+
+
 async def _run(args: argparse.Namespace, settings: Settings) -> str:
+    if args.command == "backfill-people":
+        return await _backfill(args, settings)
     phone = normalise_phone(args.phone)
     if phone is None:
         raise DomainError("validation_failed", 422)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import BaseServiceSettings, DefaultSecretError
@@ -12,6 +12,16 @@ from servicekit.settings import BaseServiceSettings, DefaultSecretError
 MB = 1024 * 1024
 # services/gateway/src/gateway/config.py -> the repository's web/ folder.
 _REPOSITORY_WEB = Path(__file__).resolve().parents[4] / "web"
+
+
+class WeChatTemplate(BaseModel):
+    """One subscription-message template: its id, and per data key what fills it (`title`,
+    `body`: the notification's words, cut to WeChat's 20 characters; `time`: when it happened)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    template_id: str = Field(min_length=1, max_length=128)
+    fields: dict[str, Literal["title", "body", "time"]] = Field(min_length=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +121,18 @@ class Settings(BaseServiceSettings):
     wechat_appid: str = ""
     wechat_secret: SecretStr = SecretStr("")
     wechat_timeout_seconds: float = Field(default=5.0, gt=0)
+    # WeChat subscription messages (订阅消息, README "WeChat subscription messages"): per
+    # notification event type, the template and which of its keys carry what. JSON in
+    # GATEWAY_WECHAT_SUBSCRIBE_TEMPLATES, e.g. {"errand.order.accepted.v1": {"template_id": "T1",
+    # "fields": {"thing1": "title", "thing2": "body", "time3": "time"}}}. Empty: none are sent.
+    wechat_subscribe_templates: dict[str, WeChatTemplate] = Field(default_factory=dict)
+    wechat_subscribe_page: str = "pages/notifications/index"
+    wechat_miniprogram_state: Literal["developer", "trial", "formal"] = "formal"
+    wechat_push_poll_seconds: float = Field(default=1.0, gt=0)
+    wechat_push_batch: int = Field(default=20, ge=1, le=500)
+    wechat_push_max_attempts: int = Field(default=6, ge=1)
+    # Refresh the cached access token this long before WeChat's expiry.
+    wechat_token_refresh_margin_seconds: int = Field(default=300, ge=0)
 
     # SMS codes (README "Accounts: SMS codes, reset, deletion"). The catcher keeps messages in
     # memory for `GET /dev/sms` (development only); elsewhere it warns at start-up.
@@ -123,6 +145,9 @@ class Settings(BaseServiceSettings):
     sms_tencent_sign_name: str = ""
     # The template takes one parameter, the code: "您的验证码为{1}，10分钟内有效。"
     sms_tencent_template_id: str = ""
+    # An errand's delivery code to a recipient without an account; one parameter, the code:
+    # "有人为您下了跑腿订单，收货码{1}，送达时请告诉跑腿员。" (empty: the verification template).
+    sms_tencent_delivery_template_id: str = ""
     sms_timeout_seconds: float = Field(default=5.0, gt=0)
     sms_code_ttl_seconds: int = Field(default=600, ge=60)
     sms_per_minute: int = Field(default=1, ge=1)

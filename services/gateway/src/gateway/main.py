@@ -21,6 +21,7 @@ from gateway.config import Settings
 from gateway.consumers import build_handlers
 from gateway.domain.identity import DomainError
 from gateway.edge import EdgeMiddleware
+from gateway.service_layer.wechat_push import wechat_push_job
 from servicekit.app import create_service_app
 from servicekit.errors import problem_response
 from servicekit.settings import BaseServiceSettings
@@ -39,12 +40,13 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
         settings,
         title="WeiLinli 网关 Gateway: identity, routing, rate limits, notifications",
         routers=routers,
-        handlers=build_handlers(hub),
+        handlers=build_handlers(hub, lambda: app.state.sms),
         lifespan_hooks=[
             upstream_client,
             rate_limiter,
             rights_board,
             sms_provider,
+            wechat_push_job,
             token_signer,
             hub_hook(hub),
         ],

@@ -92,6 +92,27 @@ register_messages(
             "en": ("Community required", "There are several communities; please send a community code."),
             "ko": ("커뮤니티 선택 필요", "커뮤니티가 여러 개입니다. 커뮤니티 코드를 보내 주세요."),
         },
+        "wechat_not_linked": {
+            "zh-CN": ("未使用微信登录", "订阅消息只对使用微信登录的账号开放。"),
+            "en": (
+                "Not signed in with WeChat",
+                "Subscription messages need an account signed in with WeChat.",
+            ),
+            "ko": ("위챗 로그인 아님", "구독 메시지는 위챗으로 로그인한 계정만 사용할 수 있습니다."),
+        },
+        "wechat_template_unknown": {
+            "zh-CN": ("未知的消息模板", "没有配置这些订阅消息模板：{templates}。"),
+            "en": ("Unknown template", "These subscription templates are not configured: {templates}."),
+            "ko": ("알 수 없는 템플릿", "설정되지 않은 구독 메시지 템플릿입니다: {templates}."),
+        },
+        "no_community_yet": {
+            "zh-CN": ("暂无社区", "系统中还没有社区，暂时无法注册，请联系社区管理员。"),
+            "en": (
+                "No community yet",
+                "This deployment has no community to join yet; ask its administrator.",
+            ),
+            "ko": ("아직 커뮤니티 없음", "아직 가입할 커뮤니티가 없습니다. 관리자에게 문의해 주세요."),
+        },
         "community_code_taken": {
             "zh-CN": ("社区编码已存在", "该社区编码已被使用。"),
             "en": ("Community code taken", "This community code is already in use."),

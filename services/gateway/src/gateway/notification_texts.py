@@ -144,6 +144,25 @@ def _order_created(data: Mapping[str, Any], locale: str, reader: str) -> tuple[s
     return title[locale], body[locale]
 
 
+def _order_recipient_code(data: Mapping[str, Any], locale: str, reader: str) -> tuple[str, str]:
+    """To a recipient named by phone who has an account: the code itself (they cannot read the
+    order, which is the requester's)."""
+    kind = _pick(ORDER_TYPES, data.get("order_type"), locale)
+    code = str(data.get("delivery_code") or "")
+    title = {
+        "zh-CN": "您有一笔跑腿订单待收货",
+        "en": "An errand is on its way to you",
+        "ko": "받으실 심부름이 있습니다",
+    }
+    body = {
+        "zh-CN": f"有人为您下了一笔{kind}订单，收货码 {code}，送达时请告诉跑腿员。",
+        "en": f"Someone ordered a {kind} errand for you. "
+        f"Your delivery code is {code}: tell it to the courier.",
+        "ko": f"누군가 회원님께 {kind} 주문을 했습니다. 수령 코드는 {code}입니다. 배달원에게 알려 주세요.",
+    }
+    return title[locale], body[locale]
+
+
 def _order_completed(data: Mapping[str, Any], locale: str, reader: str) -> tuple[str, str]:
     kind = _pick(ORDER_TYPES, data.get("order_type"), locale)
     tip = int(str(data.get("tip_fen") or 0))
@@ -286,6 +305,7 @@ def _decision(subject: _Texts) -> _Renderer:
 
 _RENDERERS: dict[str, _Renderer] = {
     "errand.order.created.v1": _order_created,
+    "errand.order.recipient_code.v1": _order_recipient_code,
     "errand.order.accepted.v1": _fixed(
         {"zh-CN": "跑腿员已接单", "en": "Your errand has been accepted", "ko": "심부름이 접수되었습니다"},
         {

@@ -4,6 +4,7 @@
   department) for the staff roles;
 - `gateway.user.registered.v1`, `gateway.role.granted.v1` and `gateway.household.verified.v1`
   also feed the `people` projection (servicekit.people: who belongs to which community);
+- `gateway.community.created.v1` keeps the `communities` projection (code and name by id);
 - `forum.thread.escalated.v1` files a report linked to the thread. The inbox makes a redelivery
   a no-op; the unique (community_id, source_thread_id) index makes even a second escalation event
   of the same thread (a new event_id) create nothing.
@@ -14,8 +15,16 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from contracts import Envelope, EventPayload, RoleGrantedV1, RoleRevokedV1, ThreadEscalatedV1, UserDeletedV1
-from reports.adapters.tables import people, staff
+from contracts import (
+    CommunityCreatedV1,
+    Envelope,
+    EventPayload,
+    RoleGrantedV1,
+    RoleRevokedV1,
+    ThreadEscalatedV1,
+    UserDeletedV1,
+)
+from reports.adapters.tables import communities, people, staff
 from reports.domain.access import STAFF_ROLES
 from reports.service_layer.erasure import erase_person
 from reports.service_layer.reports import submit_from_thread
@@ -42,6 +51,15 @@ async def role_granted(envelope: Envelope, event: EventPayload, uow: UnitOfWork)
             index_elements=["community_id", "user_id", "role"],
             set_={"department": department, "granted_at": envelope.occurred_at},
         )
+    )
+
+
+async def community_created(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+    assert isinstance(event, CommunityCreatedV1)
+    await uow.session.execute(
+        pg_insert(communities)
+        .values(id=event.community_id, code=event.code, name=event.name)
+        .on_conflict_do_update(index_elements=["id"], set_={"code": event.code, "name": event.name})
     )
 
 
@@ -81,6 +99,7 @@ async def user_deleted(envelope: Envelope, event: EventPayload, uow: UnitOfWork)
 handlers: dict[str, EventHandler] = learning_people(
     people,
     {
+        CommunityCreatedV1.event_type: community_created,
         RoleGrantedV1.event_type: role_granted,
         RoleRevokedV1.event_type: role_revoked,
         ThreadEscalatedV1.event_type: thread_escalated,

@@ -1,6 +1,6 @@
 """Every problem code of the reports service in zh-CN, en and ko (imported by main.py)."""
 
-from servicekit.i18n import register_messages
+from servicekit.i18n import localise_params, register_messages, register_terms
 
 register_messages(
     {
@@ -77,6 +77,11 @@ register_messages(
             "en": ("Cannot rate yet", "A report can be rated once it is resolved."),
             "ko": ("아직 평가 불가", "해결된 후에 평가할 수 있습니다."),
         },
+        "community_query_required": {
+            "zh-CN": ("请指定社区", "有多个社区，请用 ?community= 填写社区编码。"),
+            "en": ("Community required", "There are several communities; name one with ?community=<code>."),
+            "ko": ("커뮤니티 지정 필요", "커뮤니티가 여러 개입니다. ?community=<코드>로 지정해 주세요."),
+        },
         "report_already_rated": {
             "zh-CN": ("已评价", "每个工单只能评价一次。"),
             "en": ("Already rated", "A report is rated once."),
@@ -102,3 +107,52 @@ register_messages(
         },
     }
 )
+
+# The names a detail quotes (a report's state, the step refused, a department), in the reader's
+# language: never the English code inside Chinese or Korean text.
+register_terms(
+    "reports.status",
+    {
+        "submitted": {"zh-CN": "待受理", "en": "submitted", "ko": "접수 대기"},
+        "accepted": {"zh-CN": "已受理", "en": "accepted", "ko": "접수됨"},
+        "assigned": {"zh-CN": "已派单", "en": "assigned", "ko": "배정됨"},
+        "in_progress": {"zh-CN": "处理中", "en": "in progress", "ko": "처리 중"},
+        "paused": {"zh-CN": "已暂停", "en": "paused", "ko": "일시 중지"},
+        "resolved": {"zh-CN": "已解决", "en": "resolved", "ko": "해결됨"},
+        "closed": {"zh-CN": "已办结", "en": "closed", "ko": "종결됨"},
+        "reopened": {"zh-CN": "已重新打开", "en": "reopened", "ko": "재개됨"},
+        "rejected": {"zh-CN": "已驳回", "en": "rejected", "ko": "반려됨"},
+        "cancelled": {"zh-CN": "已撤销", "en": "cancelled", "ko": "취소됨"},
+    },
+)
+register_terms(
+    "reports.action",
+    {
+        "accept": {"zh-CN": "受理", "en": "accepting", "ko": "접수"},
+        "assign": {"zh-CN": "派单", "en": "assigning", "ko": "배정"},
+        "grab": {"zh-CN": "抢单", "en": "grabbing", "ko": "가져가기"},
+        "start": {"zh-CN": "开始处理", "en": "starting", "ko": "처리 시작"},
+        "pause": {"zh-CN": "暂停", "en": "pausing", "ko": "일시 중지"},
+        "resume": {"zh-CN": "继续处理", "en": "resuming", "ko": "재개"},
+        "transfer": {"zh-CN": "转派", "en": "transferring", "ko": "이관"},
+        "resolve": {"zh-CN": "办结", "en": "resolving", "ko": "해결 처리"},
+        "confirm": {"zh-CN": "确认解决", "en": "confirming", "ko": "해결 확인"},
+        "auto_close": {"zh-CN": "自动关闭", "en": "closing", "ko": "자동 종결"},
+        "reopen": {"zh-CN": "重新打开", "en": "reopening", "ko": "재개 요청"},
+        "reject": {"zh-CN": "驳回", "en": "rejecting", "ko": "반려"},
+        "cancel": {"zh-CN": "撤销", "en": "cancelling", "ko": "취소"},
+    },
+)
+register_terms(
+    "reports.department",
+    {
+        "property": {"zh-CN": "物业", "en": "property management", "ko": "관리사무소"},
+        "heating": {"zh-CN": "供热公司", "en": "heating company", "ko": "난방 회사"},
+        "police": {"zh-CN": "社区民警", "en": "community police", "ko": "지역 경찰"},
+        "urban_management": {"zh-CN": "城管", "en": "urban management", "ko": "도시관리"},
+        "committee": {"zh-CN": "居委会", "en": "residents' committee", "ko": "주민위원회"},
+    },
+)
+localise_params("report_illegal_transition", status="reports.status", action="reports.action")
+localise_params("report_not_open", status="reports.status")
+localise_params("staff_not_in_department", department="reports.department")

@@ -215,4 +215,4 @@ async def rate(order_id: uuid.UUID, body: RateIn, guard: Requester, ctx: Ctx, uo
     response_model_exclude_unset=True,
 )
 async def tip(order_id: uuid.UUID, body: TipIn, guard: Requester, ctx: Ctx, uow: UoW) -> dict[str, Any]:
-    return await cases.tip(ctx, uow, guard, order_id, body.amount_fen)
+    return await cases.tip(ctx, uow, guard, order_id, body.tip_fen)

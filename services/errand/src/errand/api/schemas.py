@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -133,7 +134,8 @@ class RateIn(Strict):
 
 
 class TipIn(Strict):
-    amount_fen: Annotated[int, Field(ge=1, le=1_000_000)]
+    # `tip_fen` as on orders; `amount_fen`, the name this body had first, is still accepted.
+    tip_fen: Annotated[int, Field(ge=1, le=1_000_000, validation_alias=AliasChoices("tip_fen", "amount_fen"))]
 
 
 class MerchantIn(Strict):

@@ -20,6 +20,7 @@ from contracts import (
     OrderDeliveredV1,
     OrderExpiredV1,
     OrderPickedUpV1,
+    OrderRecipientCodeV1,
 )
 from errand.adapters.tables import (
     couriers,
@@ -255,8 +256,8 @@ async def create_order(
         or bool(receiving and receiving.elderly_alone),
         "recipient": recipient,
         "recipient_household_id": receiving.household_id if receiving else None,
-        # TODO(sms): `sms_due` orders owe the recipient an SMS with the delivery code; the gateway's
-        # SMS adapter is to send it (not built here).
+        # `sms_due`: the recipient is a name and phone; errand.order.recipient_code.v1 takes the
+        # code to the gateway (a notification if the phone has an account, else an SMS).
         "recipient_notice": None if recipient is None else ("notification" if receiving else "sms_due"),
         "order_type": quote.order_type,
         "status": OrderStatus.DISPATCHING.value,
@@ -285,6 +286,18 @@ async def create_order(
         OrderCreatedV1(**_event_fields(row), tip_fen=tip_fen, scheduled_at=scheduled_at),
         actor_id=user.id,
     )
+    if row.recipient_notice == "sms_due" and recipient is not None:
+        uow.emit(
+            OrderRecipientCodeV1(
+                community_id=row.community_id,
+                order_id=row.id,
+                requester_id=row.requester_id,
+                order_type=row.order_type,
+                recipient_phone=recipient["phone"],
+                delivery_code=row.delivery_code,
+            ),
+            actor_id=user.id,
+        )
     found = await order_people(uow, row.community_id, [row], ctx.settings.points, [created])
     response = order_view(row, Party.REQUESTER, timeline=[created], people_=found)
     if claim is not None:

@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -9,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -262,6 +264,9 @@ dispute_timeline = Table(
     Column("to_state", String(32), nullable=False),
     Column("detail", JSONB, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    # The order of the timeline (migration 0007): written order, never (at, uuid4).
+    Column("seq", BigInteger, Identity(), nullable=False),
+    Index("ix_dispute_timeline_seq", "dispute_id", "seq"),
 )
 
 # --- deliberations (议事) --------------------------------------------------------------------------------
@@ -368,6 +373,9 @@ deliberation_timeline = Table(
     Column("to_state", String(32), nullable=False),
     Column("detail", JSONB, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    # The order of the timeline (migration 0007): written order, never (at, uuid4).
+    Column("seq", BigInteger, Identity(), nullable=False),
+    Index("ix_deliberation_timeline_seq", "deliberation_id", "seq"),
 )
 
 # --- hotspots (未诉先办) -------------------------------------------------------------------------------

@@ -73,11 +73,17 @@ async def _transition(
     actor_id: uuid.UUID | None,
     now: datetime,
     detail: dict[str, Any] | None = None,
+    *,
+    quiet: bool = False,
     **values: Any,
 ) -> bool:
+    """Take the step; a step that changes nothing (it was already taken) is a 409
+    ``state_unchanged`` for a person's request, and returns False only for the clock (``quiet``)."""
     step = deliberation_step(S(row.state), action)
     if not step.changed:
-        return False
+        if quiet:
+            return False
+        raise DomainError("state_unchanged", 409, {"state": row.state, "action": action.value})
     await uow.session.execute(
         update(deliberations)
         .where(deliberations.c.id == row.id)
@@ -231,7 +237,7 @@ async def _view(uow: UnitOfWork, actor: Actor, row: Any) -> dict[str, Any]:
         await session.execute(
             select(deliberation_timeline)
             .where(deliberation_timeline.c.deliberation_id == row.id)
-            .order_by(deliberation_timeline.c.at, deliberation_timeline.c.id)
+            .order_by(deliberation_timeline.c.seq)
         )
     ).all()
     mine: dict[str, Any] = {"supported": False, "vote": None, "rating": None}
@@ -340,17 +346,19 @@ async def support(uow: UnitOfWork, actor: Actor, deliberation_id: uuid.UUID, now
     household = _household(actor)
     row = await _load(uow, actor, deliberation_id, lock=True)
     if row.state != S.COLLECTING.value:
-        deliberation_step(S(row.state), A.SUPPORT_THRESHOLD_MET)  # a no-op once screening, else 409
-        return await _view(uow, actor, row)
+        raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": "support"})
     if now >= row.window_ends_at:
         raise DomainError("window_closed", 409)
-    # The primary key (deliberation, household) makes the second account of a household a no-op,
-    # whatever the concurrency.
-    await uow.session.execute(
+    # The primary key (deliberation, household) counts a household once, whatever the
+    # concurrency; the second account of a household (or a repeat) is told so.
+    counted = await uow.session.execute(
         pg_insert(deliberation_supports)
         .values(deliberation_id=deliberation_id, household_id=household, user_id=actor.id, created_at=now)
         .on_conflict_do_nothing()
+        .returning(deliberation_supports.c.household_id)
     )
+    if counted.first() is None:
+        raise DomainError("household_already_counted", 409)
     count = (
         await uow.session.execute(
             select(func.count())
@@ -371,7 +379,7 @@ async def vote(
     row = await _load(uow, actor, deliberation_id)
     if row.state != S.VOTING.value:
         raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": "vote"})
-    await uow.session.execute(
+    counted = await uow.session.execute(
         pg_insert(deliberation_votes)
         .values(
             deliberation_id=deliberation_id,
@@ -381,7 +389,10 @@ async def vote(
             created_at=now,
         )
         .on_conflict_do_nothing()
+        .returning(deliberation_votes.c.household_id)
     )
+    if counted.first() is None:
+        raise DomainError("household_already_counted", 409)
     await uow.commit()
     return await get_deliberation(uow, actor, deliberation_id)
 
@@ -453,14 +464,9 @@ async def act(
             "quorum": row.quorum,
             "pass_ratio": row.pass_ratio,
         }
+        failed: dict[str, Any] = {} if carried else {"reject_reason": "vote_failed"}
         await _transition(
-            uow,
-            row,
-            A.VOTE_CARRIED if carried else A.VOTE_FAILED,
-            actor.id,
-            now,
-            detail,
-            **({} if carried else {"reject_reason": "vote_failed"}),
+            uow, row, A.VOTE_CARRIED if carried else A.VOTE_FAILED, actor.id, now, detail, **failed
         )
     elif action == "start_acting":
         _require(committee or actor.is_manager)
@@ -539,8 +545,8 @@ async def act(
             await _transition(
                 uow, row, A.RATING_PASSED if passed else A.RATING_FAILED, actor.id, now, detail, **extra
             )
-        else:
-            deliberation_step(S(row.state), A.RATING_PASSED)
+        elif not deliberation_step(S(row.state), A.RATING_PASSED).changed:  # else 409 from the step
+            raise DomainError("state_unchanged", 409, {"state": row.state, "action": action})
     else:
         raise NotFound()
     await uow.commit()
@@ -587,7 +593,7 @@ async def run_deadlines(uow: UnitOfWork, now: datetime) -> dict[str, int]:
         )
     ).all()
     for row in rows:
-        if await _transition(uow, row, A.WINDOW_ENDED, None, now):
+        if await _transition(uow, row, A.WINDOW_ENDED, None, now, quiet=True):
             expired += 1
     flagged = (
         await uow.session.execute(

@@ -214,7 +214,7 @@ async def get_dispute(uow: UnitOfWork, actor: Actor, dispute_id: uuid.UUID) -> d
         await uow.session.execute(
             select(dispute_timeline)
             .where(dispute_timeline.c.dispute_id == dispute_id)
-            .order_by(dispute_timeline.c.at, dispute_timeline.c.id)
+            .order_by(dispute_timeline.c.seq)
         )
     ).all()
 

@@ -111,13 +111,16 @@ class TencentSms:
     sign_name: str
     template_id: str
     timeout_seconds: float
+    delivery_template_id: str = ""
 
     async def send(self, sms: Sms) -> None:
         body: dict[str, Any] = {
             "PhoneNumberSet": [f"+86{sms.phone}"],
             "SmsSdkAppId": self.sdk_app_id,
             "SignName": self.sign_name,
-            "TemplateId": self.template_id,
+            "TemplateId": (self.delivery_template_id or self.template_id)
+            if sms.purpose == "delivery"
+            else self.template_id,
             "TemplateParamSet": [sms.code],
         }
         payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
@@ -181,6 +184,7 @@ async def sms_provider(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[M
             sdk_app_id=settings.sms_tencent_sdk_app_id,
             sign_name=settings.sms_tencent_sign_name,
             template_id=settings.sms_tencent_template_id,
+            delivery_template_id=settings.sms_tencent_delivery_template_id,
             timeout_seconds=settings.sms_timeout_seconds,
         )
     else:

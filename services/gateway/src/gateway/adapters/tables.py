@@ -7,6 +7,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -174,6 +175,12 @@ notifications = Table(
     UniqueConstraint("user_id", "event_id", name="notifications_once_per_event"),
 )
 Index("notifications_inbox", notifications.c.user_id, notifications.c.created_at.desc(), notifications.c.id)
+# Who was told an order's delivery code (migration 0007).
+Index(
+    "notifications_recipient_code",
+    notifications.c.data["order_id"].astext,
+    postgresql_where=notifications.c.event_type == "errand.order.recipient_code.v1",
+)
 
 # SMS verification codes: only a hash of the code; dead after five wrong tries (service_layer/sms.py).
 sms_codes = Table(
@@ -189,3 +196,45 @@ sms_codes = Table(
     _created_at(),
 )
 Index("sms_codes_phone", sms_codes.c.phone, sms_codes.c.purpose, sms_codes.c.created_at)
+
+# WeChat subscription messages (订阅消息). A user's one-shot grants per template, counted up by
+# `POST /me/wechat-subscriptions` after `wx.requestSubscribeMessage`, one spent per message sent.
+wechat_subscriptions = Table(
+    "wechat_subscriptions",
+    metadata,
+    Column("user_id", UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("template_id", String(128), nullable=False),
+    Column("remaining", Integer, nullable=False, server_default="0"),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("user_id", "template_id", name="wechat_subscriptions_pkey"),
+    CheckConstraint("remaining >= 0", name="wechat_subscriptions_remaining"),
+)
+
+# The outbox of subscription messages: one row per notification of a subscribed user, written in
+# the notification's transaction (so a redelivered event, which writes no notification, writes
+# none), sent by the push job (service_layer/wechat_push.py) outside the consumer.
+wechat_messages = Table(
+    "wechat_messages",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column(
+        "notification_id",
+        UUID(as_uuid=True),
+        ForeignKey("notifications.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    Column("user_id", UUID(as_uuid=True), nullable=False),
+    # pending -> sent | refused (43101) | skipped (no template or grant) | failed (gave up)
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_error", String(200)),
+    Column("sent_at", DateTime(timezone=True)),
+    _created_at(),
+)
+Index(
+    "wechat_messages_due",
+    wechat_messages.c.next_attempt_at,
+    postgresql_where=wechat_messages.c.status == "pending",
+)

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from gateway.adapters.wechat import WeChatClient
 from gateway.api.deps import PhoneThrottle, Policy, get_settings
@@ -55,7 +55,16 @@ class RegisteredOut(BaseModel):
 
 
 class LoginIn(PhoneModel):
-    password: Text = Field(min_length=1, max_length=128)
+    """`{phone, password}`, or `{phone, sms_code}` with a `login` code from `/auth/sms-codes`."""
+
+    password: Text | None = Field(default=None, min_length=1, max_length=128)
+    sms_code: Text | None = Field(default=None, min_length=4, max_length=8)
+
+    @model_validator(mode="after")
+    def _password_or_code(self) -> LoginIn:
+        if (self.password is None) == (self.sms_code is None):
+            raise ValueError("send either password or sms_code")
+        return self
 
 
 class TokensOut(BaseModel):
@@ -132,9 +141,17 @@ async def login(body: LoginIn, request: Request, uow: UoW, policy: Policy) -> di
     await throttle.ensure_allowed()
     try:
         async with uow:
-            tokens = await accounts.login(uow, policy, phone=body.phone, password=body.password)
+            if body.sms_code is not None:
+                await sms.spend_code(
+                    uow, get_settings(request), phone=body.phone, purpose="login", code=body.sms_code
+                )
+                tokens = await accounts.login_verified(uow, policy, phone=body.phone)
+            else:
+                assert body.password is not None
+                tokens = await accounts.login(uow, policy, phone=body.phone, password=body.password)
     except DomainError as exc:
-        if exc.code != "bad_credentials":  # a wrong password stays charged
+        # A wrong password or code stays charged (and five wrong tries kill the code).
+        if exc.code not in ("bad_credentials", "sms_code_invalid", "sms_code_dead"):
             await throttle.record_other_outcome()
         raise
     except BaseException:

@@ -13,7 +13,7 @@ from gateway.adapters.passwords import verify_password
 from gateway.api.deps import Rights, get_settings
 from gateway.api.models import Input
 from gateway.domain.identity import DomainError
-from gateway.service_layer import accounts, community, sms
+from gateway.service_layer import accounts, community, sms, wechat_push
 from servicekit import idempotency
 from servicekit.app import UoW
 from servicekit.auth import User
@@ -216,3 +216,41 @@ async def apply_as_courier(
             note=body.note,
             idempotency_claim=claim,
         )
+
+
+# -- WeChat subscription messages (订阅消息) ---------------------------------------------------------
+class WeChatSubscriptionsIn(Input):
+    template_ids: list[Annotated[Text, Field(min_length=1, max_length=128)]] = Field(
+        min_length=1,
+        max_length=20,
+        description="the templates the user accepted in wx.requestSubscribeMessage",
+    )
+
+
+class WeChatSubscriptionOut(BaseModel):
+    template_id: str
+    event_types: list[str] = Field(description="the notifications this template carries")
+    remaining: int = Field(description="one-shot grants left (one is spent per message sent)")
+
+
+class WeChatSubscriptionsOut(BaseModel):
+    items: list[WeChatSubscriptionOut]
+
+
+@router.get("/wechat-subscriptions", response_model=WeChatSubscriptionsOut)
+async def wechat_subscriptions(user: User, uow: UoW, request: Request) -> dict[str, Any]:
+    """The configured templates (ask for these with wx.requestSubscribeMessage) and the caller's
+    grants of each."""
+    async with uow:
+        return await wechat_push.list_subscriptions(uow, get_settings(request), user.id)
+
+
+@router.post("/wechat-subscriptions", response_model=WeChatSubscriptionsOut)
+async def add_wechat_subscriptions(
+    body: WeChatSubscriptionsIn, user: User, uow: UoW, request: Request
+) -> dict[str, Any]:
+    """After wx.requestSubscribeMessage: one more grant of each template the user accepted. Only
+    for an account signed in with WeChat (409 `wechat_not_linked`); an unconfigured template is
+    422 `wechat_template_unknown`."""
+    async with uow:
+        return await wechat_push.subscribe(uow, get_settings(request), user.id, body.template_ids)

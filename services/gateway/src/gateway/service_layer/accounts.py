@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
-from contracts.gateway import RoleGrantedV1, UserDeletedV1, UserRegisteredV1
+from contracts.gateway import CommunityCreatedV1, RoleGrantedV1, UserDeletedV1, UserRegisteredV1
 from gateway.adapters.passwords import hash_password, verify_password
 from gateway.adapters.rights import RightsBoard, stamp
 from gateway.adapters.tables import (
@@ -28,6 +28,7 @@ from gateway.adapters.tables import (
     role_grants,
     sms_codes,
     users,
+    wechat_subscriptions,
 )
 from gateway.domain.identity import DomainError, RefreshRecord, RefreshState
 from servicekit.db import UnitOfWork
@@ -55,7 +56,10 @@ async def resolve_community(uow: UnitOfWork, code: str | None) -> uuid.UUID:
             raise DomainError("not_found", 404)
         return found
     ids: list[uuid.UUID] = list((await uow.session.scalars(select(communities.c.id).limit(2))).all())
-    if len(ids) != 1:
+    if not ids:
+        # Nothing the caller can fix: the deployment has no community to join yet.
+        raise DomainError("no_community_yet", 409)
+    if len(ids) > 1:
         raise DomainError("community_required", 422)
     return ids[0]
 
@@ -137,6 +141,18 @@ async def login(uow: UnitOfWork, policy: TokenPolicy, *, phone: str, password: s
     if not await verify_password(row.password_hash if row else None, password) or row is None:
         raise DomainError("bad_credentials", 401)
     tokens = await issue_tokens(uow, policy, row.id, family_id=uuid.uuid4())
+    await uow.commit()
+    return tokens
+
+
+async def login_verified(uow: UnitOfWork, policy: TokenPolicy, *, phone: str) -> dict[str, Any]:
+    """Sign-in of the phone's account once its SMS `login` code was spent (service_layer/sms)."""
+    user_id = await uow.session.scalar(
+        select(users.c.id).where(users.c.phone == phone, users.c.deleted_at.is_(None))
+    )
+    if user_id is None:
+        raise DomainError("bad_credentials", 401)
+    tokens = await issue_tokens(uow, policy, user_id, family_id=uuid.uuid4())
     await uow.commit()
     return tokens
 
@@ -357,6 +373,7 @@ async def delete_account(
         .values(real_name=DELETED_NAME, id_number_last4="****", note=None)
     )
     await uow.session.execute(delete(notifications).where(notifications.c.user_id == user_id))
+    await uow.session.execute(delete(wechat_subscriptions).where(wechat_subscriptions.c.user_id == user_id))
     if phone is not None:
         await uow.session.execute(delete(sms_codes).where(sms_codes.c.phone == phone))
     await _revoke_all(uow, user_id)
@@ -374,6 +391,7 @@ async def create_community(uow: UnitOfWork, *, code: str, name: str, timezone: s
     )
     if result.first() is None:
         raise DomainError("community_code_taken", 409)
+    uow.emit(CommunityCreatedV1(community_id=community_id, code=code, name=name))
     await uow.commit()
     return {"id": community_id, "code": code, "name": name, "timezone": timezone}
 

@@ -13,6 +13,7 @@ from contracts import Envelope, EventPayload
 from gateway import notification_texts
 from gateway.adapters.tables import notifications, role_grants, users
 from gateway.domain.identity import DomainError
+from gateway.service_layer import wechat_push
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 from servicekit.i18n import SUPPORTED_LOCALES, negotiate_locale
@@ -34,11 +35,15 @@ _ORDER_RECIPIENT = {
     "errand.order.picked_up.v1",
     "errand.order.delivered.v1",
 }
+# The delivery code owed to a recipient named by phone: the account of that phone, if any (else the
+# consumer texts it, see consumers.py).
+RECIPIENT_CODE = "errand.order.recipient_code.v1"
 _HOTSPOT_AUDIENCE = ("property_manager", "committee")
 _DEPARTMENT_STAFF = ("property_staff", "property_manager")
 
 CONSUMED = (
     *sorted(_ORDER_REQUESTER | _ORDER_COURIER),
+    RECIPIENT_CODE,
     "reports.report.submitted.v1",
     "reports.report.status_changed.v1",
     "reports.report.overdue.v1",
@@ -100,6 +105,10 @@ async def recipients(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -
             found |= _ids(payload.get("courier_id"))
         if kind in _ORDER_RECIPIENT and payload.get("recipient_household_id"):
             found |= await _household_members(uow, payload)
+        if kind in _ORDER_RECIPIENT and kind != "errand.order.created.v1":
+            found |= await _told_the_code(uow, payload)
+    elif kind == RECIPIENT_CODE:
+        found = await account_of_phone(uow, payload)
     elif kind == "reports.report.submitted.v1":
         # A new report reaches the staff and managers of its category's department.
         found = await _with_roles(uow, payload, _DEPARTMENT_STAFF, department=payload.get("department"))
@@ -128,6 +137,40 @@ async def recipients(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -
         found = set()
     found.discard(envelope.actor_id)
     return await _members(uow, payload, found)
+
+
+def national_phone(phone: str) -> str:
+    """``+86 138-0000-0000`` -> ``13800000000``: the form accounts and the SMS adapter use."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+async def account_of_phone(uow: UnitOfWork, payload: dict[str, Any]) -> set[uuid.UUID]:
+    """The live account of the payload's `recipient_phone` in its community (none or one)."""
+    found = await uow.session.scalar(
+        select(users.c.id).where(
+            users.c.phone == national_phone(str(payload["recipient_phone"])),
+            users.c.community_id == uuid.UUID(str(payload["community_id"])),
+            users.c.deleted_at.is_(None),
+        )
+    )
+    return set() if found is None else {found}
+
+
+async def _told_the_code(uow: UnitOfWork, payload: dict[str, Any]) -> set[uuid.UUID]:
+    """A recipient named by phone who has an account follows the order's progress too: whoever
+    was told its delivery code."""
+    return set(
+        (
+            await uow.session.scalars(
+                select(notifications.c.user_id).where(
+                    notifications.c.community_id == uuid.UUID(str(payload["community_id"])),
+                    notifications.c.event_type == RECIPIENT_CODE,
+                    notifications.c.data["order_id"].astext == str(payload["order_id"]),
+                )
+            )
+        ).all()
+    )
 
 
 async def _with_roles(
@@ -224,7 +267,9 @@ async def write(
         .on_conflict_do_nothing(constraint="notifications_once_per_event")
         .returning(*notifications.c)
     )
-    return [shape(row) for row in result]
+    written = [shape(row) for row in result]
+    await wechat_push.enqueue(uow, written)  # 订阅消息 for subscribed WeChat users, same transaction
+    return written
 
 
 def shape(row: Row[Any]) -> dict[str, Any]:

@@ -33,6 +33,23 @@ _TEXTS = {
 }
 
 
+# The delivery code of an errand, to a recipient who has no account (no language known: zh-CN).
+_DELIVERY_TEXT = "【微邻里】有人为您下了一笔{kind}跑腿订单，收货码{code}，送达时请告诉跑腿员。"
+_ORDER_KINDS = {
+    "buy": "帮买",
+    "deliver": "帮送",
+    "pickup_parcel": "代取快递",
+    "pay_bill": "代缴",
+    "queue": "排队取号",
+    "home_service": "家政维修",
+}
+
+
+async def send_delivery_code(provider: SmsProvider, *, phone: str, code: str, order_type: str) -> None:
+    text = _DELIVERY_TEXT.format(kind=_ORDER_KINDS.get(order_type, ""), code=code)
+    await provider.send(Sms(phone, text, code, "delivery", _now()))
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from reports.adapters.tables import categories, report_events, report_supporters, reports, staff
+from reports.adapters.tables import categories, communities, report_events, report_supporters, reports, staff
 from reports.domain.categories import SEEDS
 from reports.domain.model import WORKING_STATUSES
 
@@ -29,6 +29,13 @@ async def ensure_categories(session: AsyncSession, community_id: uuid.UUID) -> N
         .values([{"community_id": community_id, **seed.__dict__} for seed in SEEDS])
         .on_conflict_do_nothing()
     )
+
+
+async def communities_named(session: AsyncSession, code: str | None) -> list[uuid.UUID]:
+    """The community of ``code``; without a code, up to two communities (one means the only one)."""
+    query = select(communities.c.id)
+    query = query.where(communities.c.code == code) if code is not None else query.limit(2)
+    return list((await session.scalars(query)).all())
 
 
 async def list_categories(session: AsyncSession, community_id: uuid.UUID) -> Sequence[RowMapping]:

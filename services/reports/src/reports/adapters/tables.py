@@ -29,6 +29,17 @@ metadata = MetaData()
 # Every user of a community the gateway told us about (servicekit.people).
 people = people_table(metadata)
 
+# Every community the gateway announced (gateway.community.created.v1): the code a client without
+# a token names (`GET /categories?community=`) and the jurisdictions of Open311 discovery.
+communities = Table(
+    "communities",
+    metadata,
+    Column("id", UUID(as_uuid=True), primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
 # Seeded per community on first use, then the community's managers edit their own copy.
 categories = Table(
     "categories",

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import and_, select
 
 from reports.adapters import repository as repo
-from reports.adapters.tables import open311_keys, reports
+from reports.adapters.tables import communities, open311_keys, reports
 from reports.api.deps import clock, settings_of
 from reports.api.open311_answers import (
     Created,
@@ -109,6 +109,7 @@ def _xml_add(parent: ET.Element, name: str, value: Any) -> None:
             "formats": "format",
             "attributes": "attribute",
             "values": "value",
+            "jurisdictions": "jurisdiction",
         }.get(name, "item")
         for inner in value:
             _xml_add(child, singular, inner)
@@ -188,6 +189,8 @@ def _name(row: Any, locale: str) -> str:
 )
 async def discovery(fmt: str, request: Request) -> Response:
     base = settings_of(request).public_base_url.rstrip("/")
+    async with _uow(request) as uow:
+        known = (await uow.session.execute(select(communities).order_by(communities.c.code))).all()
     data = {
         "changeset": CHANGESET,
         "contact": "WeiLinli property office; API keys from your community's administrator",
@@ -200,6 +203,12 @@ async def discovery(fmt: str, request: Request) -> Response:
                 "type": "production",
                 "formats": ["text/xml", "application/json"],
             }
+        ],
+        # Not in GeoReport v2's discovery, which assumes one city: the jurisdictions this endpoint
+        # serves, so a client knows which `jurisdiction_id` to send (the community's id) and for
+        # which community (its code and name).
+        "jurisdictions": [
+            {"jurisdiction_id": str(row.id), "code": row.code, "name": row.name} for row in known
         ],
     }
     return _render(_format(fmt), data, root="discovery")
@@ -385,10 +394,11 @@ async def create_request(fmt: str, request: Request) -> Response:
         )
         await uow.commit()
     assert created is not None
+    # A realtime service (the report exists once this answer is sent) answers the
+    # service_request_id, never a token (GeoReport v2, POST Service Request).
     data = [
         {
             "service_request_id": str(created["id"]),
-            "token": str(token),
             "service_notice": f"受理时限 {category['sla_accept_hours']} 小时 / accepted within "
             f"{category['sla_accept_hours']} h",
             "account_id": None,

@@ -41,8 +41,11 @@ from reports.service_layer import photos as photo_cases
 from reports.service_layer import reports as cases
 from reports.service_layer import stats as stats_cases
 from servicekit import idempotency
-from servicekit.auth import CurrentUser, require_roles
+from servicekit.app import get_runtime
+from servicekit.auth import CurrentUser, optional_user, require_roles
 from servicekit.errors import NotFound, ProblemError
+from servicekit.i18n import negotiate_locale
+from servicekit.logging import correlation_id_var
 from servicekit.pagination import Cursor, Limit, TimeIdCursor, encode_cursor, read_cursor
 from servicekit.photos import PhotoStore, intake, multipart_body, photo_form
 from servicekit.text import Text
@@ -54,9 +57,11 @@ StatsReader = Annotated[CurrentUser, Depends(require_roles("property_manager", "
 Manager = Annotated[CurrentUser, Depends(require_roles("property_manager"))]
 
 
-def _category_out(row: Any) -> CategoryOut:
+def _category_out(row: Any, locale: str) -> CategoryOut:
+    names = {"zh-CN": row["name_zh"], "en": row["name_en"], "ko": row["name_ko"]}
     return CategoryOut(
         code=row["code"],
+        name=names[locale],
         names={"zh-CN": row["name_zh"], "en": row["name_en"], "ko": row["name_ko"]},
         department=row["department"],
         sla_accept_hours=row["sla_accept_hours"],
@@ -74,14 +79,33 @@ def _domain(exc: DomainError) -> ProblemError:
 
 # -- categories ------------------------------------------------------------------------------------
 @router.get("/categories", response_model=list[CategoryOut])
-async def list_categories(ctx: Context) -> list[CategoryOut]:
-    rows = await repo.list_categories(ctx.uow.session, ctx.viewer.community_id)
-    await ctx.uow.commit()  # the first request of a community seeds its categories
-    return [_category_out(row) for row in rows]
+async def list_categories(
+    request: Request,
+    user: Annotated[CurrentUser | None, Depends(optional_user)],
+    community: Annotated[Text | None, Query(max_length=64, description="community code (no token)")] = None,
+) -> list[CategoryOut]:
+    """Anyone, with or without a token: the caller's community, else `?community=<code>` (which
+    may be left out while the deployment has one community)."""
+    async with get_runtime(request).uow(correlation_id=correlation_id_var.get()) as uow:
+        if user is not None:
+            community_id = user.community_id
+        else:
+            found = await repo.communities_named(uow.session, community)
+            if not found:
+                raise NotFound()
+            if len(found) > 1:
+                raise ProblemError("community_query_required", 422)
+            community_id = found[0]
+        rows = await repo.list_categories(uow.session, community_id)
+        await uow.commit()  # the first request of a community seeds its categories
+    locale = negotiate_locale(request.headers.get("accept-language"))
+    return [_category_out(row, locale) for row in rows]
 
 
 @router.patch("/categories/{code}", response_model=CategoryOut)
-async def edit_category(code: str, body: CategoryPatch, ctx: Context, _: Manager) -> CategoryOut:
+async def edit_category(
+    code: str, body: CategoryPatch, ctx: Context, _: Manager, request: Request
+) -> CategoryOut:
     changes = body.model_dump(exclude_none=True)
     await repo.ensure_categories(ctx.uow.session, ctx.viewer.community_id)
     where = and_(categories.c.community_id == ctx.viewer.community_id, categories.c.code == code)
@@ -103,7 +127,7 @@ async def edit_category(code: str, body: CategoryPatch, ctx: Context, _: Manager
         .one()
     )
     await ctx.uow.commit()
-    return _category_out(row)
+    return _category_out(row, negotiate_locale(request.headers.get("accept-language")))
 
 
 # -- submission and lists -----------------------------------------------------------------------------
@@ -149,11 +173,9 @@ async def submit_report(
         report=created,
         window_days=ctx.settings.duplicate_window_days,
     )
-    # A new report has no photos yet and one timeline row: the summary says all of it.
+    # The answer carries the report as its detail shows it, first timeline row included.
     out = SubmittedOut(
-        **summary(
-            ctx.viewer, created, await names_for(ctx.uow, ctx.viewer.community_id, [created])
-        ).model_dump(),
+        **(await detail(ctx.uow, ctx.viewer, created)).model_dump(),
         possible_duplicates=[DuplicateOut(**d) for d in duplicates],
     )
     body_json = out.model_dump(mode="json")
@@ -276,8 +298,9 @@ async def get_report(report_id: uuid.UUID, ctx: Context) -> ReportOut:
 PhotoKind = Literal["before", "after"]
 _photo_kind: TypeAdapter[PhotoKind] = TypeAdapter(PhotoKind)
 _PHOTO_BODY = multipart_body(
-    "file",
-    "JPEG, PNG or WebP, at most 10 MB and 40 megapixels; stored at most 2048 px on its longest side",
+    "photo",
+    "JPEG, PNG or WebP, at most 10 MB and 40 megapixels; stored at most 2048 px on its longest side"
+    " (the older field name `file` is still accepted)",
     {"kind": {"type": "string", "enum": ["before", "after"], "default": "before"}},
 )
 
@@ -286,7 +309,10 @@ _PHOTO_BODY = multipart_body(
 async def upload_photo(report_id: uuid.UUID, request: Request, ctx: Context) -> ReportOut:
     # The caller and the count first: a stranger's or a seventh upload is never read.
     await photo_cases.check_upload(ctx.uow, ctx.viewer, report_id)
-    async with photo_form(request, file_field="file", text_fields=("kind",)) as (fields, upload):
+    async with photo_form(request, file_field="photo", file_aliases=("file",), text_fields=("kind",)) as (
+        fields,
+        upload,
+    ):
         try:
             kind = _photo_kind.validate_python(fields.get("kind", "before"))
         except ValidationError as exc:

@@ -70,6 +70,7 @@ class EscalateIn(In):
 
 class CategoryOut(BaseModel):
     code: str
+    name: str = Field(description="the name in the caller's language (Accept-Language)")
     names: dict[str, str]
     department: str
     sla_accept_hours: int
