@@ -236,6 +236,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me/wechat-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Wechat Subscriptions
+         * @description The configured templates (ask for these with wx.requestSubscribeMessage) and the caller's
+         *     grants of each.
+         */
+        get: operations["gateway_wechat_subscriptions"];
+        put?: never;
+        /**
+         * Add Wechat Subscriptions
+         * @description After wx.requestSubscribeMessage: one more grant of each template the user accepted. Only
+         *     for an account signed in with WeChat (409 `wechat_not_linked`); an unconfigured template is
+         *     422 `wechat_template_unknown`.
+         */
+        post: operations["gateway_add_wechat_subscriptions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me/notifications": {
         parameters: {
             query?: never;
@@ -1059,7 +1086,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Categories */
+        /**
+         * List Categories
+         * @description Anyone, with or without a token: the caller's community, else `?community=<code>` (which
+         *     may be left out while the deployment has one community).
+         */
         get: operations["reports_list_categories"];
         put?: never;
         post?: never;
@@ -2622,7 +2653,10 @@ export interface components {
             /** Service */
             service: string;
         };
-        /** LoginIn */
+        /**
+         * LoginIn
+         * @description `{phone, password}`, or `{phone, sms_code}` with a `login` code from `/auth/sms-codes`.
+         */
         LoginIn: {
             /**
              * Phone
@@ -2630,7 +2664,9 @@ export interface components {
              */
             phone: string;
             /** Password */
-            password: string;
+            password?: string | null;
+            /** Sms Code */
+            sms_code?: string | null;
         };
         /** LogoutIn */
         LogoutIn: {
@@ -2934,6 +2970,34 @@ export interface components {
             /** Code */
             code: string;
         };
+        /** WeChatSubscriptionOut */
+        WeChatSubscriptionOut: {
+            /** Template Id */
+            template_id: string;
+            /**
+             * Event Types
+             * @description the notifications this template carries
+             */
+            event_types: string[];
+            /**
+             * Remaining
+             * @description one-shot grants left (one is spent per message sent)
+             */
+            remaining: number;
+        };
+        /** WeChatSubscriptionsIn */
+        WeChatSubscriptionsIn: {
+            /**
+             * Template Ids
+             * @description the templates the user accepted in wx.requestSubscribeMessage
+             */
+            template_ids: string[];
+        };
+        /** WeChatSubscriptionsOut */
+        WeChatSubscriptionsOut: {
+            /** Items */
+            items: components["schemas"]["WeChatSubscriptionOut"][];
+        };
         /** HouseholdOut */
         gateway__api__community__HouseholdOut: {
             /**
@@ -2989,7 +3053,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_rejected, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -3711,8 +3775,8 @@ export interface components {
         };
         /** TipIn */
         "errand.TipIn": {
-            /** Amount Fen */
-            amount_fen: number;
+            /** Tip Fen */
+            tip_fen: number;
         };
         /**
          * Problem
@@ -3725,7 +3789,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_rejected, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -3766,6 +3830,11 @@ export interface components {
         "reports.CategoryOut": {
             /** Code */
             code: string;
+            /**
+             * Name
+             * @description the name in the caller's language (Accept-Language)
+             */
+            name: string;
             /** Names */
             names: {
                 [key: string]: string;
@@ -4456,7 +4525,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_rejected, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -5495,7 +5564,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_rejected, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -6139,6 +6208,83 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CourierApplicationOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    gateway_wechat_subscriptions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeChatSubscriptionsOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    gateway_add_wechat_subscriptions: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WeChatSubscriptionsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeChatSubscriptionsOut"];
                 };
             };
             /** @description Validation error */
@@ -8463,7 +8609,10 @@ export interface operations {
     };
     reports_list_categories: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description community code (no token) */
+                community?: string | null;
+            };
             header?: {
                 /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
                 "Accept-Language"?: string;
@@ -8480,6 +8629,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["reports.CategoryOut"][];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["reports.Problem"];
                 };
             };
             /** @description Problem (RFC 9457) */
@@ -8786,9 +8944,9 @@ export interface operations {
                 "multipart/form-data": {
                     /**
                      * Format: binary
-                     * @description JPEG, PNG or WebP, at most 10 MB and 40 megapixels; stored at most 2048 px on its longest side
+                     * @description JPEG, PNG or WebP, at most 10 MB and 40 megapixels; stored at most 2048 px on its longest side (the older field name `file` is still accepted)
                      */
-                    file: string;
+                    photo: string;
                     /**
                      * @default before
                      * @enum {string}
