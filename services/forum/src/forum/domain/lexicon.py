@@ -145,7 +145,7 @@ COMPLAINT_CUES = (
     "还没", "还不", "一直", "好几天", "投诉", "受不了", "没人管", "谁来管", "管管", "什么时候修", "危险",
     "差点", "严重", "影响", "睡不着", "怎么回事", "烦", "脏", "乱", "冷", "凉", "异响", "故障", "卡住",
     "扰民", "噪音", "噪声", "老鼠", "砸", "电钻", "停运", "没人", "不管", "太", "求求", "崩溃", "无语",
-    "隐患", "满了", "爆", "抢", "占", "挡", "咬",
+    "隐患", "满了", "爆", "抢", "占", "挡", "咬", "举报", "熏", "不敢", "呛", "担心", "害怕", "能不能", "怎么还",
 )  # fmt: skip
 PRAISE_CUES = (
     "谢谢", "感谢", "点赞", "好评", "辛苦了", "给力", "暖和", "热乎", "舒服", "满意", "修好了", "已修好",
@@ -155,6 +155,14 @@ GREETING_CUES = (
     "快乐", "过年好", "新年好", "拜年", "恭喜发财", "阖家", "安康", "节日", "春节", "中秋", "元宵",
     "端午", "国庆", "除夕", "团圆", "万事如意", "身体健康",
 )  # fmt: skip
+
+# Topics that are a complaint whatever the wording (a post about 油烟 is no praise of it).
+NEGATIVE_TOPICS = frozenset(
+    "漏水 噪音 老鼠 飞线充电 高空抛物 油烟 停水 停电 下水道 违建 群租 安全隐患 占道 蚊虫 装修".split()
+)
+# Topics that say how a problem is felt rather than what it is: a hotspot about 装修 that is
+# also about 噪音 is named 装修.
+GENERIC_TOPICS = frozenset({"噪音"})
 
 _CJK_WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9]*$")
 MAX_WORD = 16
@@ -273,12 +281,20 @@ class Lexicon:
     def synonyms(self, word: str) -> tuple[str, ...]:
         return self._synonyms.get(word, (word,))
 
+    def naming_rank(self, keyword: str) -> int:
+        """Which keyword names a hotspot of several: a topic, then a generic one, then a word."""
+        if keyword not in self.topics:
+            return 2
+        return 1 if keyword in GENERIC_TOPICS else 0
+
     def is_stopword(self, word: str) -> bool:
         return word in self.stopwords
 
-    def tone(self, normalised: str) -> tuple[Tone, tuple[str, ...]]:
-        """Complaint, praise, greeting or neutral, and the cues that decided it."""
+    def tone(self, normalised: str, topics: Iterable[str] = ()) -> tuple[Tone, tuple[str, ...]]:
+        """Complaint, praise, greeting or neutral, and the cues that decided it (a topic that is
+        a complaint whatever the wording is one cue)."""
         complaint = [c for c in COMPLAINT_CUES if c in normalised]
+        complaint += [t for t in topics if t in NEGATIVE_TOPICS and t not in complaint]
         praise = [c for c in PRAISE_CUES if c in normalised]
         greeting = [c for c in GREETING_CUES if c in normalised]
         if greeting and not complaint:

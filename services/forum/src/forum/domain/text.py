@@ -151,7 +151,7 @@ class Segmenter:
         normalised = lexicon.normalise(text)
         topics = lexicon.topics_in(normalised)
         words = frozenset(w for w in self._keywords(normalised, lexicon) if lexicon.topic_of(w) is None)
-        tone, cues = lexicon.tone(normalised)
+        tone, cues = lexicon.tone(normalised, topics)
         return Reading(topics, words, tone, cues)
 
 
