@@ -66,7 +66,9 @@ def detect_hotspots(
     for hotspot in group_bursts(bursts, counter.evidence_between, lexicon.naming_rank):
         burst = hotspot.burst
         mentions = counter.between(burst.building, burst.keyword, burst.start, burst.end)
-        found.append(Found(hotspot, burst.end.fromordinal(burst.end.toordinal() - 1), explain(burst, mentions)))
+        found.append(
+            Found(hotspot, burst.end.fromordinal(burst.end.toordinal() - 1), explain(burst, mentions))
+        )
     return found
 
 

@@ -13,7 +13,8 @@ community-wide rate as the prior (empirical Bayes, Gamma-Poisson):
     building rate                    λb = (Hb + λc·m) / (L + m)
 
 with Hb, Hc the building's and the community's counts over the last L days before the window
-(L up to `history_days`, fewer in a young community), n buildings, `floor` the rate assumed for
+(L up to `history_days`, fewer in a young community; the community's rate of its last week when
+that is higher, as when the heating season starts), n buildings, `floor` the rate assumed for
 a topic nobody has mentioned yet (about once a month), m0 and m the weight of each prior in days.
 So a new building or a new community is not blind (no warm-up), a building that always talks
 about its lift needs more, and a quiet building is heard at two or three posts a day. A burst
@@ -90,9 +91,10 @@ class _Series:
 @dataclass
 class BurstDetector:
     history_days: int = 56
+    recent_days: int = 7  # the community's last week, when higher (a season starting)
     windows: tuple[int, ...] = (1, 2, 3, 4)
     max_log10_p: float = -5.0
-    min_count: int = 3
+    min_count: int = 4
     min_days: int = 2
     one_day_count: int = 5
     floor_rate: float = 1 / 30  # a topic nobody has mentioned yet: about once a month per building
@@ -119,6 +121,11 @@ class BurstDetector:
         in_community = community.total(first, start)
         m0, m = self.community_prior_days, self.building_prior_days
         community_rate = (in_community + floor * buildings * m0) / (buildings * (span + m0))
+        recent = min(span, self.recent_days)
+        if recent:
+            community_rate = max(
+                community_rate, community.total(start - recent, start) / (buildings * recent)
+            )
         return (in_building + community_rate * m) / (span + m)
 
     def scan(
@@ -381,5 +388,7 @@ def mentions_of(reading: Reading, source: str, kind: str = "post") -> list[tuple
         (topic, Mention(source, kind, reading.tone, tuple(words), reading.cues))
         for topic, words in reading.topics.items()
     ]
-    out += [(word, Mention(source, kind, reading.tone, (word,), reading.cues)) for word in sorted(reading.words)]
+    out += [
+        (word, Mention(source, kind, reading.tone, (word,), reading.cues)) for word in sorted(reading.words)
+    ]
     return out

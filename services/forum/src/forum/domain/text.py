@@ -77,7 +77,9 @@ class Segmenter:
     one is left alone). A community's own lexicon entries are not added to jieba (one tokenizer
     serves every community): they widen queries and topics, both matched on normalised text."""
 
-    def __init__(self, dictionary: Iterable[str] = COMMUNITY_DICTIONARY, lexicon: Lexicon = DEFAULT_LEXICON) -> None:
+    def __init__(
+        self, dictionary: Iterable[str] = COMMUNITY_DICTIONARY, lexicon: Lexicon = DEFAULT_LEXICON
+    ) -> None:
         self.lexicon = lexicon
         self.dictionary = tuple(dict.fromkeys([*dictionary, *lexicon.words]))
         self._tokenizer = jieba.Tokenizer()
@@ -114,7 +116,12 @@ class Segmenter:
         seen: set[str] = set()
         for word in self._tokenizer.lcut(lexicon.normalise(text)):
             word = word.strip()
-            if not word or word in STOP_CHARACTERS or word in seen or not (word.isalnum() or _WORDLIKE.match(word)):
+            if (
+                not word
+                or word in STOP_CHARACTERS
+                or word in seen
+                or not (word.isalnum() or _WORDLIKE.match(word))
+            ):
                 continue
             seen.add(word)
             alternatives: list[str] = []
@@ -132,8 +139,9 @@ class Segmenter:
         return " & ".join(groups) if groups else None
 
     def keywords(self, text: str) -> set[str]:
-        """The distinct candidate keywords of one text: words of two or more characters that are
-        not stop words (one mention per text, however often a resident repeats it)."""
+        """The distinct candidate keywords of one text: dictionary words of two or more characters
+        that are not stop words (one mention per text, however often a resident repeats it;
+        jieba's HMM for unknown words is off: a third of the time, and its guesses are noise)."""
         return self._keywords(self.lexicon.normalise(text), self.lexicon)
 
     def _keywords(self, normalised: str, lexicon: Lexicon) -> set[str]:
@@ -141,7 +149,7 @@ class Segmenter:
             self._initialise()
         return {
             t
-            for t in self._tokenizer.lcut(normalised)
+            for t in self._tokenizer.lcut(normalised, HMM=False)
             if len(t) >= 2 and not lexicon.is_stopword(t) and _WORDLIKE.match(t) and not t.isdigit()
         }
 
