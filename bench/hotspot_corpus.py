@@ -310,7 +310,9 @@ def _poisson(rng: random.Random, mean: float) -> int:
         k += 1
 
 
-FILLER = frozenset("谁家 社区 哪里 小区 有没有 请问 邻居 大家 物业 今天 晚上 哪家 有人".split())
+FILLER = frozenset(
+    ("谁家", "社区", "哪里", "小区", "有没有", "请问", "邻居", "大家", "物业", "今天", "晚上", "哪家", "有人")
+)
 
 
 @dataclass(frozen=True)

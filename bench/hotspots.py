@@ -70,8 +70,8 @@ def main(argv: list[str]) -> int:
         print(f"{name}: {len(lines):,} posts, {result.planted} planted bursts, {result.found} hotspots")
         print(f"  recall {result.recall:.3f} (target >= 0.9)   precision {result.precision:.3f}")
         print(
-            f"  false alarms {result.false_alarms} = {result.false_alarms_per_building_month:.3f} per building-month "
-            f"(target <= 0.05); raised by a filler word: {result.filler} (target 0)"
+            f"  false alarms {result.false_alarms} = {result.false_alarms_per_building_month:.3f} "
+            f"per building-month (target <= 0.05); raised by a filler word: {result.filler} (target 0)"
         )
         print(f"  detection delay median {result.median_delay:g} days (target <= 1), all: {result.delays}")
         limit = 10.0 * len(lines) / 45_000

@@ -163,9 +163,9 @@ class BurstDetector:
         community = {k: _Series(first_day, span, s) for k, s in by_keyword.items()}
         found: list[Burst] = []
         for key, raw in counts.items():
-            building, keyword = key
+            keyword = key[1]
             is_topic = topics is None or topics(keyword)
-            series = _Series(first_day, span, raw)
+            dense = _Series(first_day, span, raw)
             complaint = _Series(first_day, span, complaints.get(key, {})) if complaints is not None else None
             report = _Series(first_day, span, reports[key]) if reports and key in reports else None
             quiet = (quiet_until or {}).get(key)
@@ -176,7 +176,7 @@ class BurstDetector:
                     continue
                 end = (end_day - first_day).days + 1
                 burst = self._evaluate(
-                    key, series, community[keyword], complaint, report, end, first_day, buildings, is_topic
+                    key, dense, community[keyword], complaint, report, end, first_day, buildings, is_topic
                 )
                 if burst is not None:
                     found.append(burst)

@@ -127,16 +127,22 @@ BUILTIN_TYPOS: dict[str, str] = {
     "天化板": "天花板",
 }
 
-BUILTIN_STOPWORDS = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+BUILTIN_STOPWORDS = _words(
     """
-    我们 你们 他们 她们 大家 这个 那个 这些 那些 什么 怎么 怎么办 为什么 就是 还是 但是 因为 所以 如果 已经 可以
-    没有 不是 一下 一个 今天 昨天 明天 前天 现在 刚才 时候 真的 感觉 觉得 希望 谢谢 请问 有没有 一直 这么 那么
+    我们 你们 他们 她们 大家 这个 那个 这些 那些 什么 怎么 怎么办 为什么 就是 还是 但是 因为 所以 如果
+    已经 可以 没有 不是 一下 一个 今天 昨天 明天 前天 现在 刚才 时候 真的 感觉 觉得 希望 谢谢 请问
+    有没有 一直 这么 那么
     还有 自己 知道 问题 情况 邻居 小区 社区 业主 物业 楼上 楼下 一起 一点 这样 那样 非常 比较 这里 那里 哪里
     哪儿 哪个 哪家 谁家 谁的 有人 有谁 应该 需要 能不能 好像 不过 而且 然后 一样 看到 出来 起来 东西 事情
     晚上 早上 上午 下午 中午 半夜 凌晨 周末 最近 好久 几天 好几天 每天 一天 两天 号楼 单元 楼层 门口 家里
     我家 你家 他家 人家 住户 居民 师傅 阿姨 大爷 大妈 孩子 老人 朋友 麻烦 帮忙 求助 问问 一声 说说 看看
     物业公司 管理处 居委会 电话 联系 回复 处理 解决 反映 大伙 各位 谢谢大家 辛苦 不知道 是不是 有点
-    """.split()
+    """
 )
 
 # Tone cues (simplified). A text with more complaint cues than praise cues is a complaint.
@@ -145,7 +151,8 @@ COMPLAINT_CUES = (
     "还没", "还不", "一直", "好几天", "投诉", "受不了", "没人管", "谁来管", "管管", "什么时候修", "危险",
     "差点", "严重", "影响", "睡不着", "怎么回事", "烦", "脏", "乱", "冷", "凉", "异响", "故障", "卡住",
     "扰民", "噪音", "噪声", "老鼠", "砸", "电钻", "停运", "没人", "不管", "太", "求求", "崩溃", "无语",
-    "隐患", "满了", "爆", "抢", "占", "挡", "咬", "举报", "熏", "不敢", "呛", "担心", "害怕", "能不能", "怎么还",
+    "隐患", "满了", "爆", "抢", "占", "挡", "咬", "举报", "熏", "不敢", "呛", "担心", "害怕", "能不能",
+    "怎么还",
 )  # fmt: skip
 PRAISE_CUES = (
     "谢谢", "感谢", "点赞", "好评", "辛苦了", "给力", "暖和", "热乎", "舒服", "满意", "修好了", "已修好",
@@ -157,8 +164,8 @@ GREETING_CUES = (
 )  # fmt: skip
 
 # Topics that are a complaint whatever the wording (a post about 油烟 is no praise of it).
-NEGATIVE_TOPICS = frozenset(
-    "漏水 噪音 老鼠 飞线充电 高空抛物 油烟 停水 停电 下水道 违建 群租 安全隐患 占道 蚊虫 装修".split()
+NEGATIVE_TOPICS = _words(
+    "漏水 噪音 老鼠 飞线充电 高空抛物 油烟 停水 停电 下水道 违建 群租 安全隐患 占道 蚊虫 装修"
 )
 # Topics that say how a problem is felt rather than what it is: a hotspot about 装修 that is
 # also about 噪音 is named 装修.
