@@ -151,7 +151,7 @@ COMPLAINT_CUES = (
     "还没", "还不", "一直", "好几天", "投诉", "受不了", "没人管", "谁来管", "管管", "什么时候修", "危险",
     "差点", "严重", "影响", "睡不着", "怎么回事", "烦", "脏", "乱", "冷", "凉", "异响", "故障", "卡住",
     "扰民", "噪音", "噪声", "老鼠", "砸", "电钻", "停运", "没人", "不管", "太", "求求", "崩溃", "无语",
-    "隐患", "满了", "爆", "抢", "占", "挡", "咬", "举报", "熏", "不敢", "呛", "担心", "害怕", "能不能",
+    "隐患", "满了", "爆", "抢", "占", "挡", "咬", "举报", "熏", "不敢", "呛", "担心", "害怕", "能不能", "停了",
     "怎么还",
 )  # fmt: skip
 PRAISE_CUES = (
@@ -281,6 +281,10 @@ class Lexicon:
             if word not in words:
                 words.append(word)
         return found
+
+    def without_topic_words(self, normalised: str) -> str:
+        """The text with every topic word blanked out (what is left for jieba)."""
+        return self._term_pattern.sub(" ", normalised)
 
     def topic_of(self, word: str) -> str | None:
         return self._term_topic.get(word)

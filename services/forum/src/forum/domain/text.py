@@ -105,38 +105,60 @@ class Segmenter:
         """Tokens to index (search mode also emits the parts of long words), of the normalised text."""
         return self._search_tokens(self.lexicon.normalise(text))
 
+    def _query_term(self, word: str) -> str | None:
+        """One word as a tsquery term: itself, or all of its pieces where jieba cuts it."""
+        parts = [
+            t
+            for t in self._tokenizer.lcut(word)
+            if t not in STOP_CHARACTERS and (t.isalnum() or _WORDLIKE.match(t))
+        ]
+        if not parts:
+            return None
+        term = " & ".join(f"'{p}'" for p in dict.fromkeys(parts))
+        return term if len(parts) == 1 else f"({term})"
+
     def search_query(self, text: str, lexicon: Lexicon | None = None) -> str | None:
-        """A `to_tsquery('simple', ...)` text for a query: every word of it must match, each as
-        itself or any of its synonyms (a community's too); a synonym jieba would cut in pieces
-        (one the office added) matches as all of its pieces. None when nothing is left to look for."""
+        """The `to_tsquery('simple', ...)` text that selects a query's matches.
+
+        Every topic the query speaks of (a lexicon word, found on the normalised text before
+        jieba cuts it) must match as any of its words: the topic's name and synonyms, or the
+        word the query used (电梯坏了 finds 升降梯又停了; 高考 finds 高考生). The query's other
+        words are then only ranking (`rank_query`). A query with no topic needs all its words.
+        None when nothing is left to look for."""
+        return self.search_queries(text, lexicon)[0]
+
+    def rank_query(self, text: str, lexicon: Lexicon | None = None) -> str | None:
+        """The tsquery text that ranks the matches: any word of the query or its topics."""
+        return self.search_queries(text, lexicon)[1]
+
+    def search_queries(self, text: str, lexicon: Lexicon | None = None) -> tuple[str | None, str | None]:
         lexicon = lexicon or self.lexicon
         if not self._ready:
             self._initialise()
+        normalised = lexicon.normalise(text)
+        topics = lexicon.topics_in(normalised)
         groups: list[str] = []
-        seen: set[str] = set()
-        for word in self._tokenizer.lcut(lexicon.normalise(text)):
+        for topic, used in topics.items():
+            words = dict.fromkeys([*lexicon.synonyms(topic), *used])
+            terms = [t for t in (self._query_term(w) for w in words) if t]
+            if terms:
+                groups.append(terms[0] if len(terms) == 1 else "(" + " | ".join(terms) + ")")
+        rest = lexicon.without_topic_words(normalised) if topics else normalised
+        others: list[str] = []
+        for word in self._tokenizer.lcut(rest):
             word = word.strip()
-            if (
-                not word
-                or word in STOP_CHARACTERS
-                or word in seen
-                or not (word.isalnum() or _WORDLIKE.match(word))
-            ):
-                continue
-            seen.add(word)
-            alternatives: list[str] = []
-            for synonym in lexicon.synonyms(word):
-                parts = [
-                    t
-                    for t in self._tokenizer.lcut(synonym)
-                    if t not in STOP_CHARACTERS and (t.isalnum() or _WORDLIKE.match(t))
-                ]
-                if not parts:
-                    continue
-                term = " & ".join(f"'{p}'" for p in parts)
-                alternatives.append(term if len(parts) == 1 else f"({term})")
-            groups.append(alternatives[0] if len(alternatives) == 1 else "(" + " | ".join(alternatives) + ")")
-        return " & ".join(groups) if groups else None
+            if word and word not in STOP_CHARACTERS and (word.isalnum() or _WORDLIKE.match(word)):
+                term = self._query_term(word)
+                if term and term not in others:
+                    others.append(term)
+        if groups:
+            match = " & ".join(groups)
+            rank = " | ".join([*groups, *others])
+        elif others:
+            match = rank = " & ".join(others)
+        else:
+            return None, None
+        return match, rank
 
     def keywords(self, text: str) -> set[str]:
         """The distinct candidate keywords of one text: dictionary words of two or more characters
