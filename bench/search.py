@@ -343,7 +343,8 @@ async def quality(connection: asyncpg.Connection, segmenter: Segmenter) -> dict[
                 found = [
                     r["id"]
                     for r in await connection.fetch(
-                        "SELECT id FROM threads WHERE community_id = $1 AND search @@ to_tsquery('simple', $2)",
+                        "SELECT id FROM threads"
+                        " WHERE community_id = $1 AND search @@ to_tsquery('simple', $2)",
                         community,
                         text,
                     )
@@ -450,8 +451,9 @@ async def run(posts: int, queries: int, skip_quality: bool) -> dict[str, Any]:
         }
     )
     print(
-        f"latency over {posts:,} posts (loaded in {result['load_seconds']} s), {queries} queries through the app: "
-        f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms (target <= {limit:g} ms), max {result['max_ms']} ms"
+        f"latency over {posts:,} posts (loaded in {result['load_seconds']} s), {queries} queries "
+        f"through the app: p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms "
+        f"(target <= {limit:g} ms), max {result['max_ms']} ms"
     )
     return result
 

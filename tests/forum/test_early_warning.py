@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bench.hotspot_corpus import FILLER, generate, score
+
 from forum.domain.hotspots import BurstDetector, Mention, MentionCounter
 from forum.domain.lexicon import BUILTIN_STOPWORDS, Tone
 from forum.hotspots import Found, detect_hotspots
@@ -63,7 +64,8 @@ def test_two_posts_a_day_for_two_days_is_a_hotspot_by_the_second_day() -> None:
         ("电梯", burst_day + timedelta(days=1))
     ]
     reason = found[0].reason
-    assert reason["posts"] == 4 and reason["complaints"] == 4
+    assert reason["posts"] == 4
+    assert reason["complaints"] == 4
     assert {"坏", "困"} <= set(reason["cues"])
     # The same two posts on one day only are not yet a burst (a thread of neighbours).
     quiet = community(60) + lines[-4:-2]
