@@ -118,6 +118,26 @@ register_messages(
             "en": ("Invalid term", "Each term must be owed by one of the parties."),
             "ko": ("조항 오류", "각 조항의 이행자는 당사자 중 한 명이어야 합니다."),
         },
+        "lexicon_word_invalid": {
+            "zh-CN": ("词语无效", "词语须为 1 到 16 个汉字或字母（数字不能开头）。"),
+            "en": (
+                "Invalid word",
+                "A word is 1 to 16 Chinese characters or letters (not starting with a digit).",
+            ),
+            "ko": ("잘못된 단어", "단어는 한자나 글자 1~16자여야 합니다(숫자로 시작할 수 없음)."),
+        },
+        "lexicon_topic_required": {
+            "zh-CN": ("缺少主题", "同义词、相关词需要注明所属主题，错别字需要注明正确写法；停用词不需要。"),
+            "en": (
+                "Topic required",
+                "A synonym or related word needs its topic, a typo the word meant; "
+                "a stop word needs neither.",
+            ),
+            "ko": (
+                "주제 필요",
+                "동의어와 관련어에는 주제를, 오타에는 올바른 단어를 적어야 합니다. 불용어는 필요 없습니다.",
+            ),
+        },
     }
 )
 

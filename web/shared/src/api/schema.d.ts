@@ -2415,6 +2415,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/forum/lexicon": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Lexicon
+         * @description Built-in topics with this community's additions, its entries, typos and stop words.
+         */
+        get: operations["forum_get_lexicon"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/forum/lexicon/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Entry
+         * @description Add or change the entry for a word (committee and admins): `synonym` of a topic (searches
+         *     and hotspots), `related` to a topic (hotspots), `typo` for the word meant, `stop` (never a
+         *     hotspot).
+         */
+        put: operations["forum_put_entry"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/forum/lexicon/entries/{word}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Entry */
+        delete: operations["forum_delete_entry"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3053,7 +3112,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -3789,7 +3848,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -4525,7 +4584,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -4746,6 +4805,11 @@ export interface components {
          */
         "forum.DisputeState": "reported" | "triaged" | "mediator_proposed" | "in_mediation" | "agreement_proposed" | "agreed" | "monitoring" | "resolved" | "escalated" | "withdrawn" | "closed_not_dispute" | "reopened";
         /**
+         * EntryKind
+         * @enum {string}
+         */
+        "forum.EntryKind": "synonym" | "related" | "typo" | "stop";
+        /**
          * FlagOut
          * @description The post's flag weight after this flag, and whether it is now hidden.
          */
@@ -4825,6 +4889,7 @@ export interface components {
              * Format: date-time
              */
             detected_at: string;
+            reason?: components["schemas"]["forum.HotspotReason"] | null;
         } & {
             [key: string]: unknown;
         };
@@ -4834,6 +4899,84 @@ export interface components {
             next_cursor?: string | null;
             /** Items */
             items: components["schemas"]["forum.HotspotOut"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * HotspotReason
+         * @description Why a burst was raised: counts, what was expected, the residents' words and complaint cues.
+         */
+        "forum.HotspotReason": {
+            /** Rule */
+            rule: string;
+            /** Posts */
+            posts: number;
+            /** Reports */
+            reports: number;
+            /** Complaints */
+            complaints: number;
+            /** Expected */
+            expected?: number | null;
+            /** Days */
+            days: number;
+            /** Words */
+            words: string[];
+            /** Cues */
+            cues: string[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** LexiconEntryOut */
+        "forum.LexiconEntryOut": {
+            /** Word */
+            word: string;
+            /** Kind */
+            kind: string;
+            /** Topic */
+            topic?: string | null;
+            /** Created By */
+            created_by?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * LexiconOut
+         * @description A community's own entries and everything early warning and search hear with them.
+         */
+        "forum.LexiconOut": {
+            /** Entries */
+            entries: components["schemas"]["forum.LexiconEntryOut"][];
+            /** Topics */
+            topics: components["schemas"]["forum.LexiconTopic"][];
+            /** Typos */
+            typos: components["schemas"]["forum.LexiconTypo"][];
+            /** Stop Words */
+            stop_words: string[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** LexiconTopic */
+        "forum.LexiconTopic": {
+            /** Name */
+            name: string;
+            /** Synonyms */
+            synonyms: string[];
+            /** Related */
+            related: string[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** LexiconTypo */
+        "forum.LexiconTypo": {
+            /** Word */
+            word: string;
+            /** Meant */
+            meant: string;
         } & {
             [key: string]: unknown;
         };
@@ -5017,6 +5160,14 @@ export interface components {
              * @default false
              */
             hide_identity: boolean;
+        };
+        /** NewEntry */
+        "forum.NewEntry": {
+            /** Word */
+            word: string;
+            kind: components["schemas"]["forum.EntryKind"];
+            /** Topic */
+            topic?: string | null;
         };
         /** NewFlag */
         "forum.NewFlag": {
@@ -5564,7 +5715,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -12541,6 +12692,124 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["forum.DeliberationOut"];
                 };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["forum.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["forum.Problem"];
+                };
+            };
+        };
+    };
+    forum_get_lexicon: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["forum.LexiconOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["forum.Problem"];
+                };
+            };
+        };
+    };
+    forum_put_entry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["forum.NewEntry"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["forum.LexiconEntryOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["forum.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["forum.Problem"];
+                };
+            };
+        };
+    };
+    forum_delete_entry: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path: {
+                word: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation error */
             422: {

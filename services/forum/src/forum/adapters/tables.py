@@ -388,7 +388,22 @@ keyword_mentions = Table(
     Column("source_kind", String(8), primary_key=True),  # post | report
     Column("source_id", Uuid, primary_key=True),
     Column("day", Date, nullable=False),
+    Column("tone", String(16), nullable=False, server_default="complaint"),  # complaint | neutral
+    Column("words", JSON, nullable=False, server_default="[]"),  # the words that named the topic
+    Column("cues", JSON, nullable=False, server_default="[]"),  # the complaint cues of the text
     Index("ix_keyword_mentions_day", "community_id", "day"),
+)
+
+# A community's own additions to the built-in lexicon (forum.domain.lexicon), one entry per word.
+lexicon_entries = Table(
+    "lexicon_entries",
+    metadata,
+    Column("community_id", Uuid, primary_key=True),
+    Column("word", String(16), primary_key=True),
+    Column("kind", String(16), nullable=False),  # synonym | related | typo | stop
+    Column("topic", String(16)),  # the topic (synonym, related) or the word meant (typo)
+    Column("created_by", Uuid, nullable=False),
+    _created(),
 )
 
 hotspots = Table(
@@ -406,6 +421,7 @@ hotspots = Table(
     Column("score", Float, nullable=False),
     Column("evidence_post_ids", JSON, nullable=False),
     Column("evidence_report_ids", JSON, nullable=False),
+    Column("reason", JSON),  # why it was raised (forum.domain.hotspots.explain)
     Column("deliberation_id", Uuid),
     _created(),
     Index("ix_hotspots_series", "community_id", "building", "keyword", "window_end"),

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from forum.api import deliberations, disputes, hotspots, moderation, policy, threads
+from forum.api import deliberations, disputes, hotspots, lexicon, moderation, policy, threads
 
 routers: list[APIRouter] = [
     threads.router,
@@ -11,4 +11,5 @@ routers: list[APIRouter] = [
     deliberations.router,
     policy.router,
     hotspots.router,
+    lexicon.router,
 ]

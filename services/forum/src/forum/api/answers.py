@@ -238,6 +238,19 @@ class DeliberationPage(Page):
 # -- hotspots --------------------------------------------------------------------------------------
 
 
+class HotspotReason(Out):
+    """Why a burst was raised: counts, what was expected, the residents' words and complaint cues."""
+
+    rule: str
+    posts: int
+    reports: int
+    complaints: int
+    expected: Number | None = None
+    days: int
+    words: list[str]
+    cues: list[str]
+
+
 class HotspotOut(Out):
     id: Id
     keyword: str
@@ -253,10 +266,42 @@ class HotspotOut(Out):
     evidence_report_ids: list[Id] | None = None
     deliberation_id: Id | None = None
     detected_at: Timestamp
+    reason: HotspotReason | None = None
 
 
 class HotspotPage(Page):
     items: list[HotspotOut]
+
+
+# -- lexicon --------------------------------------------------------------------------------------
+
+
+class LexiconEntryOut(Out):
+    word: str
+    kind: str
+    topic: str | None = None
+    created_by: Id | None = None
+    created_at: Timestamp
+
+
+class LexiconTopic(Out):
+    name: str
+    synonyms: list[str]
+    related: list[str]
+
+
+class LexiconTypo(Out):
+    word: str
+    meant: str
+
+
+class LexiconOut(Out):
+    """A community's own entries and everything early warning and search hear with them."""
+
+    entries: list[LexiconEntryOut]
+    topics: list[LexiconTopic]
+    typos: list[LexiconTypo]
+    stop_words: list[str]
 
 
 # -- moderation ------------------------------------------------------------------------------------

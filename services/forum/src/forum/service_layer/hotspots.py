@@ -1,5 +1,6 @@
-"""Hotspots (未诉先办): keyword mentions from posts and report events, per building and day,
-detected as bursts against each keyword's own baseline."""
+"""Hotspots (未诉先办): topic and keyword mentions from posts and report events, per building
+and day, with each text's tone and words, detected as bursts against the building's rate with the
+community's as the prior (forum.domain.hotspots), named and explained."""
 
 from __future__ import annotations
 
@@ -15,24 +16,26 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from contracts import HotspotDetectedV1
 from forum.adapters.tables import hotspots, keyword_mentions
 from forum.config import Settings
-from forum.domain.hotspots import BurstDetector, SeriesKey, group_bursts
+from forum.domain.hotspots import BurstDetector, Mention, MentionCounter, explain, group_bursts
+from forum.domain.lexicon import Lexicon, Tone
 from forum.domain.text import Segmenter
 from forum.service_layer import deliberations as deliberation_cases
 from forum.service_layer.common import Actor, newest_first, page_of
+from forum.service_layer.lexicon import community_lexicon
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
 
 # Report categories carry no text; the reports service's seeded category codes name the matter in
 # the residents' words. A manager-made category counts under its own code; "other" says nothing.
-CATEGORY_KEYWORDS = {
+CATEGORY_KEYWORDS = {  # -> topics of forum.domain.lexicon
     "heating": "暖气",
     "stairwell_lighting": "楼道灯",
     "lifts": "电梯",
     "water_drains": "下水道",
     "walls_roofs": "漏水",
     "noise": "噪音",
-    "sanitation": "垃圾分类",
-    "parking_ebikes": "停车位",
+    "sanitation": "垃圾",
+    "parking_ebikes": "停车",
     "ebike_charging_hazard": "飞线充电",
     "safety_hazard": "安全隐患",
     "unlicensed_vendors": "占道",
@@ -51,11 +54,13 @@ async def record_mentions(
     community_id: uuid.UUID,
     building: str | None,
     day: date,
-    keywords: set[str],
+    mentions: list[tuple[str, Mention]],
     source_kind: str,
     source_id: uuid.UUID,
 ) -> None:
-    if not keywords:
+    """Store what one post or report counts under (praise and greetings count under nothing)."""
+    counted = [(keyword, m) for keyword, m in mentions if m.counted]
+    if not counted:
         return
     await uow.session.execute(
         pg_insert(keyword_mentions)
@@ -68,8 +73,11 @@ async def record_mentions(
                     "source_kind": source_kind,
                     "source_id": source_id,
                     "day": day,
+                    "tone": mention.tone.value,
+                    "words": list(mention.words)[:8],
+                    "cues": list(mention.cues)[:8],
                 }
-                for keyword in sorted(keywords)
+                for keyword, mention in sorted(counted, key=lambda item: item[0])
             ]
         )
         .on_conflict_do_nothing()
@@ -85,7 +93,7 @@ async def detect(
     finds nothing new."""
     zone = ZoneInfo(settings.community_timezone)
     today = local_day(now, settings.community_timezone)
-    first = today - timedelta(days=detector.baseline_days + max(detector.windows) + 1)
+    first = today - timedelta(days=detector.history_days + max(detector.windows) + 1)
     rows = (
         await uow.session.execute(
             select(
@@ -95,19 +103,24 @@ async def detect(
                 keyword_mentions.c.day,
                 keyword_mentions.c.source_kind,
                 keyword_mentions.c.source_id,
+                keyword_mentions.c.tone,
+                keyword_mentions.c.words,
+                keyword_mentions.c.cues,
             ).where(keyword_mentions.c.day >= first, keyword_mentions.c.day <= today)
         )
     ).all()
-    by_community: dict[uuid.UUID, dict[SeriesKey, dict[date, int]]] = defaultdict(lambda: defaultdict(dict))
-    sources: dict[tuple[uuid.UUID, SeriesKey, date], list[tuple[str, uuid.UUID]]] = defaultdict(list)
-    for community_id, building, keyword, day, kind, source_id in rows:
-        key: SeriesKey = (building or None, keyword)
-        series = by_community[community_id][key]
-        series[day] = series.get(day, 0) + 1
-        sources[(community_id, key, day)].append((kind, source_id))
+    counters: dict[uuid.UUID, MentionCounter] = defaultdict(MentionCounter)
+    for community_id, building, keyword, day, kind, source_id, tone, words, cues in rows:
+        counters[community_id].add_mention(
+            building or None,
+            day,
+            keyword,
+            Mention(f"{kind}:{source_id}", kind, Tone(tone), tuple(words or ()), tuple(cues or ())),
+        )
     created: list[uuid.UUID] = []
-    for community_id, counts in by_community.items():
-        quiet: dict[SeriesKey, date] = {}
+    for community_id, counter in counters.items():
+        lexicon = await community_lexicon(uow, community_id)
+        quiet: dict[tuple[str | None, str], date] = {}
         stored = (
             await uow.session.execute(
                 select(
@@ -126,20 +139,20 @@ async def detect(
                 key = (building, word)
                 quiet[key] = max(quiet.get(key, until), until)
 
-        def evidence(
-            building: str | None, keyword: str, start: date, end: date, community_id: uuid.UUID = community_id
-        ) -> list[str]:
-            ids: list[str] = []
-            day = start
-            while day < end:
-                ids.extend(
-                    f"{kind}:{sid}" for kind, sid in sources.get((community_id, (building, keyword), day), [])
-                )
-                day += timedelta(days=1)
-            return ids
+        def is_topic(keyword: str, lexicon: Lexicon = lexicon) -> bool:
+            return keyword in lexicon.topics
 
-        bursts = detector.scan(counts, since=today - timedelta(days=1), until=today, quiet_until=quiet)
-        for hotspot in group_bursts(bursts, evidence, segmenter.dictionary):
+        bursts = detector.scan(
+            counter.counts,
+            since=today - timedelta(days=1),
+            until=today,
+            quiet_until=quiet,
+            topics=is_topic,
+            complaints=counter.complaints,
+            reports=counter.reports,
+            origin=counter.first_day,
+        )
+        for hotspot in group_bursts(bursts, counter.evidence_between, lexicon.naming_rank):
             burst = hotspot.burst
             post_ids = [uuid.UUID(e[5:]) for e in hotspot.evidence if e.startswith("post:")]
             report_ids = [uuid.UUID(e[7:]) for e in hotspot.evidence if e.startswith("report:")]
@@ -160,6 +173,9 @@ async def detect(
                     score=burst.score,
                     evidence_post_ids=[str(i) for i in post_ids],
                     evidence_report_ids=[str(i) for i in report_ids],
+                    reason=explain(
+                        burst, counter.between(burst.building, burst.keyword, burst.start, burst.end)
+                    ),
                     created_at=now,
                 )
             )
@@ -198,6 +214,7 @@ def _view(row: Any) -> dict[str, Any]:
         "score": row.score,
         "evidence_post_ids": row.evidence_post_ids,
         "evidence_report_ids": row.evidence_report_ids,
+        "reason": row.reason,
         "deliberation_id": row.deliberation_id,
         "detected_at": row.created_at,
     }

@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from contracts import Envelope
 from forum.adapters.tables import households, mediators, posts, threads
+from forum.domain.hotspots import Mention, mentions_of
+from forum.domain.lexicon import Tone
 from forum.domain.text import Segmenter
 from forum.service_layer.hotspots import (
     CATEGORY_KEYWORDS,
@@ -18,6 +20,7 @@ from forum.service_layer.hotspots import (
     local_day,
     record_mentions,
 )
+from forum.service_layer.lexicon import community_lexicon
 from servicekit.db import UnitOfWork
 
 STATUS_WORDS = {
@@ -72,12 +75,13 @@ async def role_changed(uow: UnitOfWork, envelope: Envelope, payload: Any, *, gra
 async def post_created(
     uow: UnitOfWork, envelope: Envelope, payload: Any, *, segmenter: Segmenter, timezone: str
 ) -> None:
+    lexicon = await community_lexicon(uow, payload.community_id)
     await record_mentions(
         uow,
         community_id=payload.community_id,
         building=payload.building,
         day=local_day(envelope.occurred_at, timezone),
-        keywords=segmenter.keywords(payload.text),
+        mentions=mentions_of(segmenter.read(payload.text, lexicon), str(payload.post_id)),
         source_kind="post",
         source_id=payload.post_id,
     )
@@ -94,7 +98,9 @@ async def report_event(uow: UnitOfWork, envelope: Envelope, payload: Any, *, tim
             community_id=payload.community_id,
             building=payload.building,
             day=local_day(envelope.occurred_at, timezone),
-            keywords={keyword},
+            mentions=[
+                (keyword, Mention(f"report:{payload.report_id}", "report", Tone.COMPLAINT, (keyword,)))
+            ],
             source_kind="report",
             source_id=payload.report_id,
         )
