@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
@@ -18,10 +18,8 @@ from gateway.api import dev, routers
 from gateway.api.docs import install_merged_openapi
 from gateway.config import Settings
 from gateway.consumers import build_handlers
-from gateway.domain.identity import DomainError
 from gateway.edge import EdgeMiddleware
 from servicekit.app import create_service_app
-from servicekit.errors import problem_response
 from servicekit.settings import BaseServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,11 +47,6 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
         ],
     )
 
-    async def on_domain_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, DomainError)
-        return problem_response(request, code=exc.code, status=exc.status, params=exc.params)
-
-    app.add_exception_handler(DomainError, on_domain_error)
     if settings.environment == "development":
         app.include_router(dev.router)
     install_merged_openapi(app)

@@ -15,10 +15,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from forum.adapters.tables import households, mediators, members, notices, people, post_fingerprints
-from forum.domain.errors import DomainError
 from forum.domain.moderation import Member, normalise, trust_level
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.pagination import TimeIdCursor, encode_cursor, read_cursor
 from servicekit.people import require_members
 
@@ -230,7 +230,7 @@ class PostingGuard:
         ).scalar_one()
         if posted_this_minute >= self._per_minute:
             retry = 60 - int(now.timestamp()) % 60
-            raise DomainError("posting_too_fast", 429, {"retry_after": retry})
+            raise DomainError("posting_too_fast", 429, retry_after=retry)
         digest = hashlib.sha256(normalise(text).encode()).hexdigest()
         statement = pg_insert(post_fingerprints).values(
             community_id=community_id, user_id=user_id, digest=digest, posted_at=now

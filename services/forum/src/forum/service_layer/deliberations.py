@@ -20,8 +20,7 @@ from forum.adapters.tables import (
     milestones,
 )
 from forum.config import Settings
-from forum.domain.errors import DomainError
-from forum.domain.states import DeliberationAction, DeliberationState, deliberation_step
+from forum.domain.states import DELIBERATION, DeliberationAction, DeliberationState
 from forum.service_layer.common import (
     Actor,
     BeforeCommit,
@@ -32,6 +31,7 @@ from forum.service_layer.common import (
 )
 from forum.service_layer.policy import current_policy
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.errors import NotFound
 
 A = DeliberationAction
@@ -75,7 +75,7 @@ async def _transition(
     detail: dict[str, Any] | None = None,
     **values: Any,
 ) -> bool:
-    step = deliberation_step(S(row.state), action)
+    step = DELIBERATION.step(S(row.state), action)
     if not step.changed:
         return False
     await uow.session.execute(
@@ -340,7 +340,7 @@ async def support(uow: UnitOfWork, actor: Actor, deliberation_id: uuid.UUID, now
     household = _household(actor)
     row = await _load(uow, actor, deliberation_id, lock=True)
     if row.state != S.COLLECTING.value:
-        deliberation_step(S(row.state), A.SUPPORT_THRESHOLD_MET)  # a no-op once screening, else 409
+        DELIBERATION.step(S(row.state), A.SUPPORT_THRESHOLD_MET)  # a no-op once screening, else 409
         return await _view(uow, actor, row)
     if now >= row.window_ends_at:
         raise DomainError("window_closed", 409)
@@ -370,7 +370,7 @@ async def vote(
     household = _household(actor)
     row = await _load(uow, actor, deliberation_id)
     if row.state != S.VOTING.value:
-        raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": "vote"})
+        raise DomainError("transition_not_allowed", 409, state=row.state, action="vote")
     await uow.session.execute(
         pg_insert(deliberation_votes)
         .values(
@@ -483,7 +483,7 @@ async def act(
     elif action == "progress":
         _require(row.owner_id == actor.id)
         if row.state not in (S.ACTING.value, S.SUPERVISING.value):
-            raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": action})
+            raise DomainError("transition_not_allowed", 409, state=row.state, action=action)
         values: dict[str, Any] = {"updated_at": now}
         if payload.get("percent") is not None:
             values["progress"] = payload["percent"]
@@ -540,7 +540,7 @@ async def act(
                 uow, row, A.RATING_PASSED if passed else A.RATING_FAILED, actor.id, now, detail, **extra
             )
         else:
-            deliberation_step(S(row.state), A.RATING_PASSED)
+            DELIBERATION.step(S(row.state), A.RATING_PASSED)
     else:
         raise NotFound()
     await uow.commit()
@@ -553,7 +553,7 @@ async def rate(
     household = _household(actor)
     row = await _load(uow, actor, deliberation_id)
     if row.state != S.EVALUATING.value:
-        raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": "rate"})
+        raise DomainError("transition_not_allowed", 409, state=row.state, action="rate")
     if row.building and actor.household_building != row.building:
         raise DomainError("not_affected", 403)
     await uow.session.execute(

@@ -18,11 +18,11 @@ from forum.adapters.tables import (
     threads,
     watched_words,
 )
-from forum.domain.errors import DomainError
 from forum.domain.moderation import flag_weight, should_auto_hide
 from forum.service_layer.common import Actor, newest_first, notify, page_of
 from forum.service_layer.threads import announce_post, get_post, mentioned_in, post_view
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.errors import NotFound
 
 
@@ -50,7 +50,7 @@ async def flag_post(
     uow: UnitOfWork, actor: Actor, post_id: uuid.UUID, *, reason: str, note: str | None, now: datetime
 ) -> dict[str, Any]:
     if actor.trust < 1:
-        raise DomainError("trust_too_low", 403, {"required": 1})
+        raise DomainError("trust_too_low", 403, required=1)
     post = (
         await uow.session.execute(
             select(posts)

@@ -25,7 +25,6 @@ from forum.adapters.tables import (
     threads,
     watched_words,
 )
-from forum.domain.errors import DomainError
 from forum.domain.mentions import longest_names, mention_runs
 from forum.domain.moderation import (
     FIRST_DAY,
@@ -47,6 +46,7 @@ from forum.service_layer.common import (
     require_community_members,
 )
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.errors import NotFound, ProblemError
 from servicekit.pagination import CursorModel, CursorOffset, CursorTime, encode_cursor, read_cursor
 
@@ -90,7 +90,7 @@ async def _first_day_cap(uow: UnitOfWork, actor: Actor, kind: str, now: datetime
         )
     ).scalar_one()
     if count >= cap:
-        raise DomainError("first_day_cap", 429, {"cap": cap, "what": what})
+        raise DomainError("first_day_cap", 429, cap=cap, what=what)
 
 
 async def _write_post(

@@ -29,8 +29,9 @@ from gateway.adapters.tables import (
     sms_codes,
     users,
 )
-from gateway.domain.identity import DomainError, RefreshRecord, RefreshState
+from gateway.domain.identity import RefreshRecord, RefreshState
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.tokens import TokenSigner
 
 

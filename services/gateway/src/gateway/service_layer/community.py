@@ -24,9 +24,9 @@ from gateway.adapters.tables import (
     users,
 )
 from gateway.domain.identity import (
+    APPROVAL,
+    ApprovalAction,
     ApprovalState,
-    DomainError,
-    decide,
     department_for,
     mask_phone,
     may_grant,
@@ -35,6 +35,7 @@ from gateway.service_layer import notifications
 from servicekit import idempotency
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 
 
 def _now() -> datetime:
@@ -470,8 +471,11 @@ async def decide_claim(
     ).first()
     if row is None:
         raise DomainError("not_found", 404)
-    target = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-    if decide(ApprovalState(row.status), target):
+    step = APPROVAL.step(
+        ApprovalState(row.status), ApprovalAction.APPROVE if approve else ApprovalAction.REJECT
+    )
+    target = step.after
+    if step.changed:
         await uow.session.execute(
             update(household_claims)
             .where(household_claims.c.id == claim_id)
@@ -611,8 +615,11 @@ async def decide_application(
     ).first()
     if row is None:
         raise DomainError("not_found", 404)
-    target = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-    if decide(ApprovalState(row.status), target):
+    step = APPROVAL.step(
+        ApprovalState(row.status), ApprovalAction.APPROVE if approve else ApprovalAction.REJECT
+    )
+    target = step.after
+    if step.changed:
         await uow.session.execute(
             update(courier_applications)
             .where(courier_applications.c.id == application_id)

@@ -20,9 +20,8 @@ from gateway.adapters.ratelimit import Limit, RateLimiter, RateLimiterUnavailabl
 from gateway.adapters.sms import Sms, SmsProvider
 from gateway.adapters.tables import sms_codes, users
 from gateway.config import Settings
-from gateway.domain.identity import DomainError
 from servicekit.db import UnitOfWork
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 
 PURPOSES = ("register", "reset", "login", "delete")
 _TEXTS = {
@@ -58,9 +57,9 @@ async def request_code(
         wait = await limiter.check(limits)
     except RateLimiterUnavailable:
         # Fails closed: every code sent costs money and can be used to harass a number.
-        raise ProblemError("rate_limiter_unavailable", 503, headers={"Retry-After": "1"}) from None
+        raise DomainError("rate_limiter_unavailable", 503, retry_after=1) from None
     if wait > 0:
-        raise ProblemError("sms_rate_limited", 429, headers={"Retry-After": retry_after_header(wait)})
+        raise DomainError("sms_rate_limited", 429, retry_after=retry_after_header(wait))
     has_account = (
         await uow.session.scalar(
             select(users.c.id).where(users.c.phone == phone, users.c.deleted_at.is_(None))

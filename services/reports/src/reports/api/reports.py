@@ -36,7 +36,7 @@ from reports.api.schemas import (
     SubmitIn,
     SubmittedOut,
 )
-from reports.domain.model import OPEN_STATUSES, Action, DomainError, Status
+from reports.domain.model import OPEN_STATUSES, Action, Status
 from reports.service_layer import photos as photo_cases
 from reports.service_layer import reports as cases
 from reports.service_layer import stats as stats_cases
@@ -66,10 +66,6 @@ def _category_out(row: Any) -> CategoryOut:
         assignment_mode=row["assignment_mode"],
         active=row["active"],
     )
-
-
-def _domain(exc: DomainError) -> ProblemError:
-    return ProblemError(exc.code, exc.status, params=exc.params)
 
 
 # -- categories ------------------------------------------------------------------------------------
@@ -317,17 +313,14 @@ async def get_photo(report_id: uuid.UUID, photo_id: uuid.UUID, ctx: Context) -> 
 
 # -- the state machine -------------------------------------------------------------------------------
 async def _transition(ctx: Context, report_id: uuid.UUID, command: cases.Command) -> ReportOut:
-    try:
-        row = await cases.transition(
-            ctx.uow,
-            ctx.viewer,
-            report_id,
-            command,
-            now=ctx.now,
-            max_open_jobs=ctx.settings.max_open_jobs_per_staff,
-        )
-    except DomainError as exc:
-        raise _domain(exc) from exc
+    row = await cases.transition(
+        ctx.uow,
+        ctx.viewer,
+        report_id,
+        command,
+        now=ctx.now,
+        max_open_jobs=ctx.settings.max_open_jobs_per_staff,
+    )
     out = await detail(ctx.uow, ctx.viewer, row)
     await ctx.uow.commit()
     return out
@@ -413,19 +406,16 @@ async def cancel(report_id: uuid.UUID, ctx: Context, body: OptionalNote = None) 
 # -- beyond the state machine ------------------------------------------------------------------------
 @router.post("/{report_id}/rate", response_model=ReportOut)
 async def rate(report_id: uuid.UUID, body: RateIn, ctx: Context) -> ReportOut:
-    try:
-        row = await cases.rate(
-            ctx.uow,
-            ctx.viewer,
-            report_id,
-            overall=body.overall,
-            speed=body.speed,
-            attitude=body.attitude,
-            comment=body.comment,
-            now=ctx.now,
-        )
-    except DomainError as exc:
-        raise _domain(exc) from exc
+    row = await cases.rate(
+        ctx.uow,
+        ctx.viewer,
+        report_id,
+        overall=body.overall,
+        speed=body.speed,
+        attitude=body.attitude,
+        comment=body.comment,
+        now=ctx.now,
+    )
     out = await detail(ctx.uow, ctx.viewer, row)
     await ctx.uow.commit()
     return out
@@ -433,16 +423,13 @@ async def rate(report_id: uuid.UUID, body: RateIn, ctx: Context) -> ReportOut:
 
 @router.post("/{report_id}/urge", response_model=ReportOut)
 async def urge(report_id: uuid.UUID, ctx: Context) -> ReportOut:
-    try:
-        row = await cases.urge(
-            ctx.uow,
-            ctx.viewer,
-            report_id,
-            now=ctx.now,
-            interval=timedelta(minutes=ctx.settings.urge_interval_minutes),
-        )
-    except DomainError as exc:
-        raise _domain(exc) from exc
+    row = await cases.urge(
+        ctx.uow,
+        ctx.viewer,
+        report_id,
+        now=ctx.now,
+        interval=timedelta(minutes=ctx.settings.urge_interval_minutes),
+    )
     out = await detail(ctx.uow, ctx.viewer, row)
     await ctx.uow.commit()
     return out
@@ -450,10 +437,7 @@ async def urge(report_id: uuid.UUID, ctx: Context) -> ReportOut:
 
 @router.post("/{report_id}/support", response_model=ReportOut)
 async def support(report_id: uuid.UUID, ctx: Context) -> ReportOut:
-    try:
-        row = await cases.support(ctx.uow, ctx.viewer, report_id, now=ctx.now)
-    except DomainError as exc:
-        raise _domain(exc) from exc
+    row = await cases.support(ctx.uow, ctx.viewer, report_id, now=ctx.now)
     out = await detail(ctx.uow, ctx.viewer, row)
     await ctx.uow.commit()
     return out

@@ -19,18 +19,17 @@ from reports.domain.access import ReportFacts, Viewer
 from reports.domain.categories import FALLBACK_CATEGORY
 from reports.domain.model import (
     OPEN_STATUSES,
+    REPORT,
     WORKING_STATUSES,
     Action,
-    AlreadyInState,
-    DomainError,
     Status,
-    next_status,
     reopen_allowed,
     resume_shift,
     sla_due,
 )
 from servicekit.db import UnitOfWork
-from servicekit.errors import NotFound, ProblemError
+from servicekit.domain import DomainError
+from servicekit.errors import NotFound
 from servicekit.people import require_members
 
 RejectReason = Literal["not_responsible", "duplicate", "invalid"]
@@ -69,8 +68,8 @@ async def visible_report(
     return row
 
 
-def _forbid() -> ProblemError:
-    return ProblemError("forbidden", 403)
+def _forbid() -> DomainError:
+    return DomainError("forbidden", 403)
 
 
 def _event_base(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +119,7 @@ async def submit(
     # A retired category takes no new reports from residents, but a forum escalation is never
     # refused (it would only loop to the dead-letter queue): it lands in the category anyway.
     if category is None or (not category["active"] and new.source != "forum"):
-        raise ProblemError("category_unknown", 422, params={"category": new.category})
+        raise DomainError("category_unknown", 422, category=new.category)
     due = sla_due(now, category["sla_accept_hours"], category["sla_resolve_hours"])
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
@@ -225,14 +224,14 @@ async def transition(
         raise _forbid()
     current = Status(row["status"])
     action = command.action
-    try:
-        target = next_status(action, current)
-    except AlreadyInState:
+    step = REPORT.step(current, action)
+    if not step.changed:
         if action in (Action.ASSIGN, Action.GRAB):
             wanted = viewer.user_id if action is Action.GRAB else command.staff_id
             if row["assignee_id"] != wanted:
-                raise DomainError("report_already_assigned") from None
+                raise DomainError("report_already_assigned")
         return row
+    target = step.after
     changes: dict[str, Any] = {"status": target.value, "updated_at": now}
     category = await repo.get_category(uow.session, row["community_id"], row["category"])
 
@@ -245,7 +244,7 @@ async def transition(
             raise DomainError("category_not_grabbable")
         staff_id = viewer.user_id if action is Action.GRAB else command.staff_id
         if staff_id is None:
-            raise ProblemError("staff_id_required", 422)
+            raise DomainError("staff_id_required", 422)
         if action is Action.TRANSFER and staff_id == row["assignee_id"]:
             raise DomainError("transfer_to_same_staff")
         await _check_assignable(uow, row, staff_id, max_open_jobs)
@@ -280,7 +279,7 @@ async def transition(
         )
     elif action is Action.REJECT:
         if command.reject_reason is None:
-            raise ProblemError("reject_reason_required", 422)
+            raise DomainError("reject_reason_required", 422)
         if command.reject_reason == "duplicate":
             await _check_duplicate_target(uow, row, command.duplicate_of)
             changes["duplicate_of"] = command.duplicate_of
@@ -334,17 +333,17 @@ async def _check_assignable(
     await require_members(uow.session, row["community_id"], [staff_id], people, staff)
     departments = await repo.lock_staff(uow.session, row["community_id"], staff_id)
     if row["department"] not in departments.values():
-        raise ProblemError("staff_not_in_department", 422, params={"department": row["department"]})
+        raise DomainError("staff_not_in_department", 422, department=row["department"])
     if await repo.open_jobs(uow.session, row["community_id"], staff_id) >= max_open_jobs:
         raise DomainError("staff_at_capacity", limit=max_open_jobs)
 
 
 async def _check_duplicate_target(uow: UnitOfWork, row: RowMapping, duplicate_of: uuid.UUID | None) -> None:
     if duplicate_of is None:
-        raise ProblemError("duplicate_of_required", 422)
+        raise DomainError("duplicate_of_required", 422)
     target = await repo.load_report(uow.session, row["community_id"], duplicate_of)
     if target is None or target["id"] == row["id"]:
-        raise ProblemError("duplicate_of_unknown", 422)
+        raise DomainError("duplicate_of_unknown", 422)
 
 
 async def _has_after_photo(uow: UnitOfWork, report_id: uuid.UUID) -> bool:
@@ -421,9 +420,7 @@ async def urge(
     last = row["last_urged_at"]
     if last is not None and now - last < interval:
         retry_after = int((last + interval - now).total_seconds()) + 1
-        raise ProblemError(
-            "urge_too_soon", 429, headers={"Retry-After": str(retry_after)}, params={"seconds": retry_after}
-        )
+        raise DomainError("urge_too_soon", 429, seconds=retry_after, retry_after=retry_after)
     updated = await repo.update_report(uow.session, row["id"], {"last_urged_at": now})
     await repo.add_timeline(
         uow.session,
@@ -531,7 +528,7 @@ async def staff_list(
     if not viewer.is_committee:
         own = viewer.departments.get("property_manager")
         if own is None or (department is not None and department != own):
-            raise ProblemError("forbidden", 403)
+            raise DomainError("forbidden", 403)
         department = own
     query = select(staff.c.user_id, staff.c.role, staff.c.department, people.c.display_name).select_from(
         staff.outerjoin(
