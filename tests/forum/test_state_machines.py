@@ -6,6 +6,7 @@ import itertools
 
 import pytest
 
+from forum.domain.moderation import MODERATION_ITEM, Decision, ItemStatus
 from forum.domain.states import (
     DELIBERATION,
     DELIBERATION_TRANSITIONS,
@@ -122,3 +123,35 @@ def test_forbidden_lists_cover_every_other_pair() -> None:
     ) == len(D) * len(DA)
     assert len(DISPUTE_FORBIDDEN) > 100
     assert len(DELIBERATION_FORBIDDEN) > 100
+
+
+# -- moderation queue items: open -> approved | rejected, once ----------------------------------------
+ITEM_EXPECTED = {
+    (ItemStatus.OPEN, Decision.APPROVE): ItemStatus.APPROVED,
+    (ItemStatus.OPEN, Decision.REJECT): ItemStatus.REJECTED,
+}
+ITEM_REPEATS = {(ItemStatus.APPROVED, Decision.APPROVE), (ItemStatus.REJECTED, Decision.REJECT)}
+ITEM_FORBIDDEN = [
+    pair
+    for pair in itertools.product(ItemStatus, Decision)
+    if pair not in ITEM_EXPECTED and pair not in ITEM_REPEATS
+]
+
+
+@pytest.mark.parametrize(("pair", "target"), ITEM_EXPECTED.items(), ids=lambda v: str(v))
+def test_moderation_item_allowed(pair: tuple[ItemStatus, Decision], target: ItemStatus) -> None:
+    step = MODERATION_ITEM.step(*pair)
+    assert (step.before, step.after, step.changed) == (pair[0], target, True)
+
+
+@pytest.mark.parametrize("pair", sorted(ITEM_REPEATS))
+def test_moderation_item_same_decision_again_is_a_no_op(pair: tuple[ItemStatus, Decision]) -> None:
+    assert not MODERATION_ITEM.step(*pair).changed
+
+
+@pytest.mark.parametrize("pair", ITEM_FORBIDDEN)
+def test_moderation_item_forbidden(pair: tuple[ItemStatus, Decision]) -> None:
+    with pytest.raises(DomainError) as caught:
+        MODERATION_ITEM.step(*pair)
+    assert (caught.value.code, caught.value.status) == ("already_decided", 409)
+    assert len(ITEM_FORBIDDEN) == 2

@@ -18,7 +18,7 @@ from forum.adapters.tables import (
     threads,
     watched_words,
 )
-from forum.domain.moderation import flag_weight, should_auto_hide
+from forum.domain.moderation import MODERATION_ITEM, Decision, ItemStatus, flag_weight, should_auto_hide
 from forum.service_layer.common import Actor, newest_first, notify, page_of
 from forum.service_layer.threads import announce_post, get_post, mentioned_in, post_view
 from servicekit.db import UnitOfWork
@@ -237,14 +237,13 @@ async def decide(
     ).first()
     if item is None:
         raise NotFound()
-    if item.status != "open":
-        if item.status == {"approve": "approved", "reject": "rejected"}[decision]:
-            return {"id": item_id, "status": item.status}
-        raise DomainError("already_decided", 409)
+    step = MODERATION_ITEM.step(ItemStatus(item.status), Decision(decision))
+    if not step.changed:
+        return {"id": item_id, "status": item.status}
     post = (
         await uow.session.execute(select(posts).where(posts.c.id == item.post_id).with_for_update())
     ).one()
-    status = "approved" if decision == "approve" else "rejected"
+    status = step.after.value
     await uow.session.execute(
         update(moderation_items)
         .where(moderation_items.c.id == item_id)
