@@ -50,7 +50,7 @@ from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 from servicekit.errors import NotFound
-from servicekit.pagination import TimeIdCursor, encode_cursor, read_cursor
+from servicekit.pagination import newest_first, page_of
 
 SENSITIVE_DETAILS = ("parcel_code", "bill_account")
 
@@ -365,21 +365,10 @@ async def list_orders(
     query = select(orders).where(orders.c.community_id == user.community_id, owner == user.id)
     if status is not None:
         query = query.where(orders.c.status == status)
-    position = read_cursor(cursor, TimeIdCursor)
-    if position is not None:
-        at, last_id = position.at, position.id
-        query = query.where(
-            (orders.c.created_at < at) | ((orders.c.created_at == at) & (orders.c.id < last_id))
-        )
-    rows = (
-        await uow.session.execute(
-            query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)
-        )
-    ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor({"at": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
+    page = newest_first(query, key=orders.c.created_at, id_column=orders.c.id, cursor=cursor, limit=limit)
+    rows, next_cursor = page_of(
+        (await uow.session.execute(page)).all(), limit, lambda r: (r.created_at, r.id)
+    )
     found = await order_people(uow, user.community_id, rows, ctx.settings.points)
     return {"items": [order_view(row, party, people_=found) for row in rows], "next_cursor": next_cursor}
 

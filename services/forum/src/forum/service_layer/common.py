@@ -10,16 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.sql.elements import ColumnElement
 
 from forum.adapters.tables import households, mediators, members, notices, people, post_fingerprints
 from forum.domain.moderation import Member, normalise, trust_level
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
-from servicekit.pagination import TimeIdCursor, encode_cursor, read_cursor
 from servicekit.people import require_members
 
 Clock = Callable[[], datetime]
@@ -138,33 +136,6 @@ async def commit_created(
         await before_commit(status, response)
     await uow.commit()
     return response
-
-
-def newest_first(
-    query: Select[Any],
-    *,
-    key: ColumnElement[Any],
-    id_column: ColumnElement[uuid.UUID],
-    cursor: str | None,
-    limit: int,
-) -> Select[Any]:
-    """Keyset pagination, newest first: rows after the cursor's (key, id), one more than a page so
-    `page_of` knows whether another page follows."""
-    position = read_cursor(cursor, TimeIdCursor)  # 400 invalid_cursor for anything else
-    if position is not None:
-        at, last_id = position.at, position.id
-        query = query.where(or_(key < at, and_(key == at, id_column < last_id)))
-    return query.order_by(key.desc(), id_column.desc()).limit(limit + 1)
-
-
-def page_of(
-    rows: Sequence[_Row], limit: int, position: Callable[[_Row], tuple[datetime, uuid.UUID]]
-) -> tuple[Sequence[_Row], str | None]:
-    """The page's rows and the cursor of the next page (None on the last)."""
-    if len(rows) <= limit:
-        return rows, None
-    at, last_id = position(rows[limit - 1])
-    return rows[:limit], encode_cursor({"at": at.isoformat(), "id": str(last_id)})
 
 
 async def notify(

@@ -25,14 +25,13 @@ from forum.service_layer.common import (
     Actor,
     BeforeCommit,
     commit_created,
-    newest_first,
-    page_of,
     require_community_members,
 )
 from forum.service_layer.policy import current_policy
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 
 A = DeliberationAction
 S = DeliberationState

@@ -23,13 +23,12 @@ from forum.service_layer.common import (
     Actor,
     BeforeCommit,
     commit_created,
-    newest_first,
-    page_of,
     require_community_members,
 )
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 
 A = DisputeAction
 

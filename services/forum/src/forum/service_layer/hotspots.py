@@ -18,9 +18,10 @@ from forum.config import Settings
 from forum.domain.hotspots import BurstDetector, SeriesKey, group_bursts
 from forum.domain.text import Segmenter
 from forum.service_layer import deliberations as deliberation_cases
-from forum.service_layer.common import Actor, newest_first, page_of
+from forum.service_layer.common import Actor
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 
 # Report categories carry no text; the reports service's seeded category codes name the matter in
 # the residents' words. A manager-made category counts under its own code; "other" says nothing.

@@ -19,11 +19,12 @@ from forum.adapters.tables import (
     watched_words,
 )
 from forum.domain.moderation import MODERATION_ITEM, Decision, ItemStatus, flag_weight, should_auto_hide
-from forum.service_layer.common import Actor, newest_first, notify, page_of
+from forum.service_layer.common import Actor, notify
 from forum.service_layer.threads import announce_post, get_post, mentioned_in, post_view
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 
 
 async def _log(

@@ -40,15 +40,21 @@ from forum.service_layer.common import (
     BeforeCommit,
     PostingGuard,
     commit_created,
-    newest_first,
     notify,
-    page_of,
     require_community_members,
 )
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 from servicekit.errors import NotFound, ProblemError
-from servicekit.pagination import CursorModel, CursorOffset, CursorTime, encode_cursor, read_cursor
+from servicekit.pagination import (
+    CursorModel,
+    CursorOffset,
+    CursorTime,
+    encode_cursor,
+    newest_first,
+    page_of,
+    read_cursor,
+)
 
 ANNOUNCERS = frozenset({"property_manager", "property_staff", "committee", "admin"})
 
