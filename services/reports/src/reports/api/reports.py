@@ -11,11 +11,10 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from contracts.common import Department
-from reports.adapters import repository as repo
-from reports.adapters.tables import categories, reports
+from reports.adapters.tables import reports
 from reports.api.deps import Context
 from reports.api.present import detail, names_for, summary
 from reports.api.schemas import (
@@ -37,13 +36,19 @@ from reports.api.schemas import (
     SubmittedOut,
 )
 from reports.domain.model import OPEN_STATUSES, Action, Status
+from reports.service_layer import categories as category_cases
 from reports.service_layer import photos as photo_cases
 from reports.service_layer import reports as cases
 from reports.service_layer import stats as stats_cases
 from servicekit import idempotency
 from servicekit.auth import CurrentUser, require_roles
-from servicekit.errors import NotFound, ProblemError
-from servicekit.pagination import Cursor, Limit, TimeIdCursor, encode_cursor, read_cursor
+from servicekit.errors import ProblemError
+from servicekit.pagination import (
+    Cursor,
+    Limit,
+    newest_first,
+    page_of,
+)
 from servicekit.photos import PhotoStore, intake, multipart_body, photo_form
 from servicekit.text import Text
 
@@ -71,34 +76,15 @@ def _category_out(row: Any) -> CategoryOut:
 # -- categories ------------------------------------------------------------------------------------
 @router.get("/categories", response_model=list[CategoryOut])
 async def list_categories(ctx: Context) -> list[CategoryOut]:
-    rows = await repo.list_categories(ctx.uow.session, ctx.viewer.community_id)
-    await ctx.uow.commit()  # the first request of a community seeds its categories
+    rows = await category_cases.list_categories(ctx.uow, ctx.viewer.community_id)
     return [_category_out(row) for row in rows]
 
 
 @router.patch("/categories/{code}", response_model=CategoryOut)
 async def edit_category(code: str, body: CategoryPatch, ctx: Context, _: Manager) -> CategoryOut:
-    changes = body.model_dump(exclude_none=True)
-    await repo.ensure_categories(ctx.uow.session, ctx.viewer.community_id)
-    where = and_(categories.c.community_id == ctx.viewer.community_id, categories.c.code == code)
-    current = (
-        (await ctx.uow.session.execute(select(categories).where(where).with_for_update())).mappings().first()
+    row = await category_cases.edit_category(
+        ctx.uow, ctx.viewer.community_id, code, body.model_dump(exclude_none=True), now=ctx.now
     )
-    if current is None:
-        raise NotFound()
-    merged = {**current, **changes}
-    if merged["sla_accept_hours"] > merged["sla_resolve_hours"]:
-        raise ProblemError("validation_failed", 422)
-    row = (
-        (
-            await ctx.uow.session.execute(
-                update(categories).where(where).values(**changes, updated_at=ctx.now).returning(categories)
-            )
-        )
-        .mappings()
-        .one()
-    )
-    await ctx.uow.commit()
     return _category_out(row)
 
 
@@ -110,53 +96,40 @@ async def submit_report(
     _: Resident,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Any:
-    claim, stored = await idempotency.claim(
-        ctx.uow,
-        scope="reports.submit",
-        user_id=ctx.viewer.user_id,
-        key=idempotency_key,
-        request_fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
-    )
-    if stored is not None:
-        return JSONResponse(stored.body, status_code=stored.status)
     location = body.location
-    created = await cases.submit(
+    new = cases.NewReport(
+        category=body.category,
+        description=body.description,
+        building=location.building,
+        unit=location.unit,
+        room=location.room,
+        area=location.area,
+        lat=location.lat,
+        lng=location.lng,
+        public_area=body.public_area,
+        anonymous=body.anonymous,
+    )
+
+    async def answer(created: Any, duplicates: list[dict[str, Any]]) -> dict[str, Any]:
+        # A new report has no photos yet and one timeline row: the summary says all of it.
+        names = await names_for(ctx.uow, ctx.viewer.community_id, [created])
+        out = SubmittedOut(
+            **summary(ctx.viewer, created, names).model_dump(),
+            possible_duplicates=[DuplicateOut(**d) for d in duplicates],
+        )
+        return out.model_dump(mode="json")
+
+    status, answered = await cases.submit_once(
         ctx.uow,
-        community_id=ctx.viewer.community_id,
-        reporter_id=ctx.viewer.user_id,
-        new=cases.NewReport(
-            category=body.category,
-            description=body.description,
-            building=location.building,
-            unit=location.unit,
-            room=location.room,
-            area=location.area,
-            lat=location.lat,
-            lng=location.lng,
-            public_area=body.public_area,
-            anonymous=body.anonymous,
-        ),
+        ctx.viewer,
+        new,
+        key=idempotency_key,
+        fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
         now=ctx.now,
-    )
-    assert created is not None  # only thread escalations can conflict
-    duplicates = await cases.possible_duplicates(
-        ctx.uow,
-        community_id=ctx.viewer.community_id,
-        report=created,
         window_days=ctx.settings.duplicate_window_days,
+        answer=answer,
     )
-    # A new report has no photos yet and one timeline row: the summary says all of it.
-    out = SubmittedOut(
-        **summary(
-            ctx.viewer, created, await names_for(ctx.uow, ctx.viewer.community_id, [created])
-        ).model_dump(),
-        possible_duplicates=[DuplicateOut(**d) for d in duplicates],
-    )
-    body_json = out.model_dump(mode="json")
-    if claim is not None:
-        await claim.record(ctx.uow, 201, body_json)
-    await ctx.uow.commit()
-    return JSONResponse(body_json, status_code=201)
+    return JSONResponse(answered, status_code=status)
 
 
 @router.get("", response_model=ReportPage)
@@ -200,29 +173,17 @@ async def list_reports(
         )
     if assignee is not None:
         conditions.append(reports.c.assignee_id == assignee)
-    position = read_cursor(cursor, TimeIdCursor)
-    if position is not None:
-        at, last_id = position.at, position.id
-        conditions.append(
-            or_(reports.c.submitted_at < at, and_(reports.c.submitted_at == at, reports.c.id < last_id))
-        )
-    rows = (
-        (
-            await ctx.uow.session.execute(
-                select(reports)
-                .where(*conditions)
-                .order_by(reports.c.submitted_at.desc(), reports.c.id.desc())
-                .limit(limit + 1)
-            )
-        )
-        .mappings()
-        .all()
+    query = newest_first(
+        select(reports).where(*conditions),
+        key=reports.c.submitted_at,
+        id_column=reports.c.id,
+        cursor=cursor,
+        limit=limit,
     )
-    page = rows[:limit]
-    next_cursor = (
-        encode_cursor({"at": page[-1]["submitted_at"].isoformat(), "id": str(page[-1]["id"])})
-        if len(rows) > limit
-        else None
+    page, next_cursor = page_of(
+        (await ctx.uow.session.execute(query)).mappings().all(),
+        limit,
+        lambda r: (r["submitted_at"], r["id"]),
     )
     names = await names_for(ctx.uow, viewer.community_id, page)
     return ReportPage(items=[summary(viewer, row, names) for row in page], next_cursor=next_cursor)
@@ -321,9 +282,7 @@ async def _transition(ctx: Context, report_id: uuid.UUID, command: cases.Command
         now=ctx.now,
         max_open_jobs=ctx.settings.max_open_jobs_per_staff,
     )
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    return await detail(ctx.uow, ctx.viewer, row)
 
 
 OptionalNote = Annotated[NoteIn | None, Body()]
@@ -416,9 +375,7 @@ async def rate(report_id: uuid.UUID, body: RateIn, ctx: Context) -> ReportOut:
         comment=body.comment,
         now=ctx.now,
     )
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    return await detail(ctx.uow, ctx.viewer, row)
 
 
 @router.post("/{report_id}/urge", response_model=ReportOut)
@@ -430,17 +387,13 @@ async def urge(report_id: uuid.UUID, ctx: Context) -> ReportOut:
         now=ctx.now,
         interval=timedelta(minutes=ctx.settings.urge_interval_minutes),
     )
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    return await detail(ctx.uow, ctx.viewer, row)
 
 
 @router.post("/{report_id}/support", response_model=ReportOut)
 async def support(report_id: uuid.UUID, ctx: Context) -> ReportOut:
     row = await cases.support(ctx.uow, ctx.viewer, report_id, now=ctx.now)
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    return await detail(ctx.uow, ctx.viewer, row)
 
 
 @router.post("/{report_id}/escalate", response_model=ReportOut)
@@ -451,6 +404,4 @@ async def escalate(
     row = await cases.escalate(
         ctx.uow, ctx.viewer, report_id, reason=request.reason, note=request.note, now=ctx.now
     )
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    return await detail(ctx.uow, ctx.viewer, row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from reports.domain.model import (
     resume_shift,
     sla_due,
 )
+from servicekit import idempotency
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 from servicekit.errors import NotFound
@@ -176,6 +178,52 @@ async def submit(
     return row
 
 
+async def file_public(
+    uow: UnitOfWork, *, community_id: uuid.UUID, new: NewReport, now: datetime
+) -> RowMapping:
+    """A public-area report filed without an account (Open311), committed with its event."""
+    created = await submit(uow, community_id=community_id, reporter_id=None, new=new, now=now)
+    assert created is not None  # only thread escalations can conflict
+    await uow.commit()
+    return created
+
+
+Answer = Callable[[RowMapping, list[dict[str, Any]]], Awaitable[dict[str, Any]]]
+
+
+async def submit_once(
+    uow: UnitOfWork,
+    viewer: Viewer,
+    new: NewReport,
+    *,
+    key: str | None,
+    fingerprint: str,
+    now: datetime,
+    window_days: int,
+    answer: Answer,
+) -> tuple[int, dict[str, Any]]:
+    """A resident's report, at most once per Idempotency-Key: the key, the report, its event and
+    the stored answer (``answer`` shapes it from the report and its possible duplicates) commit
+    together; the same key and body again replay the stored answer."""
+    claim, stored = await idempotency.claim(
+        uow, scope="reports.submit", user_id=viewer.user_id, key=key, request_fingerprint=fingerprint
+    )
+    if stored is not None:
+        return stored.status, stored.body
+    created = await submit(
+        uow, community_id=viewer.community_id, reporter_id=viewer.user_id, new=new, now=now
+    )
+    assert created is not None  # only thread escalations can conflict
+    duplicates = await possible_duplicates(
+        uow, community_id=viewer.community_id, report=created, window_days=window_days
+    )
+    body = await answer(created, duplicates)
+    if claim is not None:
+        await claim.record(uow, 201, body)
+    await uow.commit()
+    return 201, body
+
+
 async def possible_duplicates(
     uow: UnitOfWork, *, community_id: uuid.UUID, report: RowMapping, window_days: int
 ) -> list[dict[str, Any]]:
@@ -230,6 +278,7 @@ async def transition(
             wanted = viewer.user_id if action is Action.GRAB else command.staff_id
             if row["assignee_id"] != wanted:
                 raise DomainError("report_already_assigned")
+        await uow.commit()
         return row
     target = step.after
     changes: dict[str, Any] = {"status": target.value, "updated_at": now}
@@ -288,6 +337,7 @@ async def transition(
     await record_transition(
         uow, updated, actor_id=viewer.user_id, action=action, from_status=current, now=now, note=command.note
     )
+    await uow.commit()
     return updated
 
 
@@ -406,6 +456,7 @@ async def rate(
         ),
         actor_id=viewer.user_id,
     )
+    await uow.commit()
     return updated
 
 
@@ -442,6 +493,7 @@ async def urge(
         ),
         actor_id=viewer.user_id,
     )
+    await uow.commit()
     return updated
 
 
@@ -458,8 +510,11 @@ async def support(uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, *, now:
         .returning(report_supporters.c.user_id)
     )
     if inserted.first() is None:
-        return row  # already supporting: "me too" twice is still one
-    return await repo.update_report(uow.session, row["id"], {"support_count": reports.c.support_count + 1})
+        await uow.commit()  # already supporting: "me too" twice is still one
+        return row
+    updated = await repo.update_report(uow.session, row["id"], {"support_count": reports.c.support_count + 1})
+    await uow.commit()
+    return updated
 
 
 async def escalate(
@@ -469,6 +524,7 @@ async def escalate(
     if not viewer.is_committee:
         raise _forbid()
     if row["supervised_at"] is not None:
+        await uow.commit()
         return row
     updated = await repo.update_report(
         uow.session, row["id"], {"supervised_at": now, "supervision_reason": reason}
@@ -483,6 +539,7 @@ async def escalate(
         to_status=row["status"],
         note=note or reason,
     )
+    await uow.commit()
     return updated
 
 
