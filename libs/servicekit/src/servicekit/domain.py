@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Generic, TypeVar
 
-__all__ = ["DomainError", "Machine", "Step"]
+__all__ = ["DomainError", "Machine", "Step", "decided_once"]
 
 
 class DomainError(Exception):
@@ -89,3 +89,10 @@ class Machine(Generic[S, A]):
     def refusing(code: str, states: Iterable[S], action: A) -> dict[tuple[S, A], str]:
         """``refusals`` entries: ``action`` from any of ``states`` is refused with ``code``."""
         return {(state, action): code for state in states}
+
+
+def decided_once(pending: S, outcomes: Mapping[A, S], *, illegal: str) -> Machine[S, A]:
+    """A machine that leaves ``pending`` once, by one of ``outcomes`` (action -> final state):
+    the same decision again is a no-op, the other one after a decision the 409 ``illegal``
+    (household claims, courier applications, moderation queue items)."""
+    return Machine({(pending, action): final for action, final in outcomes.items()}, illegal=illegal)

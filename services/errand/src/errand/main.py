@@ -14,10 +14,11 @@ from errand.adapters.tables import order_proof_photos
 from errand.api import routers
 from errand.config import Settings
 from errand.consumers import handlers
-from errand.service_layer.context import Clock, ErrandContext, system_clock
+from errand.service_layer.context import ErrandContext
 from errand.service_layer.jobs import TimeoutJobs, rebuild_open_index
 from servicekit import photos
 from servicekit.app import LifespanHook, create_service_app
+from servicekit.clock import Clock, system_clock
 from servicekit.health import HealthCheck
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import BaseServiceSettings

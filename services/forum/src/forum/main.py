@@ -10,9 +10,9 @@ from forum.config import Settings
 from forum.consumers import build_handlers
 from forum.domain.hotspots import BurstDetector
 from forum.domain.text import default_segmenter
-from forum.service_layer.common import system_clock
 from forum.service_layer.jobs import jobs_hook
 from servicekit.app import create_service_app
+from servicekit.clock import system_clock
 from servicekit.settings import BaseServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from servicekit.domain import Machine
+from servicekit.domain import decided_once
 
 FIRST_DAY = timedelta(days=1)
 STAFF_ROLES = frozenset({"mediator", "property_manager", "committee", "admin"})
@@ -48,11 +48,9 @@ class Decision(StrEnum):
 
 
 # The same decision again is a no-op (a retried request); the other one after a decision is a 409.
-MODERATION_ITEM = Machine(
-    {
-        (ItemStatus.OPEN, Decision.APPROVE): ItemStatus.APPROVED,
-        (ItemStatus.OPEN, Decision.REJECT): ItemStatus.REJECTED,
-    },
+MODERATION_ITEM = decided_once(
+    ItemStatus.OPEN,
+    {Decision.APPROVE: ItemStatus.APPROVED, Decision.REJECT: ItemStatus.REJECTED},
     illegal="already_decided",
 )
 

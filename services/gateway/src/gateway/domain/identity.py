@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from servicekit.domain import DomainError, Machine
+from servicekit.domain import DomainError, decided_once
 
 ROLES = ("resident", "courier", "property_staff", "property_manager", "committee", "mediator", "admin")
 STAFF_ROLES = frozenset({"property_staff", "property_manager"})
@@ -85,10 +85,8 @@ class ApprovalAction(enum.StrEnum):
 
 
 # Deciding again the same way is a no-op; deciding the other way after a decision is a 409.
-APPROVAL = Machine(
-    {
-        (ApprovalState.PENDING, ApprovalAction.APPROVE): ApprovalState.APPROVED,
-        (ApprovalState.PENDING, ApprovalAction.REJECT): ApprovalState.REJECTED,
-    },
+APPROVAL = decided_once(
+    ApprovalState.PENDING,
+    {ApprovalAction.APPROVE: ApprovalState.APPROVED, ApprovalAction.REJECT: ApprovalState.REJECTED},
     illegal="claim_not_pending",
 )

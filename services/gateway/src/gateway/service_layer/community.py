@@ -4,7 +4,6 @@ scoped to the caller's community; another community's object is simply not found
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -34,12 +33,9 @@ from gateway.domain.identity import (
 from gateway.service_layer import notifications
 from servicekit import idempotency
 from servicekit.auth import CurrentUser
+from servicekit.clock import system_clock as _now
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _record_and_commit(

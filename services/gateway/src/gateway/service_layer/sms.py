@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -20,6 +20,7 @@ from gateway.adapters.ratelimit import Limit, RateLimiter, RateLimiterUnavailabl
 from gateway.adapters.sms import Sms, SmsProvider
 from gateway.adapters.tables import sms_codes, users
 from gateway.config import Settings
+from servicekit.clock import system_clock as _now
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 
@@ -30,10 +31,6 @@ _TEXTS = {
     "login": "【微邻里】您的登录验证码为{code}，{minutes}分钟内有效。",
     "delete": "【微邻里】您正在注销账号，验证码为{code}，{minutes}分钟内有效。如非本人操作请忽略。",
 }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _hash(phone: str, purpose: str, code: str) -> str:
