@@ -77,8 +77,18 @@ async def test_one_handler_answers_problem_json_with_retry_after() -> None:
     async def slow_down() -> None:
         raise DomainError("posting_too_fast", 429, retry_after=7)
 
+    @app.get("/strangers")
+    async def strangers() -> None:
+        raise DomainError("user_not_in_community", 422, count=1).showing(user_ids=["u-1"])
+
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         answer = await client.get("/slow-down", headers={"Accept-Language": "en"})
+        shown = await client.get("/strangers")
+    assert (shown.status_code, shown.json()["code"], shown.json()["user_ids"]) == (
+        422,
+        "user_not_in_community",
+        ["u-1"],
+    )
     assert answer.status_code == 429
     assert answer.headers["content-type"] == PROBLEM_CONTENT_TYPE
     assert answer.headers["retry-after"] == "7"

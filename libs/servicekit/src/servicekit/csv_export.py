@@ -21,7 +21,7 @@ from sqlalchemy import Row, Select
 
 from servicekit.cells import cell, defuse, unformula, yes_no
 from servicekit.db import UnitOfWorkFactory
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 from servicekit.i18n import register_messages
 
 __all__ = [
@@ -77,9 +77,7 @@ def time_bound(value: str | None, timezone: str, *, field: str, end: bool = Fals
             return datetime.combine(day + timedelta(days=1 if end else 0), datetime.min.time(), zone)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ProblemError(
-            "invalid_time_range", 422, params={"field": field}, extra={"field": field}
-        ) from None
+        raise DomainError("invalid_time_range", 422, field=field).showing(field=field) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
@@ -88,7 +86,7 @@ def time_range(start: str | None, end: str | None, timezone: str) -> tuple[datet
     since = time_bound(start, timezone, field="from")
     until = time_bound(end, timezone, field="to", end=True)
     if since is not None and until is not None and since >= until:
-        raise ProblemError("invalid_time_range", 422, params={"field": "to"}, extra={"field": "to"})
+        raise DomainError("invalid_time_range", 422, field="to").showing(field="to")
     return since, until
 
 

@@ -4,7 +4,8 @@ This module imports only the standard library (a fitness test keeps it so), beca
 service's `domain/` may import it.
 
 - `DomainError(code, status=409, **params)`: a broken rule. `code` is stable and has zh-CN, en
-  and ko messages (the service's messages.py); `params` fill them. servicekit.errors answers it
+  and ko messages (the service's messages.py); `params` fill them; `.showing(**fields)` adds
+  fields to the answer's body. servicekit.errors answers it
   as problem+json with `status` (one handler, installed by servicekit.app for every service).
 - `Machine`: an aggregate's transition table. `machine.step(state, action)` returns a `Step`
   that says where the aggregate goes and whether anything changed. Repeating the action that led
@@ -30,6 +31,13 @@ class DomainError(Exception):
         self.code = code
         self.status = status
         self.params: dict[str, object] = params
+        self.extra: dict[str, object] = {}
+
+    def showing(self, **fields: object) -> DomainError:
+        """The same error, with ``fields`` in the answer's body beside ``code`` (the unknown
+        names of a mention, the user ids not in the community) for programs to act on."""
+        self.extra.update(fields)
+        return self
 
     def __repr__(self) -> str:
         return f"DomainError({self.code!r}, {self.status}, **{self.params!r})"

@@ -180,7 +180,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # A rule that says when to try again (`retry_after` seconds) says it in the header too.
         retry = exc.params.get("retry_after")
         headers = {"Retry-After": str(retry)} if retry is not None else None
-        return problem_response(request, code=exc.code, status=exc.status, params=exc.params, headers=headers)
+        return problem_response(
+            request, code=exc.code, status=exc.status, params=exc.params, headers=headers, extra=exc.extra
+        )
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -30,7 +30,7 @@ from pydantic import (
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 from servicekit.i18n import register_messages
 from servicekit.text import Text
 
@@ -55,7 +55,7 @@ def _cursor_bytes(cursor: str) -> bytes:
     try:
         return base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
     except (binascii.Error, ValueError) as exc:
-        raise ProblemError("invalid_cursor", 400) from exc
+        raise DomainError("invalid_cursor", 400) from exc
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
@@ -66,9 +66,9 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     try:
         value = json.loads(_cursor_bytes(cursor))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError included
-        raise ProblemError("invalid_cursor", 400) from exc
+        raise DomainError("invalid_cursor", 400) from exc
     if not isinstance(value, dict):
-        raise ProblemError("invalid_cursor", 400)
+        raise DomainError("invalid_cursor", 400)
     return value
 
 
@@ -90,7 +90,7 @@ def read_cursor(cursor: str | None, model: type[C]) -> C | None:
     try:
         return model.model_validate_json(_cursor_bytes(cursor))
     except (ValidationError, ValueError, RecursionError) as exc:
-        raise ProblemError("invalid_cursor", 400) from exc
+        raise DomainError("invalid_cursor", 400) from exc
 
 
 def _comparable_in_utc(value: datetime) -> datetime:

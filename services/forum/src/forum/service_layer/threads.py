@@ -45,7 +45,7 @@ from forum.service_layer.common import (
 )
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
-from servicekit.errors import NotFound, ProblemError
+from servicekit.errors import NotFound
 from servicekit.pagination import (
     CursorModel,
     CursorOffset,
@@ -234,15 +234,10 @@ async def resolve_mentions(
             )
     if unknown:
         unknown = list(dict.fromkeys(unknown))
-        raise ProblemError(
-            "mention_unknown", 422, params={"names": "、".join(unknown)}, extra={"names": unknown}
-        )
+        raise DomainError("mention_unknown", 422, names="、".join(unknown)).showing(names=unknown)
     if ambiguous:
-        raise ProblemError(
-            "mention_ambiguous",
-            422,
-            params={"names": "、".join(a["name"] for a in ambiguous)},
-            extra={"mentions": ambiguous},
+        raise DomainError("mention_ambiguous", 422, names="、".join(a["name"] for a in ambiguous)).showing(
+            mentions=ambiguous
         )
     return list(dict.fromkeys(resolved))
 
