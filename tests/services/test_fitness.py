@@ -6,6 +6,8 @@
 - Only use cases (`service_layer/`) and consumers commit (and the command-line entry points, which
   are use cases of the shell); routers never call `commit()`.
 - Every service has the same rooms.
+- `ProblemError` (an HTTP answer) only at the edges: `domain/` and `service_layer/` raise
+  `servicekit.domain.DomainError`.
 
 Known debts are listed by name below, each with its reason; a debt that is paid must be struck off
 (the lists may only shrink). `test_the_rules_catch_*` feed each rule a synthetic service that breaks
@@ -136,6 +138,25 @@ def committers_outside_use_cases(service: str, root: Path = ROOT) -> set[tuple[s
     return found
 
 
+def _names_problem_error(node: ast.AST) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id == "ProblemError"
+    if isinstance(node, ast.Attribute):
+        return node.attr == "ProblemError"
+    return isinstance(node, ast.alias) and node.name == "ProblemError"
+
+
+def problems_inside(service: str, root: Path = ROOT) -> set[tuple[str, str]]:
+    """(service, file) of every domain or use-case module that names ProblemError."""
+    top = package(service, root)
+    found = set()
+    for room in ("domain", "service_layer"):
+        for path, tree in _sources(top / room):
+            if any(_names_problem_error(node) for node in ast.walk(tree)):
+                found.add((service, path.relative_to(top).as_posix()))
+    return found
+
+
 def missing_rooms(service: str, root: Path = ROOT) -> set[str]:
     return {room for room in ROOMS if not (package(service, root) / room).exists()}
 
@@ -163,6 +184,11 @@ def test_routers_never_import_sqlalchemy(service: str) -> None:
 @pytest.mark.parametrize("service", SERVICES)
 def test_only_use_cases_and_consumers_commit(service: str) -> None:
     assert committers_outside_use_cases(service) == {d for d in COMMIT_DEBT if d[0] == service}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_problem_errors_only_at_the_edges(service: str) -> None:
+    assert problems_inside(service) == set()
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -200,6 +226,7 @@ def test_the_rules_pass_a_service_that_keeps_them(tmp_path: Path) -> None:
     assert domain_violations("demo", tmp_path) == set()
     assert sqlalchemy_in_api("demo", tmp_path) == set()
     assert committers_outside_use_cases("demo", tmp_path) == set()
+    assert problems_inside("demo", tmp_path) == set()
     assert missing_rooms("demo", tmp_path) == set()
 
 
@@ -212,6 +239,8 @@ def test_the_rules_catch_a_service_that_breaks_them(tmp_path: Path) -> None:
             "api/orders.py": "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
             "async def route(ctx):\n    await ctx.uow.commit()\n",
             "adapters/store.py": "def save(session):\n    session.commit()\n",
+            "service_layer/orders.py": "from servicekit.errors import ProblemError\n\n"
+            "def refuse():\n    raise ProblemError('nope', 409)\n",
         },
     )
     (package("demo", tmp_path) / "consumers.py").unlink()
@@ -226,4 +255,5 @@ def test_the_rules_catch_a_service_that_breaks_them(tmp_path: Path) -> None:
         ("demo", "api/orders.py"),
         ("demo", "adapters/store.py"),
     }
+    assert problems_inside("demo", tmp_path) == {("demo", "service_layer/orders.py")}
     assert missing_rooms("demo", tmp_path) == {"consumers.py"}
