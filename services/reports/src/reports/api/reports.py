@@ -11,10 +11,8 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import and_, or_, select
 
 from contracts.common import Department
-from reports.adapters.tables import reports
 from reports.api.deps import Context
 from reports.api.present import detail, names_for, summary
 from reports.api.schemas import (
@@ -35,19 +33,16 @@ from reports.api.schemas import (
     SubmitIn,
     SubmittedOut,
 )
-from reports.domain.model import OPEN_STATUSES, Action, Status
+from reports.domain.model import Action, Status
 from reports.service_layer import categories as category_cases
 from reports.service_layer import photos as photo_cases
 from reports.service_layer import reports as cases
 from reports.service_layer import stats as stats_cases
 from servicekit import idempotency
 from servicekit.auth import CurrentUser, require_roles
-from servicekit.errors import ProblemError
 from servicekit.pagination import (
     Cursor,
     Limit,
-    newest_first,
-    page_of,
 )
 from servicekit.photos import PhotoStore, intake, multipart_body, photo_form
 from servicekit.text import Text
@@ -145,45 +140,17 @@ async def list_reports(
     cursor: Cursor = None,
 ) -> ReportPage:
     viewer = ctx.viewer
-    conditions: list[Any] = [reports.c.community_id == viewer.community_id]
-    if scope == "mine":
-        conditions.append(reports.c.reporter_id == viewer.user_id)
-    elif scope == "building":
-        if viewer.building is None:
-            return ReportPage(items=[])
-        conditions += [reports.c.building == viewer.building, reports.c.public_area.is_(True)]
-    else:
-        if viewer.is_committee:
-            pass  # the committee supervises every department
-        elif viewer.is_staff and viewer.departments:
-            conditions.append(reports.c.department.in_(set(viewer.departments.values())))
-        else:
-            raise ProblemError("forbidden", 403)
-    if status:
-        conditions.append(reports.c.status.in_([s.value for s in status]))
-    if category:
-        conditions.append(reports.c.category == category)
-    if overdue is not None:
-        breached = or_(reports.c.accept_breached_at.isnot(None), reports.c.resolve_breached_at.isnot(None))
-        is_overdue = and_(breached, reports.c.status.in_([s.value for s in OPEN_STATUSES]))
-        conditions.append(is_overdue if overdue else ~is_overdue)
-    if supervised is not None:
-        conditions.append(
-            reports.c.supervised_at.isnot(None) if supervised else reports.c.supervised_at.is_(None)
-        )
-    if assignee is not None:
-        conditions.append(reports.c.assignee_id == assignee)
-    query = newest_first(
-        select(reports).where(*conditions),
-        key=reports.c.submitted_at,
-        id_column=reports.c.id,
-        cursor=cursor,
+    page, next_cursor = await cases.list_reports(
+        ctx.uow,
+        viewer,
+        scope=scope,
+        statuses=status or [],
+        category=category,
+        overdue=overdue,
+        supervised=supervised,
+        assignee=assignee,
         limit=limit,
-    )
-    page, next_cursor = page_of(
-        (await ctx.uow.session.execute(query)).mappings().all(),
-        limit,
-        lambda r: (r["submitted_at"], r["id"]),
+        cursor=cursor,
     )
     names = await names_for(ctx.uow, viewer.community_id, page)
     return ReportPage(items=[summary(viewer, row, names) for row in page], next_cursor=next_cursor)

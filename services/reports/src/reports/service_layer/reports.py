@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 
@@ -32,6 +32,7 @@ from servicekit import idempotency
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 from servicekit.people import require_members
 
 RejectReason = Literal["not_responsible", "duplicate", "invalid"]
@@ -222,6 +223,59 @@ async def submit_once(
         await claim.record(uow, 201, body)
     await uow.commit()
     return 201, body
+
+
+async def list_reports(
+    uow: UnitOfWork,
+    viewer: Viewer,
+    *,
+    scope: Literal["mine", "building", "queue"],
+    statuses: Sequence[Status],
+    category: str | None,
+    overdue: bool | None,
+    supervised: bool | None,
+    assignee: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Sequence[RowMapping], str | None]:
+    """A page of reports, newest first: the caller's own (`mine`), the public-area ones of their
+    building (`building`), or the queue of their departments (`queue`: staff; the committee all)."""
+    conditions: list[Any] = [reports.c.community_id == viewer.community_id]
+    if scope == "mine":
+        conditions.append(reports.c.reporter_id == viewer.user_id)
+    elif scope == "building":
+        if viewer.building is None:
+            return [], None
+        conditions += [reports.c.building == viewer.building, reports.c.public_area.is_(True)]
+    elif viewer.is_committee:
+        pass  # the committee supervises every department
+    elif viewer.is_staff and viewer.departments:
+        conditions.append(reports.c.department.in_(set(viewer.departments.values())))
+    else:
+        raise _forbid()
+    if statuses:
+        conditions.append(reports.c.status.in_([s.value for s in statuses]))
+    if category:
+        conditions.append(reports.c.category == category)
+    if overdue is not None:
+        breached = or_(reports.c.accept_breached_at.isnot(None), reports.c.resolve_breached_at.isnot(None))
+        is_overdue = and_(breached, reports.c.status.in_([s.value for s in OPEN_STATUSES]))
+        conditions.append(is_overdue if overdue else ~is_overdue)
+    if supervised is not None:
+        conditions.append(
+            reports.c.supervised_at.isnot(None) if supervised else reports.c.supervised_at.is_(None)
+        )
+    if assignee is not None:
+        conditions.append(reports.c.assignee_id == assignee)
+    query = newest_first(
+        select(reports).where(*conditions),
+        key=reports.c.submitted_at,
+        id_column=reports.c.id,
+        cursor=cursor,
+        limit=limit,
+    )
+    rows = (await uow.session.execute(query)).mappings().all()
+    return page_of(rows, limit, lambda r: (r["submitted_at"], r["id"]))
 
 
 async def possible_duplicates(
