@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from errand.domain.errors import IllegalTransition, OrderAlreadyTaken, OrderDetailsInvalid
-from errand.domain.orders import REPEATABLE, TAKEN, TRANSITIONS, Action, OrderStatus, next_status
+from errand.domain.orders import ORDER, REPEATABLE, TAKEN, TRANSITIONS, Action, OrderStatus
 from errand.domain.rules import (
     CancellationRules,
     PointsRules,
@@ -20,6 +19,7 @@ from errand.domain.rules import (
     rating_points,
 )
 from errand.domain.specs import OrderDetails, check_details
+from servicekit.domain import DomainError
 
 ALLOWED = {
     ("dispatching", "accept"): "accepted",
@@ -46,18 +46,22 @@ def test_the_table_is_exactly_api_md() -> None:
 def test_every_transition_is_allowed_repeated_or_refused(status: OrderStatus, action: Action) -> None:
     target = ALLOWED.get((status.value, action.value))
     if target is not None:
-        assert next_status(status, action) == OrderStatus(target)
+        step = ORDER.step(status, action)
+        assert (step.after, step.changed) == (OrderStatus(target), True)
         return
     already_there = action in REPEATABLE and any(
         t == status.value for (_s, a), t in ALLOWED.items() if a == action.value
     )
     if already_there:
-        assert next_status(status, action) is None  # a retried request is a no-op
+        step = ORDER.step(status, action)  # a retried request is a no-op
+        assert (step.after, step.changed) == (status, False)
         return
-    expected = OrderAlreadyTaken if action is Action.ACCEPT and status in TAKEN else IllegalTransition
-    with pytest.raises(expected) as caught:
-        next_status(status, action)
+    taken = action is Action.ACCEPT and status in TAKEN
+    with pytest.raises(DomainError) as caught:
+        ORDER.step(status, action)
+    assert caught.value.code == ("order_already_taken" if taken else "order_transition_not_allowed")
     assert caught.value.status == 409
+    assert caught.value.params == {"status": status.value, "action": action.value}
 
 
 PRICING = PricingRules()
@@ -173,6 +177,7 @@ def test_levels_points_and_masks() -> None:
     ],
 )
 def test_each_type_needs_its_fields(details: OrderDetails, field: str) -> None:
-    with pytest.raises(OrderDetailsInvalid) as caught:
+    with pytest.raises(DomainError) as caught:
         check_details(details)
+    assert (caught.value.code, caught.value.status) == ("order_details_invalid", 422)
     assert caught.value.params["field"] == field

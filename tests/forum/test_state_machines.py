@@ -6,17 +6,18 @@ import itertools
 
 import pytest
 
-from forum.domain.errors import IllegalTransition
+from forum.domain.moderation import MODERATION_ITEM, Decision, ItemStatus
 from forum.domain.states import (
+    DELIBERATION,
     DELIBERATION_TRANSITIONS,
+    DISPUTE,
     DISPUTE_TRANSITIONS,
     DeliberationAction,
     DeliberationState,
     DisputeAction,
     DisputeState,
-    deliberation_step,
-    dispute_step,
 )
+from servicekit.domain import DomainError
 
 D, DA = DisputeState, DisputeAction
 S, SA = DeliberationState, DeliberationAction
@@ -64,7 +65,7 @@ def test_tables_are_the_contract() -> None:
 
 @pytest.mark.parametrize(("pair", "target"), DISPUTE_EXPECTED.items(), ids=lambda v: str(v))
 def test_dispute_allowed(pair: tuple[DisputeState, DisputeAction], target: DisputeState) -> None:
-    step = dispute_step(*pair)
+    step = DISPUTE.step(*pair)
     assert (step.before, step.after, step.changed) == (pair[0], target, True)
 
 
@@ -72,7 +73,7 @@ def test_dispute_allowed(pair: tuple[DisputeState, DisputeAction], target: Dispu
 def test_deliberation_allowed(
     pair: tuple[DeliberationState, DeliberationAction], target: DeliberationState
 ) -> None:
-    step = deliberation_step(*pair)
+    step = DELIBERATION.step(*pair)
     assert (step.before, step.after, step.changed) == (pair[0], target, True)
 
 
@@ -94,24 +95,26 @@ DELIBERATION_FORBIDDEN = [
 
 @pytest.mark.parametrize(("state", "action"), DISPUTE_FORBIDDEN)
 def test_dispute_forbidden(state: DisputeState, action: DisputeAction) -> None:
-    with pytest.raises(IllegalTransition) as caught:
-        dispute_step(state, action)
+    with pytest.raises(DomainError) as caught:
+        DISPUTE.step(state, action)
     assert (caught.value.code, caught.value.status) == ("transition_not_allowed", 409)
 
 
 @pytest.mark.parametrize(("state", "action"), DELIBERATION_FORBIDDEN)
 def test_deliberation_forbidden(state: DeliberationState, action: DeliberationAction) -> None:
-    with pytest.raises(IllegalTransition):
-        deliberation_step(state, action)
+    with pytest.raises(DomainError) as caught:
+        DELIBERATION.step(state, action)
+    assert (caught.value.code, caught.value.status) == ("transition_not_allowed", 409)
+    assert caught.value.params == {"state": state.value, "action": action.value}
 
 
 def test_repeating_the_transition_that_led_here_is_a_no_op() -> None:
     # A retried "accept the agreement" after the case is agreed, or "screen accept" twice.
-    assert not dispute_step(D.AGREED, DA.ALL_ACCEPT_AGREEMENT).changed
-    assert not deliberation_step(S.DELIBERATING, SA.SCREEN_ACCEPT).changed
+    assert not DISPUTE.step(D.AGREED, DA.ALL_ACCEPT_AGREEMENT).changed
+    assert not DELIBERATION.step(S.DELIBERATING, SA.SCREEN_ACCEPT).changed
     # ... but never from a state the action does not lead to.
-    with pytest.raises(IllegalTransition):
-        dispute_step(D.RESOLVED, DA.ALL_ACCEPT_AGREEMENT)
+    with pytest.raises(DomainError):
+        DISPUTE.step(D.RESOLVED, DA.ALL_ACCEPT_AGREEMENT)
 
 
 def test_forbidden_lists_cover_every_other_pair() -> None:
@@ -120,3 +123,35 @@ def test_forbidden_lists_cover_every_other_pair() -> None:
     ) == len(D) * len(DA)
     assert len(DISPUTE_FORBIDDEN) > 100
     assert len(DELIBERATION_FORBIDDEN) > 100
+
+
+# -- moderation queue items: open -> approved | rejected, once ----------------------------------------
+ITEM_EXPECTED = {
+    (ItemStatus.OPEN, Decision.APPROVE): ItemStatus.APPROVED,
+    (ItemStatus.OPEN, Decision.REJECT): ItemStatus.REJECTED,
+}
+ITEM_REPEATS = {(ItemStatus.APPROVED, Decision.APPROVE), (ItemStatus.REJECTED, Decision.REJECT)}
+ITEM_FORBIDDEN = [
+    pair
+    for pair in itertools.product(ItemStatus, Decision)
+    if pair not in ITEM_EXPECTED and pair not in ITEM_REPEATS
+]
+
+
+@pytest.mark.parametrize(("pair", "target"), ITEM_EXPECTED.items(), ids=lambda v: str(v))
+def test_moderation_item_allowed(pair: tuple[ItemStatus, Decision], target: ItemStatus) -> None:
+    step = MODERATION_ITEM.step(*pair)
+    assert (step.before, step.after, step.changed) == (pair[0], target, True)
+
+
+@pytest.mark.parametrize("pair", sorted(ITEM_REPEATS))
+def test_moderation_item_same_decision_again_is_a_no_op(pair: tuple[ItemStatus, Decision]) -> None:
+    assert not MODERATION_ITEM.step(*pair).changed
+
+
+@pytest.mark.parametrize("pair", ITEM_FORBIDDEN)
+def test_moderation_item_forbidden(pair: tuple[ItemStatus, Decision]) -> None:
+    with pytest.raises(DomainError) as caught:
+        MODERATION_ITEM.step(*pair)
+    assert (caught.value.code, caught.value.status) == ("already_decided", 409)
+    assert len(ITEM_FORBIDDEN) == 2

@@ -313,7 +313,7 @@ async def test_a_refused_signature_is_a_503_not_a_sent_code(
     import aiohttp
 
     from gateway.adapters.sms import Sms, TencentSms
-    from gateway.domain.identity import DomainError
+    from servicekit.domain import DomainError
 
     async with aiohttp.ClientSession() as session:
         wrong_key = TencentSms(

@@ -1,5 +1,5 @@
 """The report state machine, every (action, state) pair: exactly the transitions of docs/contract.md are
-allowed, safe repeats are no-ops, everything else is IllegalTransition (409). SLA arithmetic."""
+allowed, safe repeats are no-ops, everything else is report_illegal_transition (409). SLA arithmetic."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from datetime import timedelta
 import pytest
 
 from reports.domain.model import (
+    REPORT,
+    TRANSITIONS,
     Action,
-    AlreadyInState,
-    IllegalTransition,
     Status,
-    next_status,
     open311_status,
     reopen_allowed,
     resume_shift,
     sla_due,
 )
+from servicekit.domain import DomainError
 from tests.reports.helpers import utc
 
 S, A = Status, Action
@@ -60,20 +60,25 @@ PAIRS = [(action, status) for action in Action for status in Status]
 
 @pytest.mark.parametrize(("action", "status"), [pair for pair in PAIRS if pair in ALLOWED])
 def test_allowed_transition(action: Action, status: Status) -> None:
-    assert next_status(action, status) is ALLOWED[(action, status)]
+    step = REPORT.step(status, action)
+    assert (step.after, step.changed) == (ALLOWED[(action, status)], True)
+
+
+def test_the_table_is_the_diagram() -> None:
+    assert {(action, status): to for (status, action), to in TRANSITIONS.items()} == ALLOWED
 
 
 @pytest.mark.parametrize(("action", "status"), [pair for pair in PAIRS if pair in REPEATS])
 def test_repeat_is_a_no_op(action: Action, status: Status) -> None:
-    with pytest.raises(AlreadyInState):
-        next_status(action, status)
+    step = REPORT.step(status, action)
+    assert (step.after, step.changed) == (status, False)
 
 
 @pytest.mark.parametrize(("action", "status"), [p for p in PAIRS if p not in ALLOWED and p not in REPEATS])
 def test_forbidden_transition(action: Action, status: Status) -> None:
-    with pytest.raises(IllegalTransition) as caught:
-        next_status(action, status)
-    assert caught.value.code == "report_illegal_transition"
+    with pytest.raises(DomainError) as caught:
+        REPORT.step(status, action)
+    assert (caught.value.code, caught.value.status) == ("report_illegal_transition", 409)
     assert caught.value.params == {"action": action.value, "status": status.value}
 
 

@@ -15,6 +15,7 @@ from errand.config import Settings as ErrandSettings
 from servicekit import idempotency
 from servicekit.auth import TokenVerifier
 from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
+from servicekit.domain import DomainError
 from servicekit.errors import ProblemError
 from servicekit.migrations import migrate
 from servicekit.pagination import decode_cursor, encode_cursor
@@ -81,7 +82,7 @@ async def test_concurrent_requests_with_one_key_create_one_object(uows: UnitOfWo
 
 async def test_same_key_with_another_body_is_422(uows: UnitOfWorkFactory) -> None:
     await create_thing(uows, "key-2", {"name": "a"})
-    with pytest.raises(ProblemError) as caught:
+    with pytest.raises(DomainError) as caught:
         await create_thing(uows, "key-2", {"name": "b"})
     assert (caught.value.code, caught.value.status) == ("idempotency_key_reused", 422)
     assert await count_things(uows) == 1
@@ -106,7 +107,7 @@ async def test_a_failed_first_request_leaves_the_key_free(uows: UnitOfWorkFactor
 
 @pytest.mark.parametrize("key", ["", "x" * 201, "bad\nkey"])
 async def test_malformed_keys_are_refused(uows: UnitOfWorkFactory, key: str) -> None:
-    with pytest.raises(ProblemError) as caught:
+    with pytest.raises(DomainError) as caught:
         await create_thing(uows, key, {"name": "a"})
     assert caught.value.code == "idempotency_key_invalid"
 
@@ -116,7 +117,7 @@ def test_cursor_round_trip_and_garbage() -> None:
     assert decode_cursor(encode_cursor(position)) == position
     assert decode_cursor(None) is None
     for garbage in ["!!!", "bm90IGpzb24", encode_cursor({"a": 1})[:-3] + "€"]:
-        with pytest.raises(ProblemError):
+        with pytest.raises(DomainError):
             decode_cursor(garbage)
 
 

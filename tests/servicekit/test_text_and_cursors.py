@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 from servicekit.pagination import (
     CursorInt,
     CursorModel,
@@ -131,7 +131,7 @@ def _outcome(call: Any) -> object:
     """What a decoding call gave: the value, or the (code, status) of the problem it raised."""
     try:
         return call()
-    except ProblemError as problem:
+    except DomainError as problem:
         return (problem.code, problem.status)
 
 
@@ -168,6 +168,6 @@ def test_what_an_endpoint_writes_reads_back(at: datetime, row_id: uuid.UUID) -> 
     ],
 )
 def test_the_tampered_cursors_of_the_issue_are_invalid(model: type[CursorModel], value: Any) -> None:
-    with pytest.raises(ProblemError) as caught:
+    with pytest.raises(DomainError) as caught:
         read_cursor(raw_cursor(value), model)
     assert caught.value.code == "invalid_cursor"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Annotated
@@ -62,8 +63,15 @@ def create_service_app(
             async with contextlib.AsyncExitStack() as hooks:
                 for hook in lifespan_hooks:
                     app.state.health_checks.update(await hooks.enter_async_context(hook(app, runtime)))
+                # Build /openapi.json off the event loop now, so the gateway's merged /docs does not
+                # wait for (or, on a loaded machine, time out on) the first request building it.
+                warm = asyncio.get_running_loop().run_in_executor(None, app.openapi)
                 log.info("service_started", port=settings.http_port)
-                yield
+                try:
+                    yield
+                finally:
+                    with contextlib.suppress(Exception):
+                        await warm
         finally:
             await runtime.stop()
             log.info("service_stopped")

@@ -19,9 +19,23 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Row, Select
 
+from servicekit.cells import cell, defuse, unformula, yes_no
 from servicekit.db import UnitOfWorkFactory
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 from servicekit.i18n import register_messages
+
+__all__ = [
+    "cell",
+    "csv_chunks",
+    "csv_lines",
+    "csv_response",
+    "defuse",
+    "query_csv",
+    "time_bound",
+    "time_range",
+    "unformula",
+    "yes_no",
+]
 
 register_messages(
     {
@@ -47,33 +61,7 @@ register_messages(
 
 BOM = "\ufeff"
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _BATCH = 500  # rows per chunk written to the socket
-
-
-def defuse(value: object) -> object:
-    """A cell value safe to open in a spreadsheet; numbers and empty cells pass unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def unformula(value: str) -> str:
-    """The value :func:`defuse` was given, from what it wrote."""
-    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
-        return value[1:]
-    return value
-
-
-def cell(value: object) -> object:
-    """How a value appears in an export: times in RFC 3339, None empty, text defused."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return defuse(value)
 
 
 def time_bound(value: str | None, timezone: str, *, field: str, end: bool = False) -> datetime | None:
@@ -89,9 +77,7 @@ def time_bound(value: str | None, timezone: str, *, field: str, end: bool = Fals
             return datetime.combine(day + timedelta(days=1 if end else 0), datetime.min.time(), zone)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ProblemError(
-            "invalid_time_range", 422, params={"field": field}, extra={"field": field}
-        ) from None
+        raise DomainError("invalid_time_range", 422, field=field).showing(field=field) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
@@ -100,13 +86,8 @@ def time_range(start: str | None, end: str | None, timezone: str) -> tuple[datet
     since = time_bound(start, timezone, field="from")
     until = time_bound(end, timezone, field="to", end=True)
     if since is not None and until is not None and since >= until:
-        raise ProblemError("invalid_time_range", 422, params={"field": "to"}, extra={"field": "to"})
+        raise DomainError("invalid_time_range", 422, field="to").showing(field="to")
     return since, until
-
-
-def yes_no(value: bool | None) -> str:
-    """是/否 as the office writes it (empty when not known)."""
-    return "" if value is None else ("是" if value else "否")
 
 
 def csv_lines(rows: Iterable[Sequence[object]]) -> str:

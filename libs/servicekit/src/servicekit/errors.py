@@ -1,8 +1,11 @@
 """problem+json (RFC 9457) errors with stable codes, localised from Accept-Language.
 
-Domain code raises ``ProblemError(code, status)``; validation, routing and unexpected errors are
-turned into the same shape here. No stack trace, SQL or exception text ever reaches a client:
-unexpected errors are logged with their traceback and answered with ``internal_error``.
+Domain rules and use cases raise ``servicekit.domain.DomainError(code, status, **params)``; the
+edges (routers, middleware, the gateway's proxy) may raise ``ProblemError`` when they need headers
+or extra body fields. Both, and validation, routing and unexpected errors, are answered in the
+same shape here (one handler each, for every service). No stack trace, SQL or exception text
+ever reaches a client: unexpected errors are logged with their traceback, answered with
+``internal_error``.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from servicekit.domain import DomainError
 from servicekit.i18n import negotiate_locale, translate, validation_message
 from servicekit.logging import get_logger, request_id_var
 from servicekit.text import TEXT_ERROR, TEXT_PROBLEM
@@ -48,7 +52,7 @@ class ProblemError(Exception):
         self.extra = dict(extra or {})
 
 
-class NotFound(ProblemError):
+class NotFound(DomainError):
     """Also the answer for another user's object, so ids cannot be probed (OWASP API1)."""
 
     def __init__(self) -> None:
@@ -175,6 +179,15 @@ def install_error_handlers(app: FastAPI) -> None:
             extra=exc.extra,
         )
 
+    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        # A rule that says when to try again (`retry_after` seconds) says it in the header too.
+        retry = exc.params.get("retry_after")
+        headers = {"Retry-After": str(retry)} if retry is not None else None
+        return problem_response(
+            request, code=exc.code, status=exc.status, params=exc.params, headers=headers, extra=exc.extra
+        )
+
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = _validation_errors(exc, negotiate_locale(request.headers.get("accept-language")))
@@ -225,6 +238,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem_response(request, code="internal_error", status=500)
 
     app.add_exception_handler(ProblemError, on_problem)
+    app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(DBAPIError, on_database_error)

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from servicekit.db import UnitOfWork
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 from servicekit.i18n import register_messages
 from servicekit.tables import idempotency_keys
 
@@ -64,7 +64,7 @@ async def claim(
     if key is None:
         return None, None
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ProblemError("idempotency_key_invalid", 422)
+        raise DomainError("idempotency_key_invalid", 422)
     inserted = await uow.session.execute(
         pg_insert(idempotency_keys)
         .values(scope=scope, user_id=user_id, key=key, request_fingerprint=request_fingerprint)
@@ -87,11 +87,11 @@ async def claim(
         )
     ).one()
     if row.request_fingerprint != request_fingerprint:
-        raise ProblemError("idempotency_key_reused", 422)
+        raise DomainError("idempotency_key_reused", 422)
     if row.response_status is None:
         # The first request failed without storing a response (it rolled back, so this row
         # would not exist) or is still running in a transaction we could not wait for.
-        raise ProblemError("idempotency_key_in_progress", 409)
+        raise DomainError("idempotency_key_in_progress", 409)
     return None, StoredResponse(row.response_status, row.response_body)
 
 

@@ -1,6 +1,11 @@
 """Cursor pagination (docs/architecture.md §5): ``?limit=`` (<= 100) and an opaque ``?cursor=``; bodies are
 ``{items: [...], next_cursor}``. A cursor is the sort key of the last item, base64url JSON, so
-pages stay stable while new rows arrive."""
+pages stay stable while new rows arrive.
+
+Newest-first lists by (time, id), the common case, are one pair of helpers used by every service:
+``newest_first(query, key=..., id_column=..., cursor=..., limit=...)`` narrows and orders the query
+(one row more than a page), ``page_of(rows, limit, position)`` cuts the page and encodes the next
+cursor (a :class:`TimeIdCursor`)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import base64
 import binascii
 import json
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -21,12 +27,15 @@ from pydantic import (
     StringConstraints,
     ValidationError,
 )
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.sql.elements import ColumnElement
 
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 from servicekit.i18n import register_messages
 from servicekit.text import Text
 
 T = TypeVar("T")
+_Row = TypeVar("_Row")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -46,7 +55,7 @@ def _cursor_bytes(cursor: str) -> bytes:
     try:
         return base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
     except (binascii.Error, ValueError) as exc:
-        raise ProblemError("invalid_cursor", 400) from exc
+        raise DomainError("invalid_cursor", 400) from exc
 
 
 def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
@@ -57,9 +66,9 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     try:
         value = json.loads(_cursor_bytes(cursor))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError and JSONDecodeError included
-        raise ProblemError("invalid_cursor", 400) from exc
+        raise DomainError("invalid_cursor", 400) from exc
     if not isinstance(value, dict):
-        raise ProblemError("invalid_cursor", 400)
+        raise DomainError("invalid_cursor", 400)
     return value
 
 
@@ -81,7 +90,7 @@ def read_cursor(cursor: str | None, model: type[C]) -> C | None:
     try:
         return model.model_validate_json(_cursor_bytes(cursor))
     except (ValidationError, ValueError, RecursionError) as exc:
-        raise ProblemError("invalid_cursor", 400) from exc
+        raise DomainError("invalid_cursor", 400) from exc
 
 
 def _comparable_in_utc(value: datetime) -> datetime:
@@ -103,6 +112,33 @@ class TimeIdCursor(CursorModel):
 
     at: CursorTime
     id: uuid.UUID
+
+
+def newest_first(
+    query: Select[Any],
+    *,
+    key: ColumnElement[Any],
+    id_column: ColumnElement[uuid.UUID],
+    cursor: str | None,
+    limit: int,
+) -> Select[Any]:
+    """Keyset pagination, newest first: rows after the cursor's (key, id), one more than a page so
+    :func:`page_of` knows whether another page follows."""
+    position = read_cursor(cursor, TimeIdCursor)  # 400 invalid_cursor for anything else
+    if position is not None:
+        at, last_id = position.at, position.id
+        query = query.where(or_(key < at, and_(key == at, id_column < last_id)))
+    return query.order_by(key.desc(), id_column.desc()).limit(limit + 1)
+
+
+def page_of(
+    rows: Sequence[_Row], limit: int, position: Callable[[_Row], tuple[datetime, uuid.UUID]]
+) -> tuple[Sequence[_Row], str | None]:
+    """The page's rows and the cursor of the next page (None on the last)."""
+    if len(rows) <= limit:
+        return rows, None
+    at, last_id = position(rows[limit - 1])
+    return rows[:limit], encode_cursor({"at": at.isoformat(), "id": str(last_id)})
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size, at most 100")]

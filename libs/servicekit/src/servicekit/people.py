@@ -33,7 +33,7 @@ from contracts import (
 )
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 from servicekit.i18n import register_messages
 
 __all__ = [
@@ -230,12 +230,7 @@ async def require_members(
     found = set((await session.execute(known)).scalars().all())
     strangers = sorted(str(user_id) for user_id in wanted - found)
     if strangers:
-        raise ProblemError(
-            "user_not_in_community",
-            422,
-            params={"count": len(strangers)},
-            extra={"user_ids": strangers},
-        )
+        raise DomainError("user_not_in_community", 422, count=len(strangers)).showing(user_ids=strangers)
 
 
 register_messages(

@@ -6,8 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 import errand.messages  # noqa: F401  (registers the problem codes)
 from errand.adapters.geo_index import GeoIndex
@@ -15,12 +14,11 @@ from errand.adapters.tables import order_proof_photos
 from errand.api import routers
 from errand.config import Settings
 from errand.consumers import handlers
-from errand.domain.errors import DomainError
-from errand.service_layer.context import Clock, ErrandContext, system_clock
+from errand.service_layer.context import ErrandContext
 from errand.service_layer.jobs import TimeoutJobs, rebuild_open_index
 from servicekit import photos
 from servicekit.app import LifespanHook, create_service_app
-from servicekit.errors import problem_response
+from servicekit.clock import Clock, system_clock
 from servicekit.health import HealthCheck
 from servicekit.runtime import ServiceRuntime
 from servicekit.settings import BaseServiceSettings
@@ -62,7 +60,7 @@ def create_app(
     """The service; tests inject the clock and run the timeout jobs themselves (`run_jobs=False`)."""
     resolved = settings or Settings()
     assert isinstance(resolved, Settings)
-    app = create_service_app(
+    return create_service_app(
         resolved,
         title="WeiLinli 跑腿服务 Errand: quotes, orders, courier dispatch",
         routers=routers,
@@ -70,10 +68,3 @@ def create_app(
         lifespan_hooks=[errand_components(resolved, clock, run_jobs=run_jobs), photos.decoder_pool],
         configure_logs=configure_logs,
     )
-
-    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, DomainError)
-        return problem_response(request, code=exc.code, status=exc.status, params=exc.params)
-
-    app.add_exception_handler(DomainError, on_domain_error)
-    return app

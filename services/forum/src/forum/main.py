@@ -2,20 +2,17 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 import forum.messages  # noqa: F401  (registers the service's problem codes)
 from forum.api import routers
 from forum.config import Settings
 from forum.consumers import build_handlers
-from forum.domain.errors import DomainError
 from forum.domain.hotspots import BurstDetector
 from forum.domain.text import default_segmenter
-from forum.service_layer.common import system_clock
 from forum.service_layer.jobs import jobs_hook
 from servicekit.app import create_service_app
-from servicekit.errors import problem_response
+from servicekit.clock import system_clock
 from servicekit.settings import BaseServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -35,10 +32,4 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
     app.state.clock = system_clock
     app.state.segmenter = segmenter
 
-    async def on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, DomainError)
-        headers = {"Retry-After": str(exc.params["retry_after"])} if "retry_after" in exc.params else None
-        return problem_response(request, code=exc.code, status=exc.status, params=exc.params, headers=headers)
-
-    app.add_exception_handler(DomainError, on_domain_error)
     return app

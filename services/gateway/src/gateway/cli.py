@@ -25,11 +25,12 @@ from gateway.adapters.passwords import configure_hashing
 from gateway.adapters.rights import RightsBoard
 from gateway.adapters.tables import communities, users
 from gateway.config import Settings
-from gateway.domain.identity import DEPARTMENTS, ROLES, DomainError, normalise_phone
+from gateway.domain.identity import DEPARTMENTS, ROLES, normalise_phone
 from gateway.main import MIGRATIONS
 from gateway.service_layer import accounts, backfill, community
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
+from servicekit.domain import DomainError
 from servicekit.migrations import migrate
 
 # The CLI acts as the operator, with every right, inside one community at a time.

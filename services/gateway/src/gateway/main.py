@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
@@ -19,11 +19,9 @@ from gateway.api.docs import install_merged_openapi
 from gateway.api.web import install_web
 from gateway.config import Settings
 from gateway.consumers import build_handlers
-from gateway.domain.identity import DomainError
 from gateway.edge import EdgeMiddleware
 from gateway.service_layer.wechat_push import wechat_push_job
 from servicekit.app import create_service_app
-from servicekit.errors import problem_response
 from servicekit.settings import BaseServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -53,11 +51,6 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
         expose_route_template=False,
     )
 
-    async def on_domain_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, DomainError)
-        return problem_response(request, code=exc.code, status=exc.status, params=exc.params)
-
-    app.add_exception_handler(DomainError, on_domain_error)
     if settings.environment == "development":
         app.include_router(dev.router)
     install_merged_openapi(app)

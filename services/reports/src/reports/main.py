@@ -16,6 +16,7 @@ from reports.consumers import handlers
 from reports.service_layer.jobs import report_jobs
 from servicekit import photos
 from servicekit.app import create_service_app
+from servicekit.domain import DomainError
 from servicekit.errors import ProblemError
 from servicekit.logging import get_logger
 from servicekit.settings import BaseServiceSettings
@@ -49,7 +50,7 @@ def _open311_errors(app: FastAPI) -> None:
         return error_response(request.url.path, exc.status, exc.description)
 
     app.add_exception_handler(Open311Error, on_open311)
-    for exc_class in (ProblemError, RequestValidationError, StarletteHTTPException, Exception):
+    for exc_class in (ProblemError, DomainError, RequestValidationError, StarletteHTTPException, Exception):
         original = cast(Handler, app.exception_handlers[exc_class])
         app.add_exception_handler(exc_class, _wrap(exc_class, original))
 
@@ -58,7 +59,7 @@ def _wrap(exc_class: type[Exception], original: Handler) -> Handler:
     async def handler(request: Request, exc: Exception) -> Response:
         if not request.url.path.startswith(OPEN311_PREFIX):
             return await original(request, exc)
-        if isinstance(exc, ProblemError):
+        if isinstance(exc, ProblemError | DomainError):
             return error_response(request.url.path, exc.status, exc.code)
         if isinstance(exc, StarletteHTTPException):
             return error_response(request.url.path, exc.status_code, str(exc.detail))

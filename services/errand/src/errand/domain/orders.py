@@ -1,11 +1,12 @@
 """The errand order's lifecycle (docs/contract.md "Order states and transitions"): an enum of states, an
-enum of actions and one transition table. Nothing else decides where an order may go."""
+enum of actions and one transition table, stepped by servicekit.domain.Machine (`ORDER.step`).
+Nothing else decides where an order may go."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from errand.domain.errors import IllegalTransition, OrderAlreadyTaken
+from servicekit.domain import Machine
 
 
 class OrderStatus(StrEnum):
@@ -62,17 +63,11 @@ FINAL = frozenset({S.COMPLETED, S.EXPIRED, S.CANCELLED, S.FAILED})
 TAKEN = frozenset({S.ACCEPTED, S.ARRIVED, S.PICKED_UP, S.DELIVERED, S.COMPLETED, S.FAILED})
 
 
-def next_status(current: OrderStatus, action: Action) -> OrderStatus | None:
-    """The status ``action`` leads to from ``current``; None when the action was already applied
-    and repeating it is a safe no-op. Raises the domain error for a forbidden transition."""
-    target = TRANSITIONS.get((current, action))
-    if target is not None:
-        return target
-    if action in REPEATABLE and any(
-        to == current for (_frm, act), to in TRANSITIONS.items() if act == action
-    ):
-        return None
-    if action is A.ACCEPT and current in TAKEN:
-        # Someone else holds (or held and finished) the order: the stable answer to the race.
-        raise OrderAlreadyTaken(status=current.value)
-    raise IllegalTransition(status=current.value, action=action.value)
+# An accept on an order someone else holds (or held and finished) is the stable answer to the race.
+ORDER = Machine(
+    TRANSITIONS,
+    illegal="order_transition_not_allowed",
+    repeatable=REPEATABLE,
+    state_param="status",
+    refusals=Machine.refusing("order_already_taken", TAKEN, A.ACCEPT),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from errand.domain.errors import OrderDetailsInvalid
+from servicekit.domain import DomainError
 
 ORDER_TYPES = ("buy", "deliver", "pickup_parcel", "pay_bill", "queue", "home_service")
 
@@ -23,10 +23,10 @@ class OrderDetails:
 
 
 def check_details(details: OrderDetails) -> None:
-    """Raise ``OrderDetailsInvalid`` naming the first field the type needs and lacks."""
+    """Raise ``order_details_invalid`` naming the first field the type needs and lacks."""
     missing = _missing_field(details)
     if missing is not None:
-        raise OrderDetailsInvalid(field=missing, type=details.order_type)
+        raise DomainError("order_details_invalid", 422, field=missing, type=details.order_type)
 
 
 def _missing_field(d: OrderDetails) -> str | None:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from errand.adapters.geo_index import GeoIndex
 from errand.config import Settings
-
-Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
+from servicekit.clock import Clock, system_clock
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from errand.adapters.tables import couriers, orders, points_ledger, resident_households
-from errand.domain import errors
 from errand.domain.rules import level_for, next_level
 from errand.service_layer.context import ErrandContext
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 from servicekit.pagination import CursorInt, CursorModel, encode_cursor, read_cursor
 
 
@@ -82,7 +81,7 @@ async def _profile(uow: UnitOfWork, user: CurrentUser) -> Any:
         )
     ).first()
     if row is None or not row.active:
-        raise errors.CourierNotVerified()
+        raise DomainError("courier_not_verified", 403)
     return row
 
 
@@ -101,7 +100,7 @@ async def set_presence(
         await ctx.index.set_offline(user.community_id, user.id)
         return {"online": False}
     if lat is None or lng is None:
-        raise ProblemError("location_required", 422)
+        raise DomainError("location_required", 422)
     await ctx.index.set_online(
         user.community_id, user.id, lat=lat, lng=lng, ttl_seconds=ctx.settings.presence_ttl_seconds
     )
@@ -114,7 +113,7 @@ async def feed(ctx: ErrandContext, user: CurrentUser, *, radius_m: float, limit:
     (the token already says the caller is a courier; accepting re-checks the profile)."""
     cards = await ctx.index.feed(user.community_id, user.id, radius_m=radius_m, limit=limit)
     if cards is None:
-        raise errors.CourierOffline()
+        raise DomainError("courier_offline")
     return {
         "items": cards,
         "next_cursor": None,

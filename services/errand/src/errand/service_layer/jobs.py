@@ -8,8 +8,6 @@ requester confirming at the same instant simply wins or loses the row lock.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +22,7 @@ from errand.service_layer.context import ErrandContext
 from errand.service_layer.views import feed_card
 from servicekit.db import UnitOfWorkFactory
 from servicekit.logging import get_logger
+from servicekit.periodic import Periodic
 from servicekit.photos import OrphanPhotoSweep
 
 log = get_logger(__name__)
@@ -42,7 +41,7 @@ class TimeoutJobs:
         self.ctx = ctx
         self.uows = uows
         self.photo_sweep = photo_sweep
-        self._task: asyncio.Task[None] | None = None
+        self._periodic: Periodic | None = None
 
     async def run_once(self, now: datetime) -> JobResult:
         expired = await self._expire(now)
@@ -88,29 +87,22 @@ class TimeoutJobs:
         return len(rows)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="errand-timeout-jobs")
+        self._periodic = Periodic(
+            "errand-timeout-jobs", self.ctx.settings.jobs_interval_seconds, self.run_round, at_start=True
+        )
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._periodic is not None:
+            await self._periodic.stop()
+            self._periodic = None
 
-    async def run(self) -> None:
-        interval = self.ctx.settings.jobs_interval_seconds
-        while True:
-            try:
-                result = await self.run_once(self.ctx.now())
-                if result.expired or result.completed:
-                    log.info("timeout_jobs_ran", expired=result.expired, completed=result.completed)
-                if self.photo_sweep is not None:
-                    await self.photo_sweep.run_if_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the loop must survive a database or Redis hiccup
-                log.warning("timeout_jobs_failed", error=repr(exc)[:300], exc_info=exc)
-            await asyncio.sleep(interval)
+    async def run_round(self) -> None:
+        result = await self.run_once(self.ctx.now())
+        if result.expired or result.completed:
+            log.info("timeout_jobs_ran", expired=result.expired, completed=result.completed)
+        if self.photo_sweep is not None:
+            await self.photo_sweep.run_if_due()
 
 
 async def rebuild_open_index(ctx: ErrandContext, uows: UnitOfWorkFactory) -> int:

@@ -31,9 +31,8 @@ from errand.adapters.tables import (
     quotes,
     resident_households,
 )
-from errand.domain import errors
 from errand.domain.geo import distance_m
-from errand.domain.orders import ACTIVE_FOR_COURIER, Action, OrderStatus, next_status
+from errand.domain.orders import ACTIVE_FOR_COURIER, ORDER, Action, OrderStatus
 from errand.domain.rules import (
     cancellation_fee,
     delivery_points,
@@ -50,8 +49,9 @@ from errand.service_layer.views import feed_card, order_people, order_view
 from servicekit import idempotency
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
-from servicekit.errors import NotFound, ProblemError
-from servicekit.pagination import TimeIdCursor, encode_cursor, read_cursor
+from servicekit.domain import DomainError
+from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 
 SENSITIVE_DETAILS = ("parcel_code", "bill_account")
 
@@ -90,13 +90,15 @@ async def create_quote(
     )
     scheduled_at = _parse_time(spec.get("scheduled_at"))
     if scheduled_at is not None and not now <= scheduled_at <= now + timedelta(days=7):
-        raise errors.OrderDetailsInvalid(field="scheduled_at", type=order_type)
+        raise DomainError("order_details_invalid", 422, field="scheduled_at", type=order_type)
     distance = (
         0.0 if pickup is None else distance_m(pickup["lat"], pickup["lng"], dropoff["lat"], dropoff["lng"])
     )
     rules = ctx.settings.pricing
     if distance > rules.max_distance_m:
-        raise errors.OutsideServiceArea(distance_m=round(distance), max_distance_m=rules.max_distance_m)
+        raise DomainError(
+            "outside_service_area", 422, distance_m=round(distance), max_distance_m=rules.max_distance_m
+        )
     price = price_errand(
         rules,
         order_type=order_type,
@@ -143,10 +145,10 @@ async def _merchant_for(
             await uow.session.execute(query.where(merchants.c.id == uuid.UUID(spec["merchant_id"])))
         ).first()
         if row is None:
-            raise errors.OrderDetailsInvalid(field="merchant_id", type="buy")
+            raise DomainError("order_details_invalid", 422, field="merchant_id", type="buy")
         return row
     if not spec.get("nearest_merchant"):
-        raise errors.OrderDetailsInvalid(field="merchant_id", type="buy")
+        raise DomainError("order_details_invalid", 422, field="merchant_id", type="buy")
     if spec.get("merchant_category"):
         query = query.where(merchants.c.category == spec["merchant_category"])
     # "nearest" (就近买): squared degree distance is enough to rank shops within one circle.
@@ -159,7 +161,7 @@ async def _merchant_for(
         )
     ).first()
     if nearest is None:
-        raise errors.OrderDetailsInvalid(field="merchant_category", type="buy")
+        raise DomainError("order_details_invalid", 422, field="merchant_category", type="buy")
     return nearest
 
 
@@ -215,7 +217,7 @@ async def create_order(
         await _refuse_quote(uow, user, quote_id)
     tip_fen = int(body.get("tip_fen") or 0)
     if tip_fen > ctx.settings.max_tip_fen:
-        raise errors.OrderDetailsInvalid(field="tip_fen", type=quote.order_type)
+        raise DomainError("order_details_invalid", 422, field="tip_fen", type=quote.order_type)
     spec = dict(quote.spec)
     household = (
         await uow.session.execute(
@@ -323,7 +325,7 @@ async def _recipient_household(uow: UnitOfWork, user: CurrentUser, recipient: di
         )
     ).first()
     if found is None:
-        raise ProblemError("recipient_household_unknown", 422)
+        raise DomainError("recipient_household_unknown", 422)
     return found
 
 
@@ -338,10 +340,10 @@ async def _refuse_quote(uow: UnitOfWork, user: CurrentUser, quote_id: uuid.UUID)
         )
     ).first()
     if quote is None:
-        raise ProblemError("quote_not_found", 404)
+        raise DomainError("quote_not_found", 404)
     if quote.order_id is not None:
-        raise errors.QuoteAlreadyUsed(order_id=str(quote.order_id))
-    raise errors.QuoteExpired(expired_at=quote.expires_at.isoformat())
+        raise DomainError("quote_already_used", order_id=str(quote.order_id))
+    raise DomainError("quote_expired", 410, expired_at=quote.expires_at.isoformat())
 
 
 async def index_open(ctx: ErrandContext, row: Any) -> None:
@@ -376,21 +378,10 @@ async def list_orders(
     query = select(orders).where(orders.c.community_id == user.community_id, owner == user.id)
     if status is not None:
         query = query.where(orders.c.status == status)
-    position = read_cursor(cursor, TimeIdCursor)
-    if position is not None:
-        at, last_id = position.at, position.id
-        query = query.where(
-            (orders.c.created_at < at) | ((orders.c.created_at == at) & (orders.c.id < last_id))
-        )
-    rows = (
-        await uow.session.execute(
-            query.order_by(orders.c.created_at.desc(), orders.c.id.desc()).limit(limit + 1)
-        )
-    ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor({"at": rows[-1].created_at.isoformat(), "id": str(rows[-1].id)})
+    page = newest_first(query, key=orders.c.created_at, id_column=orders.c.id, cursor=cursor, limit=limit)
+    rows, next_cursor = page_of(
+        (await uow.session.execute(page)).all(), limit, lambda r: (r.created_at, r.id)
+    )
     found = await order_people(uow, user.community_id, rows, ctx.settings.points)
     return {"items": [order_view(row, party, people_=found) for row in rows], "next_cursor": next_cursor}
 
@@ -447,12 +438,12 @@ async def accept(
     if current.courier_id == user.id and current.status == OrderStatus.ACCEPTED:
         return await _view(ctx, uow, current, Party.COURIER)
     if current.requester_id == user.id:
-        raise errors.CannotAcceptOwnOrder()
-    next_status(OrderStatus(current.status), Action.ACCEPT)  # taken / illegal before any other check
+        raise DomainError("cannot_accept_own_order")
+    ORDER.step(OrderStatus(current.status), Action.ACCEPT)  # taken / illegal before any other check
     if profile is None or not profile.active:
-        raise errors.CourierNotVerified()
+        raise DomainError("courier_not_verified", 403)
     if await ctx.index.location(user.community_id, user.id) is None:
-        raise errors.CourierOffline()
+        raise DomainError("courier_offline")
     level = level_for(ctx.settings.points, profile.points)
     active = (
         await uow.session.execute(
@@ -466,7 +457,7 @@ async def accept(
         )
     ).scalar_one()
     if active >= level.max_concurrent_jobs:
-        raise errors.CourierAtCapacity(max_jobs=level.max_concurrent_jobs, level=level.code)
+        raise DomainError("courier_at_capacity", max_jobs=level.max_concurrent_jobs, level=level.code)
     row = (
         await uow.session.execute(
             update(orders)
@@ -482,8 +473,8 @@ async def accept(
     if row is None:
         # Lost the race: someone else's accept committed between our read and our update.
         latest = await _load(uow, user, order_id)
-        next_status(OrderStatus(latest.status), Action.ACCEPT)
-        raise errors.OrderAlreadyTaken(status=latest.status)
+        ORDER.step(OrderStatus(latest.status), Action.ACCEPT)
+        raise DomainError("order_already_taken", status=latest.status)
     await _timeline(
         uow, row, OrderStatus.DISPATCHING, Action.ACCEPT.value, actor=user.id, role="courier", at=now
     )
@@ -524,8 +515,8 @@ async def photo_welcome(uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID)
     row = await _load(uow, guard.user, order_id)
     guard.check(row)
     try:
-        welcome = next_status(OrderStatus(row.status), Action.DELIVER) is not None
-    except errors.IllegalTransition:
+        welcome = ORDER.step(OrderStatus(row.status), Action.DELIVER).changed
+    except DomainError:
         welcome = False  # refused by deliver() itself, after the body is validated, as before
     await uow.rollback()
     return welcome
@@ -545,11 +536,11 @@ async def deliver(
     row = await _load(uow, guard.user, order_id, lock=True)
     party = guard.check(row)
     now = ctx.now()
-    if next_status(OrderStatus(row.status), Action.DELIVER) is None:
+    if not ORDER.step(OrderStatus(row.status), Action.DELIVER).changed:
         return await _finish(ctx, uow, row, party)
     limit = ctx.settings.delivery_code_max_attempts
     if row.delivery_attempts >= limit:
-        raise errors.DeliveryCodeLocked(max_attempts=limit)
+        raise DomainError("delivery_code_locked", max_attempts=limit)
     if not hmac.compare_digest(code.encode(), row.delivery_code.encode()):
         attempts = row.delivery_attempts + 1
         await uow.session.execute(
@@ -557,8 +548,8 @@ async def deliver(
         )
         await uow.commit()  # the failed attempt counts even though the request fails
         if attempts >= limit:
-            raise errors.DeliveryCodeLocked(max_attempts=limit)
-        raise errors.DeliveryCodeIncorrect(attempts_left=limit - attempts)
+            raise DomainError("delivery_code_locked", max_attempts=limit)
+        raise DomainError("delivery_code_incorrect", 422, attempts_left=limit - attempts)
     auto_at = now + timedelta(hours=ctx.settings.auto_complete_hours)
     updated = await _move(
         uow,
@@ -593,10 +584,10 @@ async def release(
     row = await _load(uow, guard.user, order_id, lock=True)
     guard.check(row)
     now = ctx.now()
-    next_status(OrderStatus(row.status), Action.RELEASE)
+    ORDER.step(OrderStatus(row.status), Action.RELEASE)
     rules = ctx.settings.release
     if not release_window_open(rules, accepted_at=row.accepted_at, now=now):
-        raise errors.ReleaseWindowPassed(window_seconds=rules.window_seconds)
+        raise DomainError("release_window_passed", window_seconds=rules.window_seconds)
     local_midnight = now.astimezone(ctx.zone).replace(hour=0, minute=0, second=0, microsecond=0)
     released_today = (
         await uow.session.execute(
@@ -611,7 +602,7 @@ async def release(
         )
     ).scalar_one()
     if released_today >= rules.daily_limit:
-        raise errors.ReleaseLimitReached(daily_limit=rules.daily_limit)
+        raise DomainError("release_daily_limit_reached", daily_limit=rules.daily_limit)
     updated = await _move(
         uow,
         row,
@@ -717,9 +708,9 @@ async def rate(
     row = await _load(uow, guard.user, order_id, lock=True)
     party = guard.check(row)
     if OrderStatus(row.status) not in RATABLE:
-        raise errors.NotRatableYet(status=row.status)
+        raise DomainError("order_not_delivered_yet", status=row.status)
     if row.rating_stars is not None:
-        raise errors.AlreadyRated()
+        raise DomainError("order_already_rated")
     now = ctx.now()
     updated = (
         await uow.session.execute(
@@ -741,9 +732,9 @@ async def tip(
     row = await _load(uow, guard.user, order_id, lock=True)
     party = guard.check(row)
     if OrderStatus(row.status) not in RATABLE:
-        raise errors.NotRatableYet(status=row.status)
+        raise DomainError("order_not_delivered_yet", status=row.status)
     if row.tip_fen + amount_fen > ctx.settings.max_tip_fen:
-        raise errors.OrderDetailsInvalid(field="amount_fen", type=row.order_type)
+        raise DomainError("order_details_invalid", 422, field="amount_fen", type=row.order_type)
     updated = (
         await uow.session.execute(
             update(orders)
@@ -806,9 +797,10 @@ async def _move(
 ) -> Any:
     """Apply ``action`` to a locked row; None when it was already applied (a safe repeat)."""
     current = OrderStatus(row.status)
-    target = next_status(current, action)
-    if target is None:
+    step = ORDER.step(current, action)
+    if not step.changed:
         return None
+    target = step.after
     updated = (
         await uow.session.execute(
             update(orders)

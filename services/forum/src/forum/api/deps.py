@@ -16,13 +16,13 @@ from pydantic import BaseModel
 
 from forum.adapters.tables import people
 from forum.config import Settings
-from forum.domain.errors import DomainError
 from forum.domain.text import Segmenter
 from forum.service_layer.common import Actor, BeforeCommit, PostingGuard, load_actor
 from servicekit import idempotency
 from servicekit.app import get_uow
 from servicekit.auth import User
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.people import attach_people
 
 

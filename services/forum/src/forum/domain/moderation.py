@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from servicekit.domain import decided_once
+
 FIRST_DAY = timedelta(days=1)
 STAFF_ROLES = frozenset({"mediator", "property_manager", "committee", "admin"})
 # First-day caps for trust 0 (per rolling day since the member was first seen).
@@ -30,6 +32,27 @@ class FlagReason(StrEnum):
     OFFENSIVE = "offensive"
     OFF_TOPIC = "off_topic"
     OTHER = "other"
+
+
+class ItemStatus(StrEnum):
+    """A moderation queue item: open until a moderator decides it, once."""
+
+    OPEN = "open"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+# The same decision again is a no-op (a retried request); the other one after a decision is a 409.
+MODERATION_ITEM = decided_once(
+    ItemStatus.OPEN,
+    {Decision.APPROVE: ItemStatus.APPROVED, Decision.REJECT: ItemStatus.REJECTED},
+    illegal="already_decided",
+)
 
 
 class WatchAction(StrEnum):

@@ -1,17 +1,16 @@
 """The two state machines of docs/contract.md's Forum section, as enums and transition tables.
 
-A transition is looked up by (current state, action). Repeating the transition that led to the
-current state is a no-op (`Step.changed` is False), so a retried request from a flaky mobile
-network does not fail; any other pair is an IllegalTransition (HTTP 409).
+A transition is looked up by (current state, action) with servicekit.domain.Machine:
+`DISPUTE.step(state, action)`. Repeating the transition that led to the current state is a no-op
+(`Step.changed` is False), so a retried request from a flaky mobile network does not fail; any
+other pair is the 409 `transition_not_allowed`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
 
-from forum.domain.errors import IllegalTransition
+from servicekit.domain import Machine
 
 
 class DisputeState(StrEnum):
@@ -117,33 +116,5 @@ DELIBERATION_TRANSITIONS: dict[tuple[DeliberationState, DeliberationAction], Del
 }
 
 
-S = TypeVar("S", bound=StrEnum)
-A = TypeVar("A", bound=StrEnum)
-
-
-@dataclass(frozen=True)
-class Step(Generic[S]):
-    before: S
-    after: S
-
-    @property
-    def changed(self) -> bool:
-        return self.before != self.after
-
-
-def _step(table: dict[tuple[S, A], S], state: S, action: A) -> Step[S]:
-    target = table.get((state, action))
-    if target is not None:
-        return Step(state, target)
-    # The same request again after it already moved the aggregate: answer with the current state.
-    if any(after == state and act == action for (_, act), after in table.items()):
-        return Step(state, state)
-    raise IllegalTransition(state.value, action.value)
-
-
-def dispute_step(state: DisputeState, action: DisputeAction) -> Step[DisputeState]:
-    return _step(DISPUTE_TRANSITIONS, state, action)
-
-
-def deliberation_step(state: DeliberationState, action: DeliberationAction) -> Step[DeliberationState]:
-    return _step(DELIBERATION_TRANSITIONS, state, action)
+DISPUTE = Machine(DISPUTE_TRANSITIONS, illegal="transition_not_allowed")
+DELIBERATION = Machine(DELIBERATION_TRANSITIONS, illegal="transition_not_allowed")

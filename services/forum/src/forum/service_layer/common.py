@@ -7,26 +7,20 @@ import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.sql.elements import ColumnElement
 
 from forum.adapters.tables import households, mediators, members, notices, people, post_fingerprints
-from forum.domain.errors import DomainError
 from forum.domain.moderation import Member, normalise, trust_level
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
-from servicekit.pagination import TimeIdCursor, encode_cursor, read_cursor
+from servicekit.domain import DomainError
 from servicekit.people import require_members
 
 Clock = Callable[[], datetime]
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -140,33 +134,6 @@ async def commit_created(
     return response
 
 
-def newest_first(
-    query: Select[Any],
-    *,
-    key: ColumnElement[Any],
-    id_column: ColumnElement[uuid.UUID],
-    cursor: str | None,
-    limit: int,
-) -> Select[Any]:
-    """Keyset pagination, newest first: rows after the cursor's (key, id), one more than a page so
-    `page_of` knows whether another page follows."""
-    position = read_cursor(cursor, TimeIdCursor)  # 400 invalid_cursor for anything else
-    if position is not None:
-        at, last_id = position.at, position.id
-        query = query.where(or_(key < at, and_(key == at, id_column < last_id)))
-    return query.order_by(key.desc(), id_column.desc()).limit(limit + 1)
-
-
-def page_of(
-    rows: Sequence[_Row], limit: int, position: Callable[[_Row], tuple[datetime, uuid.UUID]]
-) -> tuple[Sequence[_Row], str | None]:
-    """The page's rows and the cursor of the next page (None on the last)."""
-    if len(rows) <= limit:
-        return rows, None
-    at, last_id = position(rows[limit - 1])
-    return rows[:limit], encode_cursor({"at": at.isoformat(), "id": str(last_id)})
-
-
 async def notify(
     uow: UnitOfWork,
     *,
@@ -230,7 +197,7 @@ class PostingGuard:
         ).scalar_one()
         if posted_this_minute >= self._per_minute:
             retry = 60 - int(now.timestamp()) % 60
-            raise DomainError("posting_too_fast", 429, {"retry_after": retry})
+            raise DomainError("posting_too_fast", 429, retry_after=retry)
         digest = hashlib.sha256(normalise(text).encode()).hexdigest()
         statement = pg_insert(post_fingerprints).values(
             community_id=community_id, user_id=user_id, digest=digest, posted_at=now

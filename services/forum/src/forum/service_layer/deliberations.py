@@ -20,19 +20,18 @@ from forum.adapters.tables import (
     milestones,
 )
 from forum.config import Settings
-from forum.domain.errors import DomainError
-from forum.domain.states import DeliberationAction, DeliberationState, deliberation_step
+from forum.domain.states import DELIBERATION, DeliberationAction, DeliberationState
 from forum.service_layer.common import (
     Actor,
     BeforeCommit,
     commit_created,
-    newest_first,
-    page_of,
     require_community_members,
 )
 from forum.service_layer.policy import current_policy
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 
 A = DeliberationAction
 S = DeliberationState
@@ -79,11 +78,11 @@ async def _transition(
 ) -> bool:
     """Take the step; a step that changes nothing (it was already taken) is a 409
     ``state_unchanged`` for a person's request, and returns False only for the clock (``quiet``)."""
-    step = deliberation_step(S(row.state), action)
+    step = DELIBERATION.step(S(row.state), action)
     if not step.changed:
         if quiet:
             return False
-        raise DomainError("state_unchanged", 409, {"state": row.state, "action": action.value})
+        raise DomainError("state_unchanged", 409, state=row.state, action=action.value)
     await uow.session.execute(
         update(deliberations)
         .where(deliberations.c.id == row.id)
@@ -346,7 +345,7 @@ async def support(uow: UnitOfWork, actor: Actor, deliberation_id: uuid.UUID, now
     household = _household(actor)
     row = await _load(uow, actor, deliberation_id, lock=True)
     if row.state != S.COLLECTING.value:
-        raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": "support"})
+        raise DomainError("transition_not_allowed", 409, state=row.state, action="support")
     if now >= row.window_ends_at:
         raise DomainError("window_closed", 409)
     # The primary key (deliberation, household) counts a household once, whatever the
@@ -378,7 +377,7 @@ async def vote(
     household = _household(actor)
     row = await _load(uow, actor, deliberation_id)
     if row.state != S.VOTING.value:
-        raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": "vote"})
+        raise DomainError("transition_not_allowed", 409, state=row.state, action="vote")
     counted = await uow.session.execute(
         pg_insert(deliberation_votes)
         .values(
@@ -489,7 +488,7 @@ async def act(
     elif action == "progress":
         _require(row.owner_id == actor.id)
         if row.state not in (S.ACTING.value, S.SUPERVISING.value):
-            raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": action})
+            raise DomainError("transition_not_allowed", 409, state=row.state, action=action)
         values: dict[str, Any] = {"updated_at": now}
         if payload.get("percent") is not None:
             values["progress"] = payload["percent"]
@@ -545,8 +544,8 @@ async def act(
             await _transition(
                 uow, row, A.RATING_PASSED if passed else A.RATING_FAILED, actor.id, now, detail, **extra
             )
-        elif not deliberation_step(S(row.state), A.RATING_PASSED).changed:  # else 409 from the step
-            raise DomainError("state_unchanged", 409, {"state": row.state, "action": action})
+        elif not DELIBERATION.step(S(row.state), A.RATING_PASSED).changed:  # else 409 from the step
+            raise DomainError("state_unchanged", 409, state=row.state, action=action)
     else:
         raise NotFound()
     await uow.commit()
@@ -559,7 +558,7 @@ async def rate(
     household = _household(actor)
     row = await _load(uow, actor, deliberation_id)
     if row.state != S.EVALUATING.value:
-        raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": "rate"})
+        raise DomainError("transition_not_allowed", 409, state=row.state, action="rate")
     if row.building and actor.household_building != row.building:
         raise DomainError("not_affected", 403)
     await uow.session.execute(

@@ -18,18 +18,17 @@ from forum.adapters.tables import (
     mediators,
     threads,
 )
-from forum.domain.errors import DomainError
-from forum.domain.states import DisputeAction, DisputeState, dispute_step
+from forum.domain.states import DISPUTE, DisputeAction, DisputeState
 from forum.service_layer.common import (
     Actor,
     BeforeCommit,
     commit_created,
-    newest_first,
-    page_of,
     require_community_members,
 )
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 
 A = DisputeAction
 
@@ -291,7 +290,7 @@ async def _apply(
     now: datetime,
     **values: Any,
 ) -> bool:
-    step = dispute_step(DisputeState(dispute.state), action)
+    step = DISPUTE.step(DisputeState(dispute.state), action)
     if not step.changed:
         return False
     await uow.session.execute(
@@ -340,7 +339,7 @@ async def act(
         if known is None or await _party_role(uow, dispute_id, mediator_id) is not None:
             raise DomainError("not_a_mediator", 422)
         if dispute.state == DisputeState.MEDIATOR_PROPOSED.value and dispute.mediator_id != mediator_id:
-            raise DomainError("transition_not_allowed", 409, {"state": dispute.state, "action": action})
+            raise DomainError("transition_not_allowed", 409, state=dispute.state, action=action)
         changed = await _apply(
             uow,
             actor,
@@ -361,7 +360,7 @@ async def act(
         if dispute.state == DisputeState.MEDIATOR_PROPOSED.value:
             await _accept(uow, actor, dispute, "accepted_mediator", A.ALL_ACCEPT_MEDIATOR, now)
         else:
-            dispute_step(DisputeState(dispute.state), A.ALL_ACCEPT_MEDIATOR)
+            DISPUTE.step(DisputeState(dispute.state), A.ALL_ACCEPT_MEDIATOR)
     elif action == "propose_terms":
         _require(is_case_mediator)
         terms = payload["terms"]
@@ -385,7 +384,7 @@ async def act(
         if dispute.state == DisputeState.AGREEMENT_PROPOSED.value:
             await _accept(uow, actor, dispute, "accepted_agreement", A.ALL_ACCEPT_AGREEMENT, now)
         else:
-            dispute_step(DisputeState(dispute.state), A.ALL_ACCEPT_AGREEMENT)
+            DISPUTE.step(DisputeState(dispute.state), A.ALL_ACCEPT_AGREEMENT)
     elif action == "decline_agreement":
         _require(role is not None)
         await _apply(uow, actor, dispute, A.DECLINE_AGREEMENT, {"reason": payload.get("reason")}, now)
@@ -398,9 +397,7 @@ async def act(
         detail = {"outcome": outcome, "note": payload.get("note")}
         if outcome == "on_track":
             if dispute.state != DisputeState.MONITORING.value:
-                raise DomainError(
-                    "transition_not_allowed", 409, {"state": dispute.state, "action": "check_in"}
-                )
+                raise DomainError("transition_not_allowed", 409, state=dispute.state, action="check_in")
             await _record(
                 uow,
                 dispute_id,

@@ -20,10 +20,11 @@ from forum.domain.hotspots import BurstDetector, Mention, MentionCounter, explai
 from forum.domain.lexicon import Lexicon, Tone
 from forum.domain.text import Segmenter
 from forum.service_layer import deliberations as deliberation_cases
-from forum.service_layer.common import Actor, newest_first, page_of
+from forum.service_layer.common import Actor
 from forum.service_layer.lexicon import community_lexicon
 from servicekit.db import UnitOfWork
 from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 
 # Report categories carry no text; the reports service's seeded category codes name the matter in
 # the residents' words. A manager-made category counts under its own code; "other" says nothing.

@@ -4,7 +4,6 @@ tests call it with any time."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
@@ -21,6 +20,7 @@ from servicekit.app import LifespanHook
 from servicekit.db import UnitOfWorkFactory, exclusive_round
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
+from servicekit.periodic import Periodic
 from servicekit.runtime import ServiceRuntime
 
 log = get_logger(__name__)
@@ -66,21 +66,11 @@ def jobs_hook(settings: Settings, segmenter: Segmenter, detector: BurstDetector)
         jobs = ForumJobs(runtime.uow, settings, segmenter, detector)
         app.state.jobs = jobs
 
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(settings.jobs_interval_seconds)
-                try:
-                    await jobs.run_once(app.state.clock())
-                except Exception:  # a failed round is logged and retried next interval
-                    log.exception("forum_jobs_failed")
+        async def round_() -> None:
+            await jobs.run_once(app.state.clock())
 
-        task = asyncio.create_task(loop()) if settings.jobs_enabled else None
-        try:
+        interval = settings.jobs_interval_seconds if settings.jobs_enabled else 0
+        async with Periodic("forum-jobs", interval, round_):
             yield {}
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
 
     return hook

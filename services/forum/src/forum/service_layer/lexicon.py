@@ -11,10 +11,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from forum.adapters.tables import lexicon_entries
-from forum.domain.errors import DomainError
 from forum.domain.lexicon import DEFAULT_LEXICON, Entry, EntryKind, Lexicon, valid_word
 from forum.service_layer.common import Actor
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.errors import NotFound
 
 

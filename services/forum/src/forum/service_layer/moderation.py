@@ -18,12 +18,13 @@ from forum.adapters.tables import (
     threads,
     watched_words,
 )
-from forum.domain.errors import DomainError
-from forum.domain.moderation import flag_weight, should_auto_hide
-from forum.service_layer.common import Actor, newest_first, notify, page_of
+from forum.domain.moderation import MODERATION_ITEM, Decision, ItemStatus, flag_weight, should_auto_hide
+from forum.service_layer.common import Actor, notify
 from forum.service_layer.threads import announce_post, get_post, mentioned_in, post_view
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 
 
 async def _log(
@@ -50,7 +51,7 @@ async def flag_post(
     uow: UnitOfWork, actor: Actor, post_id: uuid.UUID, *, reason: str, note: str | None, now: datetime
 ) -> dict[str, Any]:
     if actor.trust < 1:
-        raise DomainError("trust_too_low", 403, {"required": 1})
+        raise DomainError("trust_too_low", 403, required=1)
     post = (
         await uow.session.execute(
             select(posts)
@@ -237,14 +238,13 @@ async def decide(
     ).first()
     if item is None:
         raise NotFound()
-    if item.status != "open":
-        if item.status == {"approve": "approved", "reject": "rejected"}[decision]:
-            return {"id": item_id, "status": item.status}
-        raise DomainError("already_decided", 409)
+    step = MODERATION_ITEM.step(ItemStatus(item.status), Decision(decision))
+    if not step.changed:
+        return {"id": item_id, "status": item.status}
     post = (
         await uow.session.execute(select(posts).where(posts.c.id == item.post_id).with_for_update())
     ).one()
-    status = "approved" if decision == "approve" else "rejected"
+    status = step.after.value
     await uow.session.execute(
         update(moderation_items)
         .where(moderation_items.c.id == item_id)

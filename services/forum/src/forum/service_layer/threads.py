@@ -38,7 +38,6 @@ from forum.adapters.tables import (
     threads,
     watched_words,
 )
-from forum.domain.errors import DomainError
 from forum.domain.mentions import longest_names, mention_runs
 from forum.domain.moderation import (
     FIRST_DAY,
@@ -54,15 +53,22 @@ from forum.service_layer.common import (
     BeforeCommit,
     PostingGuard,
     commit_created,
-    newest_first,
     notify,
-    page_of,
     require_community_members,
 )
 from forum.service_layer.lexicon import community_lexicon
 from servicekit.db import UnitOfWork
-from servicekit.errors import NotFound, ProblemError
-from servicekit.pagination import CursorModel, CursorOffset, CursorTime, encode_cursor, read_cursor
+from servicekit.domain import DomainError
+from servicekit.errors import NotFound
+from servicekit.pagination import (
+    CursorModel,
+    CursorOffset,
+    CursorTime,
+    encode_cursor,
+    newest_first,
+    page_of,
+    read_cursor,
+)
 
 # A ranked search ranks the newest this many matches (pages end there).
 SEARCH_CANDIDATES = 200
@@ -106,7 +112,7 @@ async def _first_day_cap(uow: UnitOfWork, actor: Actor, kind: str, now: datetime
         )
     ).scalar_one()
     if count >= cap:
-        raise DomainError("first_day_cap", 429, {"cap": cap, "what": what})
+        raise DomainError("first_day_cap", 429, cap=cap, what=what)
 
 
 async def _write_post(
@@ -244,15 +250,10 @@ async def resolve_mentions(
             )
     if unknown:
         unknown = list(dict.fromkeys(unknown))
-        raise ProblemError(
-            "mention_unknown", 422, params={"names": "、".join(unknown)}, extra={"names": unknown}
-        )
+        raise DomainError("mention_unknown", 422, names="、".join(unknown)).showing(names=unknown)
     if ambiguous:
-        raise ProblemError(
-            "mention_ambiguous",
-            422,
-            params={"names": "、".join(a["name"] for a in ambiguous)},
-            extra={"mentions": ambiguous},
+        raise DomainError("mention_ambiguous", 422, names="、".join(a["name"] for a in ambiguous)).showing(
+            mentions=ambiguous
         )
     return list(dict.fromkeys(resolved))
 

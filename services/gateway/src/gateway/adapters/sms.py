@@ -28,7 +28,7 @@ import aiohttp
 from fastapi import FastAPI
 
 from gateway.config import Settings
-from gateway.domain.identity import DomainError
+from servicekit.domain import DomainError
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
 from servicekit.runtime import ServiceRuntime

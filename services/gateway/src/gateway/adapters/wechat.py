@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import redis.asyncio as aioredis
 
-from gateway.domain.identity import DomainError
+from servicekit.domain import DomainError
 
 # errcodes documented for jscode2session, mapped to what the client can do about them.
 _CODE_PROBLEMS = {40029, 40163}  # invalid code / code already used: sign in again

@@ -11,10 +11,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from gateway.adapters.wechat import WeChatClient
 from gateway.api.deps import PhoneThrottle, Policy, get_settings
 from gateway.api.models import Input
-from gateway.domain.identity import DomainError, normalise_phone
+from gateway.domain.identity import normalise_phone
 from gateway.service_layer import accounts, sms
 from servicekit.app import UoW
 from servicekit.auth import User
+from servicekit.domain import DomainError
 from servicekit.openapi import ACCEPTED_NO_BODY
 from servicekit.text import Text
 

@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field, model_validator
 from gateway.adapters.passwords import verify_password
 from gateway.api.deps import Rights, get_settings
 from gateway.api.models import Input
-from gateway.domain.identity import DomainError
 from gateway.service_layer import accounts, community, sms, wechat_push
 from servicekit import idempotency
 from servicekit.app import UoW
 from servicekit.auth import User
+from servicekit.domain import DomainError
 from servicekit.openapi import ACCEPTED_NO_BODY
 from servicekit.text import Text
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from servicekit.csv_export import unformula, yes_no
+from servicekit.cells import unformula, yes_no
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_LABEL = 64  # building, unit and room are String(64) columns

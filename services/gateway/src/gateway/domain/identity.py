@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from servicekit.domain import DomainError, decided_once
+
 ROLES = ("resident", "courier", "property_staff", "property_manager", "committee", "mediator", "admin")
 STAFF_ROLES = frozenset({"property_staff", "property_manager"})
 DEPARTMENTS = ("property", "heating", "police", "urban_management", "committee")
@@ -14,16 +16,6 @@ DEFAULT_DEPARTMENT = "property"
 
 # Mainland China mobile numbers: 11 digits, 1 then 3-9 (MIIT numbering plan), optionally +86.
 _MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
-
-
-class DomainError(Exception):
-    """A rule was broken; ``code`` and ``status`` become the problem+json answer."""
-
-    def __init__(self, code: str, status: int = 409, **params: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
-        self.params = params
 
 
 def normalise_phone(raw: str) -> str | None:
@@ -87,17 +79,14 @@ class ApprovalState(enum.StrEnum):
     REJECTED = "rejected"
 
 
-APPROVAL_TRANSITIONS = {
-    ApprovalState.PENDING: frozenset({ApprovalState.APPROVED, ApprovalState.REJECTED}),
-    ApprovalState.APPROVED: frozenset(),
-    ApprovalState.REJECTED: frozenset(),
-}
+class ApprovalAction(enum.StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
 
 
-def decide(current: ApprovalState, target: ApprovalState) -> bool:
-    """True when the decision changes the state; False when it repeats it (a safe no-op)."""
-    if current == target:
-        return False
-    if target not in APPROVAL_TRANSITIONS[current]:
-        raise DomainError("claim_not_pending", 409)
-    return True
+# Deciding again the same way is a no-op; deciding the other way after a decision is a 409.
+APPROVAL = decided_once(
+    ApprovalState.PENDING,
+    {ApprovalAction.APPROVE: ApprovalState.APPROVED, ApprovalAction.REJECT: ApprovalState.REJECTED},
+    illegal="claim_not_pending",
+)

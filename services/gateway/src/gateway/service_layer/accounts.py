@@ -7,7 +7,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -30,8 +30,10 @@ from gateway.adapters.tables import (
     users,
     wechat_subscriptions,
 )
-from gateway.domain.identity import DomainError, RefreshRecord, RefreshState
+from gateway.domain.identity import RefreshRecord, RefreshState
+from servicekit.clock import system_clock as _now
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.tokens import TokenSigner
 
 
@@ -40,10 +42,6 @@ class TokenPolicy:
     signer: TokenSigner
     access_ttl_seconds: int
     refresh_ttl_seconds: int
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def resolve_community(uow: UnitOfWork, code: str | None) -> uuid.UUID:

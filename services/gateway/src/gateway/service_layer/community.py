@@ -4,7 +4,6 @@ scoped to the caller's community; another community's object is simply not found
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.encoders import jsonable_encoder
@@ -24,9 +23,9 @@ from gateway.adapters.tables import (
     users,
 )
 from gateway.domain.identity import (
+    APPROVAL,
+    ApprovalAction,
     ApprovalState,
-    DomainError,
-    decide,
     department_for,
     mask_phone,
     may_grant,
@@ -34,11 +33,9 @@ from gateway.domain.identity import (
 from gateway.service_layer import notifications
 from servicekit import idempotency
 from servicekit.auth import CurrentUser
+from servicekit.clock import system_clock as _now
 from servicekit.db import UnitOfWork
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from servicekit.domain import DomainError
 
 
 async def _record_and_commit(
@@ -470,8 +467,11 @@ async def decide_claim(
     ).first()
     if row is None:
         raise DomainError("not_found", 404)
-    target = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-    if decide(ApprovalState(row.status), target):
+    step = APPROVAL.step(
+        ApprovalState(row.status), ApprovalAction.APPROVE if approve else ApprovalAction.REJECT
+    )
+    target = step.after
+    if step.changed:
         await uow.session.execute(
             update(household_claims)
             .where(household_claims.c.id == claim_id)
@@ -611,8 +611,11 @@ async def decide_application(
     ).first()
     if row is None:
         raise DomainError("not_found", 404)
-    target = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-    if decide(ApprovalState(row.status), target):
+    step = APPROVAL.step(
+        ApprovalState(row.status), ApprovalAction.APPROVE if approve else ApprovalAction.REJECT
+    )
+    target = step.after
+    if step.changed:
         await uow.session.execute(
             update(courier_applications)
             .where(courier_applications.c.id == application_id)

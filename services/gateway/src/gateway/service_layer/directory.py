@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.adapters.tables import buildings, households
 from gateway.domain.directory_import import EXPORT_HEADER, FLAGS, HouseholdRow, export_row
-from gateway.domain.identity import DomainError
 from servicekit.auth import CurrentUser
 from servicekit.csv_export import csv_chunks
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 
 _CHUNK = 5_000  # rows per multi-row statement (asyncpg allows 32,767 parameters)
 

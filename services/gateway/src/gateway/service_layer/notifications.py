@@ -12,10 +12,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from contracts import Envelope, EventPayload
 from gateway import notification_texts
 from gateway.adapters.tables import notifications, role_grants, users
-from gateway.domain.identity import DomainError
 from gateway.service_layer import wechat_push
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.i18n import SUPPORTED_LOCALES, negotiate_locale
 
 # Who hears about what (docs/contract.md §Events): the people an event is about, never its actor.

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 
 from gateway.adapters.tables import buildings, households, role_grants, users
-from gateway.domain.identity import DomainError, mask_phone
+from gateway.domain.identity import mask_phone
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 
 #: Who sees the whole directory of people (roles, phone masked, every filter).
 DIRECTORY_ROLES = ("property_staff", "property_manager", "committee", "mediator", "admin")

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -20,9 +20,9 @@ from gateway.adapters.ratelimit import Limit, RateLimiter, RateLimiterUnavailabl
 from gateway.adapters.sms import Sms, SmsProvider
 from gateway.adapters.tables import sms_codes, users
 from gateway.config import Settings
-from gateway.domain.identity import DomainError
+from servicekit.clock import system_clock as _now
 from servicekit.db import UnitOfWork
-from servicekit.errors import ProblemError
+from servicekit.domain import DomainError
 
 PURPOSES = ("register", "reset", "login", "delete")
 _TEXTS = {
@@ -50,10 +50,6 @@ async def send_delivery_code(provider: SmsProvider, *, phone: str, code: str, or
     await provider.send(Sms(phone, text, code, "delivery", _now()))
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _hash(phone: str, purpose: str, code: str) -> str:
     return hashlib.sha256(f"{phone}:{purpose}:{code}".encode()).hexdigest()
 
@@ -75,9 +71,9 @@ async def request_code(
         wait = await limiter.check(limits)
     except RateLimiterUnavailable:
         # Fails closed: every code sent costs money and can be used to harass a number.
-        raise ProblemError("rate_limiter_unavailable", 503, headers={"Retry-After": "1"}) from None
+        raise DomainError("rate_limiter_unavailable", 503, retry_after=1) from None
     if wait > 0:
-        raise ProblemError("sms_rate_limited", 429, headers={"Retry-After": retry_after_header(wait)})
+        raise DomainError("sms_rate_limited", 429, retry_after=retry_after_header(wait))
     has_account = (
         await uow.session.scalar(
             select(users.c.id).where(users.c.phone == phone, users.c.deleted_at.is_(None))

@@ -32,8 +32,8 @@ from gateway import notification_texts
 from gateway.adapters.tables import communities, notifications, users, wechat_messages, wechat_subscriptions
 from gateway.adapters.wechat import USER_REFUSED, WeChatMessenger, WeChatUnavailable
 from gateway.config import Settings, WeChatTemplate
-from gateway.domain.identity import DomainError
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
 from servicekit.runtime import ServiceRuntime

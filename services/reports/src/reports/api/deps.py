@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
@@ -15,16 +15,13 @@ from reports.domain.access import Viewer
 from reports.service_layer.reports import viewer_of
 from servicekit.app import get_runtime
 from servicekit.auth import User
+from servicekit.clock import system_clock
 from servicekit.db import UnitOfWork
 from servicekit.logging import correlation_id_var
 
 
-def _system_clock() -> datetime:
-    return datetime.now(UTC)
-
-
 def clock(request: Request) -> datetime:
-    now: Callable[[], datetime] = getattr(request.app.state, "clock", _system_clock)
+    now: Callable[[], datetime] = getattr(request.app.state, "clock", system_clock)
     return now()
 
 

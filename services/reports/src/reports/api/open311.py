@@ -39,6 +39,7 @@ from reports.api.open311_answers import (
     answers,
 )
 from reports.domain.model import OPEN_STATUSES, Status, open311_status
+from reports.service_layer import categories as category_cases
 from reports.service_layer import reports as cases
 from servicekit.app import get_runtime
 from servicekit.db import UnitOfWork
@@ -225,8 +226,7 @@ async def services(fmt: str, request: Request) -> Response:
     community_id = _jurisdiction(request)
     locale = negotiate_locale(request.headers.get("accept-language"))
     async with _uow(request) as uow:
-        rows = await repo.list_categories(uow.session, community_id)
-        await uow.commit()
+        rows = await category_cases.list_categories(uow, community_id)
     data = [
         {
             "service_code": row["code"],
@@ -253,8 +253,7 @@ async def service_definition(service_code: str, fmt: str, request: Request) -> R
     fmt = _format(fmt)
     community_id = _jurisdiction(request)
     async with _uow(request) as uow:
-        row = await repo.get_category(uow.session, community_id, service_code)
-        await uow.commit()
+        row = await category_cases.get_category(uow, community_id, service_code)
     if row is None or not row["active"]:
         raise Open311Error(404, f"service_code {service_code!r} not found")
     data = {
@@ -375,10 +374,9 @@ async def create_request(fmt: str, request: Request) -> Response:
         description = (fields.get("description") or "").strip()[:4000] or _name(category, "zh-CN")
         building = (fields.get("attribute[building]") or "").strip()[:64] or None
         token = uuid.uuid4()
-        created = await cases.submit(
+        created = await cases.file_public(
             uow,
             community_id=community_id,
-            reporter_id=None,
             new=cases.NewReport(
                 category=code,
                 description=description,
@@ -392,8 +390,6 @@ async def create_request(fmt: str, request: Request) -> Response:
             ),
             now=clock(request),
         )
-        await uow.commit()
-    assert created is not None
     # A realtime service (the report exists once this answer is sent) answers the
     # service_request_id, never a token (GeoReport v2, POST Service Request).
     data = [
@@ -450,7 +446,7 @@ def _date(value: str | None, what: str) -> datetime | None:
 
 
 async def _names(uow: UnitOfWork, community_id: uuid.UUID, locale: str) -> dict[str, str]:
-    rows = await repo.list_categories(uow.session, community_id)
+    rows = await category_cases.list_categories(uow, community_id)  # seeds them on a first request
     return {row["code"]: _name(row, locale) for row in rows}
 
 
@@ -515,7 +511,6 @@ async def list_requests(fmt: str, request: Request) -> Response:
             .mappings()
             .all()
         )
-        await uow.commit()
     return _render(fmt, [_request_out(row, names) for row in rows], root="service_requests", item="request")
 
 
@@ -535,7 +530,6 @@ async def get_request(service_request_id: str, fmt: str, request: Request) -> Re
         if row is None or not row["public_area"]:
             raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
         names = await _names(uow, community_id, locale)
-        await uow.commit()
     return _render(fmt, [_request_out(row, names)], root="service_requests", item="request")
 
 

@@ -11,11 +11,8 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import and_, or_, select, update
 
 from contracts.common import Department
-from reports.adapters import repository as repo
-from reports.adapters.tables import categories, reports
 from reports.api.deps import Context
 from reports.api.present import detail, names_for, summary
 from reports.api.schemas import (
@@ -36,17 +33,17 @@ from reports.api.schemas import (
     SubmitIn,
     SubmittedOut,
 )
-from reports.domain.model import OPEN_STATUSES, Action, DomainError, Status
+from reports.domain.model import Action, Status
+from reports.service_layer import categories as category_cases
 from reports.service_layer import photos as photo_cases
 from reports.service_layer import reports as cases
 from reports.service_layer import stats as stats_cases
 from servicekit import idempotency
 from servicekit.app import get_runtime
 from servicekit.auth import CurrentUser, optional_user, require_roles
-from servicekit.errors import NotFound, ProblemError
 from servicekit.i18n import negotiate_locale
 from servicekit.logging import correlation_id_var
-from servicekit.pagination import Cursor, Limit, TimeIdCursor, encode_cursor, read_cursor
+from servicekit.pagination import Cursor, Limit
 from servicekit.photos import PhotoStore, intake, multipart_body, photo_form
 from servicekit.text import Text
 
@@ -73,10 +70,6 @@ def _category_out(row: Any, locale: str) -> CategoryOut:
     )
 
 
-def _domain(exc: DomainError) -> ProblemError:
-    return ProblemError(exc.code, exc.status, params=exc.params)
-
-
 # -- categories ------------------------------------------------------------------------------------
 @router.get("/categories", response_model=list[CategoryOut])
 async def list_categories(
@@ -87,17 +80,10 @@ async def list_categories(
     """Anyone, with or without a token: the caller's community, else `?community=<code>` (which
     may be left out while the deployment has one community)."""
     async with get_runtime(request).uow(correlation_id=correlation_id_var.get()) as uow:
-        if user is not None:
-            community_id = user.community_id
-        else:
-            found = await repo.communities_named(uow.session, community)
-            if not found:
-                raise NotFound()
-            if len(found) > 1:
-                raise ProblemError("community_query_required", 422)
-            community_id = found[0]
-        rows = await repo.list_categories(uow.session, community_id)
-        await uow.commit()  # the first request of a community seeds its categories
+        community_id = (
+            user.community_id if user is not None else await category_cases.community_named(uow, community)
+        )
+        rows = await category_cases.list_categories(uow, community_id)
     locale = negotiate_locale(request.headers.get("accept-language"))
     return [_category_out(row, locale) for row in rows]
 
@@ -106,27 +92,9 @@ async def list_categories(
 async def edit_category(
     code: str, body: CategoryPatch, ctx: Context, _: Manager, request: Request
 ) -> CategoryOut:
-    changes = body.model_dump(exclude_none=True)
-    await repo.ensure_categories(ctx.uow.session, ctx.viewer.community_id)
-    where = and_(categories.c.community_id == ctx.viewer.community_id, categories.c.code == code)
-    current = (
-        (await ctx.uow.session.execute(select(categories).where(where).with_for_update())).mappings().first()
+    row = await category_cases.edit_category(
+        ctx.uow, ctx.viewer.community_id, code, body.model_dump(exclude_none=True), now=ctx.now
     )
-    if current is None:
-        raise NotFound()
-    merged = {**current, **changes}
-    if merged["sla_accept_hours"] > merged["sla_resolve_hours"]:
-        raise ProblemError("validation_failed", 422)
-    row = (
-        (
-            await ctx.uow.session.execute(
-                update(categories).where(where).values(**changes, updated_at=ctx.now).returning(categories)
-            )
-        )
-        .mappings()
-        .one()
-    )
-    await ctx.uow.commit()
     return _category_out(row, negotiate_locale(request.headers.get("accept-language")))
 
 
@@ -138,51 +106,39 @@ async def submit_report(
     _: Resident,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Any:
-    claim, stored = await idempotency.claim(
-        ctx.uow,
-        scope="reports.submit",
-        user_id=ctx.viewer.user_id,
-        key=idempotency_key,
-        request_fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
-    )
-    if stored is not None:
-        return JSONResponse(stored.body, status_code=stored.status)
     location = body.location
-    created = await cases.submit(
+    new = cases.NewReport(
+        category=body.category,
+        description=body.description,
+        building=location.building,
+        unit=location.unit,
+        room=location.room,
+        area=location.area,
+        lat=location.lat,
+        lng=location.lng,
+        public_area=body.public_area,
+        anonymous=body.anonymous,
+    )
+
+    async def answer(created: Any, duplicates: list[dict[str, Any]]) -> dict[str, Any]:
+        # The answer carries the report as its detail shows it, first timeline row included.
+        out = SubmittedOut(
+            **(await detail(ctx.uow, ctx.viewer, created)).model_dump(),
+            possible_duplicates=[DuplicateOut(**d) for d in duplicates],
+        )
+        return out.model_dump(mode="json")
+
+    status, answered = await cases.submit_once(
         ctx.uow,
-        community_id=ctx.viewer.community_id,
-        reporter_id=ctx.viewer.user_id,
-        new=cases.NewReport(
-            category=body.category,
-            description=body.description,
-            building=location.building,
-            unit=location.unit,
-            room=location.room,
-            area=location.area,
-            lat=location.lat,
-            lng=location.lng,
-            public_area=body.public_area,
-            anonymous=body.anonymous,
-        ),
+        ctx.viewer,
+        new,
+        key=idempotency_key,
+        fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
         now=ctx.now,
-    )
-    assert created is not None  # only thread escalations can conflict
-    duplicates = await cases.possible_duplicates(
-        ctx.uow,
-        community_id=ctx.viewer.community_id,
-        report=created,
         window_days=ctx.settings.duplicate_window_days,
+        answer=answer,
     )
-    # The answer carries the report as its detail shows it, first timeline row included.
-    out = SubmittedOut(
-        **(await detail(ctx.uow, ctx.viewer, created)).model_dump(),
-        possible_duplicates=[DuplicateOut(**d) for d in duplicates],
-    )
-    body_json = out.model_dump(mode="json")
-    if claim is not None:
-        await claim.record(ctx.uow, 201, body_json)
-    await ctx.uow.commit()
-    return JSONResponse(body_json, status_code=201)
+    return JSONResponse(answered, status_code=status)
 
 
 @router.get("", response_model=ReportPage)
@@ -198,57 +154,17 @@ async def list_reports(
     cursor: Cursor = None,
 ) -> ReportPage:
     viewer = ctx.viewer
-    conditions: list[Any] = [reports.c.community_id == viewer.community_id]
-    if scope == "mine":
-        conditions.append(reports.c.reporter_id == viewer.user_id)
-    elif scope == "building":
-        if viewer.building is None:
-            return ReportPage(items=[])
-        conditions += [reports.c.building == viewer.building, reports.c.public_area.is_(True)]
-    else:
-        if viewer.is_committee:
-            pass  # the committee supervises every department
-        elif viewer.is_staff and viewer.departments:
-            conditions.append(reports.c.department.in_(set(viewer.departments.values())))
-        else:
-            raise ProblemError("forbidden", 403)
-    if status:
-        conditions.append(reports.c.status.in_([s.value for s in status]))
-    if category:
-        conditions.append(reports.c.category == category)
-    if overdue is not None:
-        breached = or_(reports.c.accept_breached_at.isnot(None), reports.c.resolve_breached_at.isnot(None))
-        is_overdue = and_(breached, reports.c.status.in_([s.value for s in OPEN_STATUSES]))
-        conditions.append(is_overdue if overdue else ~is_overdue)
-    if supervised is not None:
-        conditions.append(
-            reports.c.supervised_at.isnot(None) if supervised else reports.c.supervised_at.is_(None)
-        )
-    if assignee is not None:
-        conditions.append(reports.c.assignee_id == assignee)
-    position = read_cursor(cursor, TimeIdCursor)
-    if position is not None:
-        at, last_id = position.at, position.id
-        conditions.append(
-            or_(reports.c.submitted_at < at, and_(reports.c.submitted_at == at, reports.c.id < last_id))
-        )
-    rows = (
-        (
-            await ctx.uow.session.execute(
-                select(reports)
-                .where(*conditions)
-                .order_by(reports.c.submitted_at.desc(), reports.c.id.desc())
-                .limit(limit + 1)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    page = rows[:limit]
-    next_cursor = (
-        encode_cursor({"at": page[-1]["submitted_at"].isoformat(), "id": str(page[-1]["id"])})
-        if len(rows) > limit
-        else None
+    page, next_cursor = await cases.list_reports(
+        ctx.uow,
+        viewer,
+        scope=scope,
+        statuses=status or [],
+        category=category,
+        overdue=overdue,
+        supervised=supervised,
+        assignee=assignee,
+        limit=limit,
+        cursor=cursor,
     )
     names = await names_for(ctx.uow, viewer.community_id, page)
     return ReportPage(items=[summary(viewer, row, names) for row in page], next_cursor=next_cursor)
@@ -343,20 +259,15 @@ async def get_photo(report_id: uuid.UUID, photo_id: uuid.UUID, ctx: Context) -> 
 
 # -- the state machine -------------------------------------------------------------------------------
 async def _transition(ctx: Context, report_id: uuid.UUID, command: cases.Command) -> ReportOut:
-    try:
-        row = await cases.transition(
-            ctx.uow,
-            ctx.viewer,
-            report_id,
-            command,
-            now=ctx.now,
-            max_open_jobs=ctx.settings.max_open_jobs_per_staff,
-        )
-    except DomainError as exc:
-        raise _domain(exc) from exc
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    row = await cases.transition(
+        ctx.uow,
+        ctx.viewer,
+        report_id,
+        command,
+        now=ctx.now,
+        max_open_jobs=ctx.settings.max_open_jobs_per_staff,
+    )
+    return await detail(ctx.uow, ctx.viewer, row)
 
 
 OptionalNote = Annotated[NoteIn | None, Body()]
@@ -439,50 +350,35 @@ async def cancel(report_id: uuid.UUID, ctx: Context, body: OptionalNote = None) 
 # -- beyond the state machine ------------------------------------------------------------------------
 @router.post("/{report_id}/rate", response_model=ReportOut)
 async def rate(report_id: uuid.UUID, body: RateIn, ctx: Context) -> ReportOut:
-    try:
-        row = await cases.rate(
-            ctx.uow,
-            ctx.viewer,
-            report_id,
-            overall=body.overall,
-            speed=body.speed,
-            attitude=body.attitude,
-            comment=body.comment,
-            now=ctx.now,
-        )
-    except DomainError as exc:
-        raise _domain(exc) from exc
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    row = await cases.rate(
+        ctx.uow,
+        ctx.viewer,
+        report_id,
+        overall=body.overall,
+        speed=body.speed,
+        attitude=body.attitude,
+        comment=body.comment,
+        now=ctx.now,
+    )
+    return await detail(ctx.uow, ctx.viewer, row)
 
 
 @router.post("/{report_id}/urge", response_model=ReportOut)
 async def urge(report_id: uuid.UUID, ctx: Context) -> ReportOut:
-    try:
-        row = await cases.urge(
-            ctx.uow,
-            ctx.viewer,
-            report_id,
-            now=ctx.now,
-            interval=timedelta(minutes=ctx.settings.urge_interval_minutes),
-        )
-    except DomainError as exc:
-        raise _domain(exc) from exc
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    row = await cases.urge(
+        ctx.uow,
+        ctx.viewer,
+        report_id,
+        now=ctx.now,
+        interval=timedelta(minutes=ctx.settings.urge_interval_minutes),
+    )
+    return await detail(ctx.uow, ctx.viewer, row)
 
 
 @router.post("/{report_id}/support", response_model=ReportOut)
 async def support(report_id: uuid.UUID, ctx: Context) -> ReportOut:
-    try:
-        row = await cases.support(ctx.uow, ctx.viewer, report_id, now=ctx.now)
-    except DomainError as exc:
-        raise _domain(exc) from exc
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    row = await cases.support(ctx.uow, ctx.viewer, report_id, now=ctx.now)
+    return await detail(ctx.uow, ctx.viewer, row)
 
 
 @router.post("/{report_id}/escalate", response_model=ReportOut)
@@ -493,6 +389,4 @@ async def escalate(
     row = await cases.escalate(
         ctx.uow, ctx.viewer, report_id, reason=request.reason, note=request.note, now=ctx.now
     )
-    out = await detail(ctx.uow, ctx.viewer, row)
-    await ctx.uow.commit()
-    return out
+    return await detail(ctx.uow, ctx.viewer, row)

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from servicekit.domain import Machine
+
 
 class Status(enum.StrEnum):
     SUBMITTED = "submitted"
@@ -37,25 +39,25 @@ class Action(enum.StrEnum):
 
 
 S = Status
-# (action, from) -> to. Exactly the diagram of docs/contract.md; nothing else is allowed.
-TRANSITIONS: dict[tuple[Action, Status], Status] = {
-    (Action.ACCEPT, S.SUBMITTED): S.ACCEPTED,
-    (Action.ASSIGN, S.ACCEPTED): S.ASSIGNED,
-    (Action.GRAB, S.ACCEPTED): S.ASSIGNED,
-    (Action.START, S.ASSIGNED): S.IN_PROGRESS,
-    (Action.RESOLVE, S.IN_PROGRESS): S.RESOLVED,
-    (Action.CONFIRM, S.RESOLVED): S.CLOSED,
-    (Action.AUTO_CLOSE, S.RESOLVED): S.CLOSED,
-    (Action.REOPEN, S.RESOLVED): S.REOPENED,
-    (Action.REOPEN, S.CLOSED): S.REOPENED,
-    (Action.ASSIGN, S.REOPENED): S.ASSIGNED,
-    (Action.PAUSE, S.IN_PROGRESS): S.PAUSED,
-    (Action.RESUME, S.PAUSED): S.IN_PROGRESS,
-    (Action.TRANSFER, S.IN_PROGRESS): S.ASSIGNED,
-    (Action.REJECT, S.SUBMITTED): S.REJECTED,
-    (Action.REJECT, S.ACCEPTED): S.REJECTED,
-    (Action.CANCEL, S.SUBMITTED): S.CANCELLED,
-    (Action.CANCEL, S.ACCEPTED): S.CANCELLED,
+# (from, action) -> to. Exactly the diagram of docs/contract.md; nothing else is allowed.
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (S.SUBMITTED, Action.ACCEPT): S.ACCEPTED,
+    (S.ACCEPTED, Action.ASSIGN): S.ASSIGNED,
+    (S.ACCEPTED, Action.GRAB): S.ASSIGNED,
+    (S.ASSIGNED, Action.START): S.IN_PROGRESS,
+    (S.IN_PROGRESS, Action.RESOLVE): S.RESOLVED,
+    (S.RESOLVED, Action.CONFIRM): S.CLOSED,
+    (S.RESOLVED, Action.AUTO_CLOSE): S.CLOSED,
+    (S.RESOLVED, Action.REOPEN): S.REOPENED,
+    (S.CLOSED, Action.REOPEN): S.REOPENED,
+    (S.REOPENED, Action.ASSIGN): S.ASSIGNED,
+    (S.IN_PROGRESS, Action.PAUSE): S.PAUSED,
+    (S.PAUSED, Action.RESUME): S.IN_PROGRESS,
+    (S.IN_PROGRESS, Action.TRANSFER): S.ASSIGNED,
+    (S.SUBMITTED, Action.REJECT): S.REJECTED,
+    (S.ACCEPTED, Action.REJECT): S.REJECTED,
+    (S.SUBMITTED, Action.CANCEL): S.CANCELLED,
+    (S.ACCEPTED, Action.CANCEL): S.CANCELLED,
 }
 
 # Repeating these on a report already in the target state is a harmless retry (flaky mobile
@@ -90,38 +92,9 @@ REOPEN_WINDOW = timedelta(days=14)
 AUTO_CLOSE_AFTER = timedelta(hours=48)
 
 
-class DomainError(Exception):
-    """A rule was broken; ``code`` is stable, ``status`` the HTTP status it maps to."""
-
-    status = 409
-
-    def __init__(self, code: str, **params: object) -> None:
-        super().__init__(code)
-        self.code = code
-        self.params = params
-
-
-class IllegalTransition(DomainError):
-    def __init__(self, action: Action, current: Status) -> None:
-        super().__init__("report_illegal_transition", action=action.value, status=current.value)
-
-
-class AlreadyInState(Exception):
-    """The transition was already made: a no-op retry."""
-
-
-def next_status(action: Action, current: Status) -> Status:
-    """The state after ``action``; AlreadyInState for a safe repeat; IllegalTransition otherwise."""
-    target = TRANSITIONS.get((action, current))
-    if target is not None:
-        return target
-    if action in IDEMPOTENT_REPEATS and current in _targets_of(action):
-        raise AlreadyInState
-    raise IllegalTransition(action, current)
-
-
-def _targets_of(action: Action) -> set[Status]:
-    return {to for (act, _), to in TRANSITIONS.items() if act is action}
+REPORT = Machine(
+    TRANSITIONS, illegal="report_illegal_transition", repeatable=IDEMPOTENT_REPEATS, state_param="status"
+)
 
 
 @dataclass(frozen=True)

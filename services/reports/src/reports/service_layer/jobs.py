@@ -8,11 +8,10 @@ report being edited by a request is simply picked up on the next run.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import FastAPI
 from sqlalchemy import select, update
@@ -23,10 +22,12 @@ from reports.adapters.tables import report_photos, reports
 from reports.config import Settings
 from reports.domain.model import AUTO_CLOSE_AFTER, RESOLVE_CLOCK_STATUSES, Action, Status
 from reports.service_layer.reports import record_transition
+from servicekit.clock import system_clock
 from servicekit.db import UnitOfWorkFactory
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
 from servicekit.metrics import SLA_BREACHES
+from servicekit.periodic import Periodic
 from servicekit.photos import OrphanPhotoSweep, PhotoStore
 from servicekit.runtime import ServiceRuntime
 
@@ -172,20 +173,9 @@ async def report_jobs(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Ma
     app.state.photo_sweep = sweep
     interval = float(getattr(runtime.settings, "job_interval_seconds", 60.0))
 
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await jobs.run_once(datetime.now(UTC))
-                await sweep.run_if_due()
-            except Exception as exc:  # the next run retries; a crash here must not kill the service
-                log.error("report_jobs_failed", error=repr(exc)[:500], exc_info=exc)
+    async def round_() -> None:
+        await jobs.run_once(system_clock())
+        await sweep.run_if_due()
 
-    task = asyncio.create_task(loop()) if interval > 0 else None
-    try:
+    async with Periodic("report-jobs", interval, round_):
         yield {}
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

@@ -17,7 +17,8 @@ from reports.domain.access import Viewer
 from reports.service_layer.reports import facts, visible_report
 from servicekit import photos
 from servicekit.db import UnitOfWork
-from servicekit.errors import NotFound, ProblemError
+from servicekit.domain import DomainError
+from servicekit.errors import NotFound
 
 
 async def _count(uow: UnitOfWork, report_id: uuid.UUID) -> int:
@@ -33,7 +34,7 @@ async def check_upload(uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID) ->
     so none stays open while the upload arrives and is decoded."""
     row = await visible_report(uow, viewer, report_id)
     if not any(access.may_upload(viewer, facts(row), kind) for kind in ("before", "after")):
-        raise ProblemError("forbidden", 403)
+        raise DomainError("forbidden", 403)
     photos.check_count(await _count(uow, report_id))
     await uow.rollback()
 
@@ -52,7 +53,7 @@ async def add_photo(
     repeated under the report's lock, so two uploads at once cannot both be the sixth."""
     row = await visible_report(uow, viewer, report_id, for_update=True)
     if not access.may_upload(viewer, facts(row), kind):
-        raise ProblemError("forbidden", 403)
+        raise DomainError("forbidden", 403)
     photos.check_count(await _count(uow, report_id))
     path = store.save(clean, str(row["community_id"]), str(report_id))
     values = {

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import RowMapping
 
@@ -19,18 +20,19 @@ from reports.domain.access import ReportFacts, Viewer
 from reports.domain.categories import FALLBACK_CATEGORY
 from reports.domain.model import (
     OPEN_STATUSES,
+    REPORT,
     WORKING_STATUSES,
     Action,
-    AlreadyInState,
-    DomainError,
     Status,
-    next_status,
     reopen_allowed,
     resume_shift,
     sla_due,
 )
+from servicekit import idempotency
 from servicekit.db import UnitOfWork
-from servicekit.errors import NotFound, ProblemError
+from servicekit.domain import DomainError
+from servicekit.errors import NotFound
+from servicekit.pagination import newest_first, page_of
 from servicekit.people import require_members
 
 RejectReason = Literal["not_responsible", "duplicate", "invalid"]
@@ -69,8 +71,8 @@ async def visible_report(
     return row
 
 
-def _forbid() -> ProblemError:
-    return ProblemError("forbidden", 403)
+def _forbid() -> DomainError:
+    return DomainError("forbidden", 403)
 
 
 def _event_base(row: RowMapping | dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +122,7 @@ async def submit(
     # A retired category takes no new reports from residents, but a forum escalation is never
     # refused (it would only loop to the dead-letter queue): it lands in the category anyway.
     if category is None or (not category["active"] and new.source != "forum"):
-        raise ProblemError("category_unknown", 422, params={"category": new.category})
+        raise DomainError("category_unknown", 422, category=new.category)
     due = sla_due(now, category["sla_accept_hours"], category["sla_resolve_hours"])
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
@@ -177,6 +179,105 @@ async def submit(
     return row
 
 
+async def file_public(
+    uow: UnitOfWork, *, community_id: uuid.UUID, new: NewReport, now: datetime
+) -> RowMapping:
+    """A public-area report filed without an account (Open311), committed with its event."""
+    created = await submit(uow, community_id=community_id, reporter_id=None, new=new, now=now)
+    assert created is not None  # only thread escalations can conflict
+    await uow.commit()
+    return created
+
+
+Answer = Callable[[RowMapping, list[dict[str, Any]]], Awaitable[dict[str, Any]]]
+
+
+async def submit_once(
+    uow: UnitOfWork,
+    viewer: Viewer,
+    new: NewReport,
+    *,
+    key: str | None,
+    fingerprint: str,
+    now: datetime,
+    window_days: int,
+    answer: Answer,
+) -> tuple[int, dict[str, Any]]:
+    """A resident's report, at most once per Idempotency-Key: the key, the report, its event and
+    the stored answer (``answer`` shapes it from the report and its possible duplicates) commit
+    together; the same key and body again replay the stored answer."""
+    claim, stored = await idempotency.claim(
+        uow, scope="reports.submit", user_id=viewer.user_id, key=key, request_fingerprint=fingerprint
+    )
+    if stored is not None:
+        return stored.status, stored.body
+    created = await submit(
+        uow, community_id=viewer.community_id, reporter_id=viewer.user_id, new=new, now=now
+    )
+    assert created is not None  # only thread escalations can conflict
+    duplicates = await possible_duplicates(
+        uow, community_id=viewer.community_id, report=created, window_days=window_days
+    )
+    body = await answer(created, duplicates)
+    if claim is not None:
+        await claim.record(uow, 201, body)
+    await uow.commit()
+    return 201, body
+
+
+async def list_reports(
+    uow: UnitOfWork,
+    viewer: Viewer,
+    *,
+    scope: Literal["mine", "building", "queue"],
+    statuses: Sequence[Status],
+    category: str | None,
+    overdue: bool | None,
+    supervised: bool | None,
+    assignee: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Sequence[RowMapping], str | None]:
+    """A page of reports, newest first: the caller's own (`mine`), the public-area ones of their
+    building (`building`), or the queue of their departments (`queue`: staff; the committee all)."""
+    conditions: list[Any] = [reports.c.community_id == viewer.community_id]
+    if scope == "mine":
+        conditions.append(reports.c.reporter_id == viewer.user_id)
+    elif scope == "building":
+        if viewer.building is None:
+            return [], None
+        conditions += [reports.c.building == viewer.building, reports.c.public_area.is_(True)]
+    elif viewer.is_committee:
+        pass  # the committee supervises every department
+    elif viewer.is_staff and viewer.departments:
+        conditions.append(reports.c.department.in_(set(viewer.departments.values())))
+    else:
+        raise _forbid()
+    if statuses:
+        conditions.append(reports.c.status.in_([s.value for s in statuses]))
+    if category:
+        conditions.append(reports.c.category == category)
+    if overdue is not None:
+        breached = or_(reports.c.accept_breached_at.isnot(None), reports.c.resolve_breached_at.isnot(None))
+        is_overdue = and_(breached, reports.c.status.in_([s.value for s in OPEN_STATUSES]))
+        conditions.append(is_overdue if overdue else ~is_overdue)
+    if supervised is not None:
+        conditions.append(
+            reports.c.supervised_at.isnot(None) if supervised else reports.c.supervised_at.is_(None)
+        )
+    if assignee is not None:
+        conditions.append(reports.c.assignee_id == assignee)
+    query = newest_first(
+        select(reports).where(*conditions),
+        key=reports.c.submitted_at,
+        id_column=reports.c.id,
+        cursor=cursor,
+        limit=limit,
+    )
+    rows = (await uow.session.execute(query)).mappings().all()
+    return page_of(rows, limit, lambda r: (r["submitted_at"], r["id"]))
+
+
 async def possible_duplicates(
     uow: UnitOfWork, *, community_id: uuid.UUID, report: RowMapping, window_days: int
 ) -> list[dict[str, Any]]:
@@ -225,14 +326,15 @@ async def transition(
         raise _forbid()
     current = Status(row["status"])
     action = command.action
-    try:
-        target = next_status(action, current)
-    except AlreadyInState:
+    step = REPORT.step(current, action)
+    if not step.changed:
         if action in (Action.ASSIGN, Action.GRAB):
             wanted = viewer.user_id if action is Action.GRAB else command.staff_id
             if row["assignee_id"] != wanted:
-                raise DomainError("report_already_assigned") from None
+                raise DomainError("report_already_assigned")
+        await uow.commit()
         return row
+    target = step.after
     changes: dict[str, Any] = {"status": target.value, "updated_at": now}
     category = await repo.get_category(uow.session, row["community_id"], row["category"])
 
@@ -245,7 +347,7 @@ async def transition(
             raise DomainError("category_not_grabbable")
         staff_id = viewer.user_id if action is Action.GRAB else command.staff_id
         if staff_id is None:
-            raise ProblemError("staff_id_required", 422)
+            raise DomainError("staff_id_required", 422)
         if action is Action.TRANSFER and staff_id == row["assignee_id"]:
             raise DomainError("transfer_to_same_staff")
         await _check_assignable(uow, row, staff_id, max_open_jobs)
@@ -280,7 +382,7 @@ async def transition(
         )
     elif action is Action.REJECT:
         if command.reject_reason is None:
-            raise ProblemError("reject_reason_required", 422)
+            raise DomainError("reject_reason_required", 422)
         if command.reject_reason == "duplicate":
             await _check_duplicate_target(uow, row, command.duplicate_of)
             changes["duplicate_of"] = command.duplicate_of
@@ -289,6 +391,7 @@ async def transition(
     await record_transition(
         uow, updated, actor_id=viewer.user_id, action=action, from_status=current, now=now, note=command.note
     )
+    await uow.commit()
     return updated
 
 
@@ -334,17 +437,17 @@ async def _check_assignable(
     await require_members(uow.session, row["community_id"], [staff_id], people, staff)
     departments = await repo.lock_staff(uow.session, row["community_id"], staff_id)
     if row["department"] not in departments.values():
-        raise ProblemError("staff_not_in_department", 422, params={"department": row["department"]})
+        raise DomainError("staff_not_in_department", 422, department=row["department"])
     if await repo.open_jobs(uow.session, row["community_id"], staff_id) >= max_open_jobs:
         raise DomainError("staff_at_capacity", limit=max_open_jobs)
 
 
 async def _check_duplicate_target(uow: UnitOfWork, row: RowMapping, duplicate_of: uuid.UUID | None) -> None:
     if duplicate_of is None:
-        raise ProblemError("duplicate_of_required", 422)
+        raise DomainError("duplicate_of_required", 422)
     target = await repo.load_report(uow.session, row["community_id"], duplicate_of)
     if target is None or target["id"] == row["id"]:
-        raise ProblemError("duplicate_of_unknown", 422)
+        raise DomainError("duplicate_of_unknown", 422)
 
 
 async def _has_after_photo(uow: UnitOfWork, report_id: uuid.UUID) -> bool:
@@ -407,6 +510,7 @@ async def rate(
         ),
         actor_id=viewer.user_id,
     )
+    await uow.commit()
     return updated
 
 
@@ -421,9 +525,7 @@ async def urge(
     last = row["last_urged_at"]
     if last is not None and now - last < interval:
         retry_after = int((last + interval - now).total_seconds()) + 1
-        raise ProblemError(
-            "urge_too_soon", 429, headers={"Retry-After": str(retry_after)}, params={"seconds": retry_after}
-        )
+        raise DomainError("urge_too_soon", 429, seconds=retry_after, retry_after=retry_after)
     updated = await repo.update_report(uow.session, row["id"], {"last_urged_at": now})
     await repo.add_timeline(
         uow.session,
@@ -445,6 +547,7 @@ async def urge(
         ),
         actor_id=viewer.user_id,
     )
+    await uow.commit()
     return updated
 
 
@@ -461,8 +564,11 @@ async def support(uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, *, now:
         .returning(report_supporters.c.user_id)
     )
     if inserted.first() is None:
-        return row  # already supporting: "me too" twice is still one
-    return await repo.update_report(uow.session, row["id"], {"support_count": reports.c.support_count + 1})
+        await uow.commit()  # already supporting: "me too" twice is still one
+        return row
+    updated = await repo.update_report(uow.session, row["id"], {"support_count": reports.c.support_count + 1})
+    await uow.commit()
+    return updated
 
 
 async def escalate(
@@ -472,6 +578,7 @@ async def escalate(
     if not viewer.is_committee:
         raise _forbid()
     if row["supervised_at"] is not None:
+        await uow.commit()
         return row
     updated = await repo.update_report(
         uow.session, row["id"], {"supervised_at": now, "supervision_reason": reason}
@@ -486,6 +593,7 @@ async def escalate(
         to_status=row["status"],
         note=note or reason,
     )
+    await uow.commit()
     return updated
 
 
@@ -531,7 +639,7 @@ async def staff_list(
     if not viewer.is_committee:
         own = viewer.departments.get("property_manager")
         if own is None or (department is not None and department != own):
-            raise ProblemError("forbidden", 403)
+            raise DomainError("forbidden", 403)
         department = own
     query = select(staff.c.user_id, staff.c.role, staff.c.department, people.c.display_name).select_from(
         staff.outerjoin(
