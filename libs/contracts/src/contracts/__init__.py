@@ -11,6 +11,7 @@ from contracts.errand import (
     OrderEvent,
     OrderExpiredV1,
     OrderPickedUpV1,
+    OrderSettledV1,
 )
 from contracts.forum import (
     DeliberationStateChangedV1,
@@ -27,6 +28,13 @@ from contracts.gateway import (
     UserDeletedV1,
     UserProfileChangedV1,
     UserRegisteredV1,
+)
+from contracts.payments import (
+    PaymentEvent,
+    PaymentFailedV1,
+    PaymentPurpose,
+    PaymentSucceededV1,
+    RefundSucceededV1,
 )
 from contracts.registry import EVENT_MODELS, EVENT_TYPE_PATTERN, UnknownEventType, payload_model, register
 from contracts.reports import (
@@ -55,6 +63,11 @@ __all__ = [
     "OrderEvent",
     "OrderExpiredV1",
     "OrderPickedUpV1",
+    "OrderSettledV1",
+    "PaymentEvent",
+    "PaymentFailedV1",
+    "PaymentPurpose",
+    "PaymentSucceededV1",
     "PostCreatedV1",
     "PostMentionedV1",
     "ReportEvent",
@@ -62,6 +75,7 @@ __all__ = [
     "ReportRatedV1",
     "ReportStatusChangedV1",
     "ReportSubmittedV1",
+    "RefundSucceededV1",
     "ReportUrgedV1",
     "RoleGrantedV1",
     "RoleRevokedV1",

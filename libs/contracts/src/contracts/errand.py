@@ -19,6 +19,7 @@ __all__ = [
     "OrderEvent",
     "OrderExpiredV1",
     "OrderPickedUpV1",
+    "OrderSettledV1",
 ]
 
 
@@ -136,3 +137,22 @@ class OrderExpiredV1(OrderEvent):
 
     courier_id: None = None
     status: Literal["expired"] = "expired"
+
+
+@register
+class OrderSettledV1(OrderEvent):
+    """A completed order's money is settled: what the requester paid is the courier's, less the
+    platform's commission. Emitted once per order, when it is both completed and paid.
+
+    Producer: errand. Consumers: payments (credits the courier's earnings from the order's escrow),
+    gateway (notifies the courier).
+    """
+
+    event_type: ClassVar[str] = "errand.order.settled.v1"
+
+    courier_id: UUID
+    status: Literal["completed"] = "completed"
+    tip_fen: Fen = 0
+    paid_fen: Fen
+    courier_earnings_fen: Fen
+    platform_fee_fen: Fen
