@@ -84,7 +84,8 @@ class Service:
 
     async def balance(self, community_id: uuid.UUID, kind: str, owner_id: uuid.UUID) -> int:
         rows = await self.sql(
-            "SELECT coalesce(sum(e.amount_fen), 0) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id "
+            "SELECT coalesce(sum(e.amount_fen), 0) FROM ledger_entries e "
+            "JOIN ledger_accounts a ON a.id = e.account_id "
             "WHERE a.community_id = :c AND a.kind = :k AND a.owner_id = :o",
             c=community_id,
             k=kind,

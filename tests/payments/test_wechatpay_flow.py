@@ -249,7 +249,7 @@ async def test_provider_down_keeps_nothing_and_answers_503(service: Service, com
 async def test_a_pending_order_waits_while_the_provider_is_unreachable(
     service: Service, community: Community
 ) -> None:
-    no, order_id = await _pending(service, community)
+    _, order_id = await _pending(service, community)
     service.wechat.down = True
     result = await service.run_sweep()
     assert result.unreachable >= 1

@@ -401,7 +401,8 @@ class WechatPayServer:
             "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
         )
         lines.append(
-            f"`{len(lines) - 2},`{paid / 100:.2f},`{refunded / 100:.2f},`0.00,`0.00,`{paid / 100:.2f},`{refunded / 100:.2f}"
+            f"`{len(lines) - 2},`{paid / 100:.2f},`{refunded / 100:.2f},`0.00,`0.00,"
+            f"`{paid / 100:.2f},`{refunded / 100:.2f}"
         )
         return ("\n".join(lines) + "\n").encode()
 

@@ -113,9 +113,10 @@ class Sweep:
                             .select_from(refunds.join(payments, refunds.c.payment_id == payments.c.id))
                             .where(
                                 or_(
-                                    refunds.c.status == "pending",
+                                    # updated_at is stamped at each attempt: once per round.
+                                    (refunds.c.status == "pending") & (refunds.c.updated_at < now),
                                     (refunds.c.status == "processing")
-                                    & (refunds.c.updated_at <= now - self.after),
+                                    & (refunds.c.updated_at < now - self.after),
                                 )
                             )
                             .order_by(refunds.c.created_at)
