@@ -156,7 +156,8 @@ async def test_settlement_credits_the_courier_and_a_late_tip_follows(
     assert await service.trial_balance() == 0
     own = (await service.client.get("/api/v1/payments/ledger?limit=1", headers=courier.headers)).json()
     assert own["balance_fen"] == 1220
-    assert len(own["items"]) == 1 and own["next_cursor"]
+    assert len(own["items"]) == 1
+    assert own["next_cursor"]
     rest = (
         await service.client.get(
             f"/api/v1/payments/ledger?limit=5&cursor={own['next_cursor']}", headers=courier.headers
