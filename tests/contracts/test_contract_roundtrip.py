@@ -25,9 +25,9 @@ from contracts import (
     OrderSettledV1,
     PaymentFailedV1,
     PaymentSucceededV1,
-    RefundSucceededV1,
     PostCreatedV1,
     PostMentionedV1,
+    RefundSucceededV1,
     ReportOverdueV1,
     ReportRatedV1,
     ReportStatusChangedV1,
@@ -149,7 +149,12 @@ SAMPLES: dict[str, Callable[[], EventPayload]] = {
         platform_fee_fen=100,
     ),
     "payments.payment.succeeded.v1": lambda: PaymentSucceededV1(
-        community_id=COMMUNITY, payment_id=uuid4(), payer_id=A, purpose="errand_order", ref_id=uuid4(), amount_fen=1000
+        community_id=COMMUNITY,
+        payment_id=uuid4(),
+        payer_id=A,
+        purpose="errand_order",
+        ref_id=uuid4(),
+        amount_fen=1000,
     ),
     "payments.payment.failed.v1": lambda: PaymentFailedV1(
         community_id=COMMUNITY,
