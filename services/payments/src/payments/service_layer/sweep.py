@@ -7,13 +7,15 @@
   Pay, so a crash after sending never refunds twice), and refunds in processing are queried.
 
 One row per unit of work, claimed with `FOR UPDATE SKIP LOCKED`: replicas share the work, and a
-provider that does not answer leaves the row as it was for the next round.
+provider that does not answer leaves the row as it was for the next round. Each row is tried once
+per round; a refund the round itself made (late money for an ended order) is sent in that round.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -58,6 +60,7 @@ class Sweep:
         return result
 
     async def _payments(self, now: datetime, result: SweepResult) -> None:
+        tried: list[uuid.UUID] = []  # once per round, whatever the answer
         for _ in range(BATCH):
             async with self.uows() as uow:
                 row = (
@@ -68,8 +71,9 @@ class Sweep:
                                 payments.c.status == Status.PENDING.value,
                                 payments.c.created_at <= now - self.after,
                                 or_(
-                                    payments.c.checked_at.is_(None), payments.c.checked_at < now - self.after
+                                    payments.c.checked_at.is_(None), payments.c.checked_at <= now - self.after
                                 ),
+                                payments.c.id.not_in(tried),
                             )
                             .order_by(payments.c.created_at)
                             .limit(1)
@@ -81,6 +85,7 @@ class Sweep:
                 )
                 if row is None:
                     return
+                tried.append(row["id"])
                 await uow.session.execute(
                     update(payments).where(payments.c.id == row["id"]).values(checked_at=now)
                 )
@@ -104,6 +109,7 @@ class Sweep:
                 await uow.commit()
 
     async def _refunds(self, now: datetime, result: SweepResult) -> None:
+        tried: list[uuid.UUID] = []
         for _ in range(BATCH):
             async with self.uows() as uow:
                 row = (
@@ -113,11 +119,11 @@ class Sweep:
                             .select_from(refunds.join(payments, refunds.c.payment_id == payments.c.id))
                             .where(
                                 or_(
-                                    # updated_at is stamped at each attempt: once per round.
-                                    (refunds.c.status == "pending") & (refunds.c.updated_at < now),
+                                    refunds.c.status == "pending",
                                     (refunds.c.status == "processing")
-                                    & (refunds.c.updated_at < now - self.after),
-                                )
+                                    & (refunds.c.updated_at <= now - self.after),
+                                ),
+                                refunds.c.id.not_in(tried),
                             )
                             .order_by(refunds.c.created_at)
                             .limit(1)
@@ -129,6 +135,7 @@ class Sweep:
                 )
                 if row is None:
                     return
+                tried.append(row["id"])
                 await uow.session.execute(
                     update(refunds).where(refunds.c.id == row["id"]).values(updated_at=now)
                 )
