@@ -5,21 +5,19 @@ handlers, in a unit of work with the inbox, as the consumer does."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 import httpx
 from asgi_lifespan import LifespanManager
 from sqlalchemy import text
 
 import payments.main
+import tests.reports.helpers
 from contracts import Envelope, EventPayload, OrderAcceptedV1, OrderCreatedV1
 from payments.config import Settings
 from payments.consumers import handlers
@@ -211,35 +209,8 @@ async def running_service(**overrides: Any) -> AsyncIterator[Service]:
         await wechat.stop()
 
 
-class EventTap:
-    """A private queue bound to the test exchange: what the service really published."""
+class EventTap(tests.reports.helpers.EventTap):
+    """The reports tests' tap (it reads only `service.settings`), on the payments events."""
 
     def __init__(self, service: Service, pattern: str = "payments.#") -> None:
-        self.service = service
-        self.pattern = pattern
-        self.events: list[dict[str, Any]] = []
-
-    async def __aenter__(self) -> EventTap:
-        self._connection = await aio_pika.connect(self.service.settings.amqp_url.get_secret_value())
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(
-            self.service.settings.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        self._queue = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await self._queue.bind(exchange, routing_key=self.pattern)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._connection.close()
-
-    async def collect(
-        self, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0
-    ) -> list[dict[str, Any]]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not until(self.events) and asyncio.get_running_loop().time() < deadline:
-            message = await self._queue.get(fail=False, no_ack=True)
-            if message is None:
-                await asyncio.sleep(0.05)
-                continue
-            self.events.append(json.loads(message.body))
-        return self.events
+        super().__init__(service, pattern)  # type: ignore[arg-type]

@@ -6,13 +6,14 @@ household's bills with `?scope=mine` and pays one with `POST /api/v1/payments` (
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import Select, Table, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from payments.adapters.tables import fee_bills, fee_items, household_members
@@ -114,11 +115,6 @@ async def create_item(body: ItemIn, ctx: Context, _: Writer) -> dict[str, Any]:
     return _item(row)
 
 
-class ItemCursor(CursorModel):
-    created_at: str
-    id: str
-
-
 @router.get("/items")
 async def list_items(
     ctx: Context,
@@ -130,31 +126,7 @@ async def list_items(
     query = select(fee_items).where(fee_items.c.community_id == ctx.user.community_id)
     if household_id is not None:
         query = query.where(fee_items.c.household_id == household_id)
-    position = read_cursor(cursor, ItemCursor)
-    if position is not None:
-        query = query.where(
-            tuple_(fee_items.c.created_at, fee_items.c.id)
-            < tuple_(*_position(position.created_at, position.id))
-        )
-    rows = (
-        (
-            await ctx.uow.session.execute(
-                query.order_by(fee_items.c.created_at.desc(), fee_items.c.id.desc()).limit(limit + 1)
-            )
-        )
-        .mappings()
-        .all()
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [_item(row) for row in rows],
-        "next_cursor": encode_cursor(
-            {"created_at": rows[-1]["created_at"].isoformat(), "id": str(rows[-1]["id"])}
-        )
-        if more
-        else None,
-    }
+    return await _page(ctx, query, fee_items, "created_at", cursor, limit, _item)
 
 
 @router.post("/bills", status_code=201)
@@ -198,11 +170,6 @@ async def issue_bill(body: BillIn, ctx: Context, _: Writer) -> dict[str, Any]:
     return _bill(row, _today(ctx))
 
 
-class BillCursor(CursorModel):
-    issued_at: str
-    id: str
-
-
 @router.get("/bills")
 async def list_bills(
     ctx: Context,
@@ -238,28 +205,36 @@ async def list_bills(
         query = query.where(fee_bills.c.status == "issued", fee_bills.c.due_date < today)
     elif status is not None:
         query = query.where(fee_bills.c.status == status)
-    position = read_cursor(cursor, BillCursor)
+    return await _page(ctx, query, fee_bills, "issued_at", cursor, limit, lambda row: _bill(row, today))
+
+
+class PageCursor(CursorModel):
+    at: str
+    id: str
+
+
+async def _page(
+    ctx: Any,
+    query: Select[Any],
+    table: Table,
+    time_column: str,
+    cursor: str | None,
+    limit: int,
+    shape: Callable[[Any], dict[str, Any]],
+) -> dict[str, Any]:
+    """Newest first by (time, id), `limit` rows and the cursor of the next page."""
+    moment, row_id = table.c[time_column], table.c.id
+    position = read_cursor(cursor, PageCursor)
     if position is not None:
-        query = query.where(
-            tuple_(fee_bills.c.issued_at, fee_bills.c.id)
-            < tuple_(*_position(position.issued_at, position.id))
-        )
-    rows = (
-        (
-            await ctx.uow.session.execute(
-                query.order_by(fee_bills.c.issued_at.desc(), fee_bills.c.id.desc()).limit(limit + 1)
-            )
-        )
-        .mappings()
-        .all()
-    )
+        query = query.where(tuple_(moment, row_id) < tuple_(*_position(position.at, position.id)))
+    result = await ctx.uow.session.execute(query.order_by(moment.desc(), row_id.desc()).limit(limit + 1))
+    rows = result.mappings().all()
     more = len(rows) > limit
     rows = rows[:limit]
+    last = rows[-1] if more else None
     return {
-        "items": [_bill(row, today) for row in rows],
-        "next_cursor": encode_cursor(
-            {"issued_at": rows[-1]["issued_at"].isoformat(), "id": str(rows[-1]["id"])}
-        )
-        if more
+        "items": [shape(row) for row in rows],
+        "next_cursor": encode_cursor({"at": last[time_column].isoformat(), "id": str(last["id"])})
+        if last
         else None,
     }

@@ -9,16 +9,19 @@ a valid callback, also when replayed, answers 204 and is booked once.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from payments.adapters.wechatpay import SignatureRejected
+from payments.adapters.wechatpay import SignatureRejected, WechatPayClient
 from payments.api.deps import clock, provider_of
 from payments.api.schemas import ProviderAnswer
 from payments.service_layer.payments import Outcome, apply_refund, apply_transaction
 from servicekit.app import get_runtime
+from servicekit.db import UnitOfWork
 from servicekit.i18n import negotiate_locale, translate
 from servicekit.logging import get_logger
 
@@ -67,25 +70,25 @@ async def _open(request: Request) -> tuple[Any, Response | None]:
 
 @router.post("/notify", status_code=204, responses=_FAIL)
 async def payment_notify(request: Request) -> Response:
-    opened, refused = await _open(request)
-    if refused is not None:
-        return refused
-    client, notification = opened
-    async with get_runtime(request).uow() as uow:
-        outcome = await apply_transaction(uow, client, notification.resource, clock(request))
-        await uow.commit()  # an anomaly is kept even when the answer is FAIL
-    return _answer(request, outcome)
+    return await _apply(request, apply_transaction)
 
 
 @router.post("/refund-notify", status_code=204, responses=_FAIL)
 async def refund_notify(request: Request) -> Response:
+    return await _apply(request, apply_refund)
+
+
+Apply = Callable[[UnitOfWork, WechatPayClient, dict[str, Any], datetime], Awaitable[Outcome]]
+
+
+async def _apply(request: Request, apply: Apply) -> Response:
     opened, refused = await _open(request)
     if refused is not None:
         return refused
     client, notification = opened
     async with get_runtime(request).uow() as uow:
-        outcome = await apply_refund(uow, client, notification.resource, clock(request))
-        await uow.commit()
+        outcome = await apply(uow, client, notification.resource, clock(request))
+        await uow.commit()  # an anomaly is kept even when the answer is FAIL
     return _answer(request, outcome)
 
 

@@ -108,21 +108,18 @@ async def reconcile(uow: UnitOfWork, day: date, bill: bytes, now: datetime) -> d
 
 async def _payment_any_day(uow: UnitOfWork, no: str) -> Any:
     """A payment the bill shows on another day than we booked it (paid at midnight): still ours."""
-    return (
-        await uow.session.execute(
-            select(payments.c.out_trade_no, payments.c.amount_fen, payments.c.community_id).where(
-                payments.c.out_trade_no == no, payments.c.status.in_(LIVE)
-            )
-        )
-    ).first()
+    return await _booked(uow, payments.c.out_trade_no, payments.c.status.in_(LIVE), no)
 
 
 async def _refund_any_day(uow: UnitOfWork, no: str) -> Any:
+    return await _booked(uow, refunds.c.out_refund_no, refunds.c.status == "succeeded", no)
+
+
+async def _booked(uow: UnitOfWork, number: Any, booked: Any, no: str) -> Any:
+    table = number.table
     return (
         await uow.session.execute(
-            select(refunds.c.out_refund_no, refunds.c.amount_fen, refunds.c.community_id).where(
-                refunds.c.out_refund_no == no, refunds.c.status == "succeeded"
-            )
+            select(number, table.c.amount_fen, table.c.community_id).where(number == no, booked)
         )
     ).first()
 
