@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,8 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
     configure_logs: bool = True,
 ) -> FastAPI:
+    # httpx logs every request to WeChat Pay at INFO; our own log lines say what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = create_service_app(
         settings or Settings(),
         title="WeiLinli 支付 Payments: ledger, WeChat Pay, errand money, property fees",
