@@ -119,3 +119,17 @@ async def test_reconciliation_finds_no_difference_after_a_clean_day_and_lists_ea
         d=datetime.fromisoformat(today).date(),
     )
     assert stored[0][0] >= 3
+
+
+async def test_the_sweep_runs_last_weeks_payouts_once(service: Service, community: Community) -> None:
+    courier = community.person("courier")
+    await _earn(service, community, courier.id, 500)
+    monday = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    assert await service.sweep.run_weekly_payouts(monday) >= 1
+    assert await service.balance(community.id, "courier", courier.id) == 0
+    rows = await service.sql("SELECT week, amount_fen FROM payouts WHERE courier_id = :c", c=courier.id)
+    assert [(row[0], row[1]) for row in rows] == [("2026-W49", 500)]
+    await _earn(service, community, courier.id, 300)  # earned after the run: next week's
+    await service.sweep.run_weekly_payouts(monday)
+    assert await service.balance(community.id, "courier", courier.id) == 300
+    assert await service.trial_balance() == 0

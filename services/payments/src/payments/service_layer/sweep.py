@@ -3,6 +3,7 @@
 - pending orders older than `sweep_after_seconds` are queried (a callback lost, the service down
   when it came, a crash between the provider's answer and our commit); SUCCESS is credited like a
   callback, CLOSED ends the order, and an order past its expiry is closed at WeChat Pay first;
+- once a week, the courier payout run of the week that ended (service_layer/payouts.py);
 - refunds waiting to be sent are sent (`out_refund_no` makes a resend the same refund at WeChat
   Pay, so a crash after sending never refunds twice), and refunds in processing are queried.
 
@@ -21,13 +22,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
-from payments.adapters.tables import payments, refunds
+from payments.adapters.tables import ledger_accounts, payments, refunds
 from payments.adapters.wechatpay import WechatPayClient, WechatPayError
 from payments.config import Settings
+from payments.domain.ledger import AccountKind
 from payments.domain.payments import Action, Status
 from payments.service_layer.payments import apply_refund, apply_transaction, end_unpaid
+from payments.service_layer.payouts import iso_week, run_settlement
 from servicekit.db import UnitOfWorkFactory
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
@@ -36,6 +39,8 @@ from servicekit.runtime import ServiceRuntime
 log = get_logger(__name__)
 
 BATCH = 50
+# pg advisory lock key of the weekly payout run (any constant unique in this database).
+_PAYOUT_LOCK = 0x5EC7_0017
 
 
 @dataclass
@@ -58,6 +63,29 @@ class Sweep:
         await self._payments(now, result)
         await self._refunds(now, result)
         return result
+
+    async def run_weekly_payouts(self, now: datetime) -> int:
+        """The settlement run of the week that ended, for every community with couriers, once
+        (the first sweep of a week does it; later ones find it done). One replica at a time."""
+        week = iso_week(now - timedelta(days=7))
+        async with self.uows() as uow:
+            locked = await uow.session.execute(select(func.pg_try_advisory_xact_lock(_PAYOUT_LOCK)))
+            if not locked.scalar_one():
+                return 0
+            communities = (
+                await uow.session.execute(
+                    select(ledger_accounts.c.community_id)
+                    .where(ledger_accounts.c.kind == AccountKind.COURIER.value)
+                    .distinct()
+                )
+            ).scalars()
+            made = 0
+            for community_id in list(communities):
+                made += len(await run_settlement(uow, community_id, week, now))
+            await uow.commit()
+        if made:
+            log.info("weekly_payouts", week=week, payouts=made)
+        return made
 
     async def _payments(self, now: datetime, result: SweepResult) -> None:
         tried: list[uuid.UUID] = []  # once per round, whatever the answer
@@ -208,7 +236,9 @@ async def _loop(sweep: Sweep, interval: float, clock: Callable[[], datetime] | N
     while True:
         await asyncio.sleep(interval)
         try:
-            await sweep.run_once((clock or _now)())
+            now = (clock or _now)()
+            await sweep.run_once(now)
+            await sweep.run_weekly_payouts(now)
         except Exception:
             log.exception("payments_sweep_failed")
 
