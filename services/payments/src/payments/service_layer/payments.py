@@ -551,8 +551,7 @@ async def apply_refund(
             refund_fen=int(refund["amount_fen"]),
             refunded_total_fen=succeeded,
             reason=refund["reason"],
-        ),
-        actor_id=payment["payer_id"],
+        )
     )
     return Outcome.CREDITED
 
