@@ -9,7 +9,7 @@ import pytest
 
 from payments.domain import ledger
 from payments.domain.errors import IllegalTransition
-from payments.domain.fees import Basis, bill_amount, is_overdue
+from payments.domain.fees import Basis, amount_in_words, bill_amount, is_overdue
 from payments.domain.payments import Action, Status, after_refunds, transition
 
 C = uuid.uuid4()
@@ -84,3 +84,16 @@ def test_fee_amounts_and_arrears() -> None:
     assert is_overdue("issued", date(2026, 11, 30), date(2026, 12, 1))
     assert not is_overdue("paid", date(2026, 11, 30), date(2026, 12, 1))
     assert not is_overdue("issued", date(2026, 12, 1), date(2026, 12, 1))
+
+
+def test_amount_in_words_as_a_receipt_writes_it() -> None:
+    assert amount_in_words(16373) == "壹佰陆拾叁元柒角叁分"
+    assert amount_in_words(100000) == "壹仟元整"
+    assert amount_in_words(100500) == "壹仟零伍元整"
+    assert amount_in_words(1000000) == "壹万元整"
+    assert amount_in_words(1010000) == "壹万零壹佰元整"
+    assert amount_in_words(1000000000) == "壹仟万元整"
+    assert amount_in_words(10000000100) == "壹亿零壹元整"
+    assert amount_in_words(105) == "壹元零伍分"
+    assert amount_in_words(5) == "伍分"
+    assert amount_in_words(0) == "零元整"

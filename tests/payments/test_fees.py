@@ -93,6 +93,25 @@ async def test_bills_are_issued_seen_by_the_household_and_paid_to_the_property_c
     twice = await community.pay_intent(resident, uuid.UUID(issued.json()["id"]), "property_bill")
     assert twice.json()["code"] == "payment_nothing_due"
 
+    receipt = await service.client.get(
+        f"/api/v1/fees/bills/{issued.json()['id']}/receipt",
+        headers={**resident.headers, "Accept-Language": "en"},
+    )
+    assert receipt.status_code == 200, receipt.text
+    assert receipt.json()["title"] == "Property fee receipt"
+    assert receipt.json()["amount_in_words"] == "壹佰陆拾叁元柒角叁分"
+    assert receipt.json()["payment_id"] == payment["id"]
+    assert receipt.json()["receipt_no"].startswith("WL")
+    unpaid = await service.client.get(
+        f"/api/v1/fees/bills/{upcoming.json()['id']}/receipt", headers=resident.headers
+    )
+    assert unpaid.status_code == 409
+    assert unpaid.json()["code"] == "fee_bill_unpaid"
+    hidden = await service.client.get(
+        f"/api/v1/fees/bills/{issued.json()['id']}/receipt", headers=stranger.headers
+    )
+    assert hidden.status_code == 404
+
 
 async def test_only_managers_write_and_bad_input_is_422(service: Service, community: Community) -> None:
     manager = community.person("property_manager")

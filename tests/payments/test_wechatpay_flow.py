@@ -194,6 +194,16 @@ async def test_amount_mismatch_is_refused_flagged_and_not_credited(
     await _nothing_credited(service, community, order_id)
     flagged = await service.sql("SELECT kind FROM provider_anomalies WHERE out_trade_no = :n", n=no)
     assert [row[0] for row in flagged] == ["amount_mismatch"]
+    admin = community.person("admin")
+    listed = await service.client.get("/api/v1/payments/anomalies", headers=admin.headers)
+    mine = [item for item in listed.json()["items"] if item["out_trade_no"] == no]
+    assert [item["kind"] for item in mine] == ["amount_mismatch"]
+    assert mine[0]["detail"]["amount"]["total"] == 1
+    assert "payer" not in mine[0]["detail"]  # no payer identity kept
+    resident_asks = await service.client.get(
+        "/api/v1/payments/anomalies", headers=community.resident().headers
+    )
+    assert resident_asks.status_code == 403
     # The genuine callback afterwards is credited with the order's amount.
     assert (
         await service.wechat.post(service.client, NOTIFY, service.wechat.payment_callback(no))

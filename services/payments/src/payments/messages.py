@@ -67,6 +67,17 @@ register_messages(
             "en": ("Bill already issued", "This fee item already has a bill for {period}."),
             "ko": ("청구서 이미 발행됨", "이 항목의 {period} 청구서가 이미 발행되었습니다."),
         },
+        "fee_bill_unpaid": {
+            "zh-CN": ("账单未缴", "账单缴费后才有收据。"),
+            "en": ("Bill not paid", "A receipt exists once the bill is paid."),
+            "ko": ("미납 청구서", "납부 후에 영수증이 발급됩니다."),
+        },
+        # The receipt's heading (title only).
+        "fee_receipt": {
+            "zh-CN": ("物业费收据", "物业费收据"),
+            "en": ("Property fee receipt", "Property fee receipt"),
+            "ko": ("관리비 영수증", "관리비 영수증"),
+        },
         # Answers to WeChat Pay's callbacks ({"code": "FAIL", "message": ...}).
         "wechatpay_missing_headers": {
             "zh-CN": ("验签失败", "缺少微信支付签名头。"),

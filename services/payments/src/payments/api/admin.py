@@ -1,6 +1,7 @@
 """The money office: the weekly courier settlement run and its transfer instructions
-(`/api/v1/payments/payouts`), and the daily trade bill reconciliation
-(`/api/v1/payments/reconciliations`). Admin runs them; committee may read the payouts."""
+(`/api/v1/payments/payouts`), the daily trade bill reconciliation
+(`/api/v1/payments/reconciliations`) and the provider's flagged answers (`/anomalies`). Admin runs
+them; committee may read the payouts."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import or_, select
 
+from payments.adapters.tables import provider_anomalies
 from payments.adapters.wechatpay import WechatPayError
 from payments.api.deps import Context, Provider
 from payments.domain.errors import ProviderUnavailable
 from payments.service_layer import payouts as cases
 from payments.service_layer.reconciliation import reconcile
 from servicekit.auth import require_roles
+from servicekit.pagination import CursorModel, Limit, encode_cursor, read_cursor
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments-office"])
 
@@ -83,3 +87,48 @@ async def run_reconciliation(body: ReconcileIn, ctx: Context, client: Provider, 
     mine = str(ctx.user.community_id)
     result["differences"] = [item for item in result["differences"] if item["community_id"] in (mine, None)]
     return result
+
+
+class AnomalyCursor(CursorModel):
+    id: int
+
+
+@router.get("/anomalies")
+async def list_anomalies(
+    ctx: Context,
+    _: Admin,
+    limit: Limit = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    """What WeChat Pay said that was verified but not believed (an amount or merchant not ours, an
+    unknown order or refund, a refund that failed), newest first: this community's and those no
+    community can be named for. Nothing here was credited; a person decides."""
+    query = select(provider_anomalies).where(
+        or_(
+            provider_anomalies.c.community_id == ctx.user.community_id,
+            provider_anomalies.c.community_id.is_(None),
+        )
+    )
+    position = read_cursor(cursor, AnomalyCursor)
+    if position is not None:
+        query = query.where(provider_anomalies.c.id < position.id)
+    rows = (
+        (await ctx.uow.session.execute(query.order_by(provider_anomalies.c.id.desc()).limit(limit + 1)))
+        .mappings()
+        .all()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [
+            {
+                "id": str(row["id"]),
+                "kind": row["kind"],
+                "out_trade_no": row["out_trade_no"],
+                "detail": row["detail"],
+                "at": row["created_at"].isoformat(),
+            }
+            for row in rows
+        ],
+        "next_cursor": encode_cursor({"id": rows[-1]["id"]}) if more else None,
+    }

@@ -11,16 +11,18 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Select, Table, insert, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from payments.adapters.tables import fee_bills, fee_items, household_members
 from payments.api.deps import Context
-from payments.domain.fees import Basis, bill_amount, is_overdue
+from payments.domain.fees import Basis, amount_in_words, bill_amount, is_overdue
+from payments.service_layer.payments import is_member
 from servicekit.auth import require_roles
 from servicekit.errors import NotFound, ProblemError
+from servicekit.i18n import negotiate_locale, translate
 from servicekit.pagination import CursorModel, Limit, encode_cursor, read_cursor
 from servicekit.text import Text
 
@@ -237,4 +239,41 @@ async def _page(
         "next_cursor": encode_cursor({"at": last[time_column].isoformat(), "id": str(last["id"])})
         if last
         else None,
+    }
+
+
+@router.get("/bills/{bill_id}/receipt")
+async def receipt(bill_id: uuid.UUID, ctx: Context, request: Request) -> dict[str, Any]:
+    """The receipt of a paid bill: the household's members and the office (committee, managers,
+    admin) may read it; another household's bill is 404, an unpaid one 409 `fee_bill_unpaid`."""
+    row = (
+        (
+            await ctx.uow.session.execute(
+                select(fee_bills, fee_items.c.name)
+                .select_from(fee_bills.join(fee_items, fee_bills.c.item_id == fee_items.c.id))
+                .where(fee_bills.c.id == bill_id, fee_bills.c.community_id == ctx.user.community_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None or not (
+        ctx.user.has_any(*STAFF) or await is_member(ctx.uow, ctx.user, row["household_id"])
+    ):
+        raise NotFound()
+    if row["status"] != "paid":
+        raise ProblemError("fee_bill_unpaid", 409)
+    title, _ = translate("fee_receipt", negotiate_locale(request.headers.get("accept-language")), {})
+    return {
+        "title": title,
+        "receipt_no": f"WL{row['paid_at'].astimezone(ZoneInfo(ctx.settings.community_timezone)):%Y%m%d}"
+        f"{row['id'].hex[:10].upper()}",
+        "bill_id": str(row["id"]),
+        "household_id": str(row["household_id"]),
+        "item": row["name"],
+        "period_label": row["period_label"],
+        "amount_fen": int(row["amount_fen"]),
+        "amount_in_words": amount_in_words(int(row["amount_fen"])),
+        "paid_at": row["paid_at"].isoformat(),
+        "payment_id": str(row["payment_id"]),
     }

@@ -29,3 +29,43 @@ def bill_amount(basis: Basis, unit_price_fen: int, area_centi_m2: int | None) ->
 
 def is_overdue(status: str, due: date, today: date) -> bool:
     return status == "issued" and due < today
+
+
+_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_UNITS = ("", "拾", "佰", "仟")
+_GROUPS = ("", "万", "亿", "万亿")
+
+
+def amount_in_words(fen: int) -> str:
+    """人民币大写, as a receipt writes the amount: 16373 fen -> 壹佰陆拾叁元柒角叁分."""
+    if fen < 0:
+        raise ValueError("an amount is not negative")
+    yuan, rest = divmod(fen, 100)
+    jiao, cents = divmod(rest, 10)
+    words = ""
+    if yuan:
+        text = str(yuan)
+        pending_zero = False
+        for index, char in enumerate(text):
+            position = len(text) - index - 1
+            digit = int(char)
+            if digit == 0:
+                pending_zero = True
+            else:
+                if pending_zero and words:
+                    words += "零"
+                pending_zero = False
+                words += _DIGITS[digit] + _UNITS[position % 4]
+            group = position // 4
+            if position % 4 == 0 and group and (yuan // 10 ** (4 * group)) % 10000:
+                words += _GROUPS[group]
+        words += "元"
+    if not jiao and not cents:
+        return (words or "零元") + "整"
+    if jiao:
+        words += _DIGITS[jiao] + "角"
+    elif yuan:
+        words += "零"
+    if cents:
+        words += _DIGITS[cents] + "分"
+    return words
