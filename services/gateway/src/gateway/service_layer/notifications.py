@@ -34,11 +34,17 @@ _ORDER_RECIPIENT = {
     "errand.order.picked_up.v1",
     "errand.order.delivered.v1",
 }
+# Money (payments service): the payer hears of a refund and of an order that closed unpaid; the
+# courier of an order's earnings credited.
+_PAYER = {"payments.payment.failed.v1", "payments.refund.succeeded.v1"}
+_SETTLED = "errand.order.settled.v1"
 _HOTSPOT_AUDIENCE = ("property_manager", "committee")
 _DEPARTMENT_STAFF = ("property_staff", "property_manager")
 
 CONSUMED = (
     *sorted(_ORDER_REQUESTER | _ORDER_COURIER),
+    _SETTLED,
+    *sorted(_PAYER),
     "reports.report.submitted.v1",
     "reports.report.status_changed.v1",
     "reports.report.overdue.v1",
@@ -100,6 +106,10 @@ async def recipients(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -
             found |= _ids(payload.get("courier_id"))
         if kind in _ORDER_RECIPIENT and payload.get("recipient_household_id"):
             found |= await _household_members(uow, payload)
+    elif kind == _SETTLED:
+        found = _ids(payload.get("courier_id"))
+    elif kind in _PAYER:
+        found = _ids(payload.get("payer_id"))
     elif kind == "reports.report.submitted.v1":
         # A new report reaches the staff and managers of its category's department.
         found = await _with_roles(uow, payload, _DEPARTMENT_STAFF, department=payload.get("department"))
