@@ -277,3 +277,17 @@ async def test_someone_elses_payment_is_not_found(service: Service, community: C
     assert (
         await service.client.get(f"/api/v1/payments/{created.json()['id']}", headers=other.headers)
     ).status_code == 404
+
+
+async def test_concurrent_requests_for_one_order_make_one_order_at_wechat_pay(
+    service: Service, community: Community
+) -> None:
+    import asyncio
+
+    payer = community.resident()
+    order_id = await community.order(payer)
+    answers = await asyncio.gather(*(community.pay_intent(payer, order_id) for _ in range(5)))
+    assert {answer.status_code for answer in answers} == {201}
+    assert len({answer.json()["id"] for answer in answers}) == 1
+    rows = await service.sql("SELECT count(*) FROM payments WHERE ref_id = :r", r=order_id)
+    assert rows[0][0] == 1

@@ -160,7 +160,11 @@ async def open_payment(
     ttl_seconds: int,
 ) -> dict[str, Any]:
     """Reuse the open order for this object if there is one, else make one at WeChat Pay; either
-    way the client gets freshly signed JSAPI parameters."""
+    way the client gets freshly signed JSAPI parameters. Two requests for one object at once
+    queue on a transaction lock of that object, so the second finds the first's order."""
+    await uow.session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"{due.purpose.value}:{due.ref_id}", 0)))
+    )
     existing = (
         (
             await uow.session.execute(
