@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from payments.adapters import ledger_store
 from payments.adapters.tables import payouts
@@ -29,6 +29,10 @@ def iso_week(moment: datetime) -> str:
 async def run_settlement(
     uow: UnitOfWork, community_id: uuid.UUID, week: str, now: datetime
 ) -> list[dict[str, Any]]:
+    # Two runs of one community and week at once: the second waits, then finds the first's payouts.
+    await uow.session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"payouts:{community_id}:{week}", 0)))
+    )
     balances = await ledger_store.balances_by_kind(uow, community_id, ledger.AccountKind.COURIER)
     done = set(
         (
