@@ -47,6 +47,7 @@ async def run(rows: int) -> dict[str, Any]:
         "errand_url": "http://127.0.0.1:1",
         "reports_url": "http://127.0.0.1:1",
         "forum_url": "http://127.0.0.1:1",
+        "payments_url": "http://127.0.0.1:1",
     }
     async with running_stack(
         [SPEC], namespace=new_namespace(), public_key_pem=signer.public_pem, overrides={"gateway": overrides}

@@ -3,7 +3,7 @@
 1. Preflight: PostgreSQL, Redis and RabbitMQ answer at the URLs the services will use, and the
    HTTP ports are free. Otherwise say what is wrong and how to fix it, and exit 1 (no traceback).
 2. Make sure the development JWT key pair exists and hand its files to the services.
-3. Start errand, reports, forum, then the gateway, each as `python -m <service>` (each creates
+3. Start errand, reports, forum, payments, then the gateway, each as `python -m <service>` (each creates
    and migrates its own database), their output prefixed with their name.
 4. Wait until every /health/ready answers 200, print the URLs. On a system with no community,
    seed the demo community (scripts/seed_demo.py) and print its logins; `--no-demo` skips it,
@@ -42,9 +42,9 @@ from servicekit.settings import LOCAL_STATE_DIR, BaseServiceSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Start order: the gateway last, it reports on the other three in its readiness.
-SERVICES = ("errand", "reports", "forum", "gateway")
-UPSTREAMS = ("errand", "reports", "forum")
+# Start order: the gateway last, it reports on the others in its readiness.
+SERVICES = ("errand", "reports", "forum", "payments", "gateway")
+UPSTREAMS = ("errand", "reports", "forum", "payments")
 
 PREFLIGHT_TIMEOUT_SECONDS = 3.0
 READY_TIMEOUT_SECONDS = 90.0
@@ -90,12 +90,14 @@ def load_settings() -> dict[str, BaseServiceSettings]:
     from errand.config import Settings as ErrandSettings
     from forum.config import Settings as ForumSettings
     from gateway.config import Settings as GatewaySettings
+    from payments.config import Settings as PaymentsSettings
     from reports.config import Settings as ReportsSettings
 
     classes: dict[str, type[BaseServiceSettings]] = {
         "errand": ErrandSettings,
         "reports": ReportsSettings,
         "forum": ForumSettings,
+        "payments": PaymentsSettings,
         "gateway": GatewaySettings,
     }
     settings: dict[str, BaseServiceSettings] = {}

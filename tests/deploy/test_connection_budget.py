@@ -16,6 +16,7 @@ import pytest
 from errand.config import Settings as ErrandSettings
 from forum.config import Settings as ForumSettings
 from gateway.config import Settings as GatewaySettings
+from payments.config import Settings as PaymentsSettings
 from reports.config import Settings as ReportsSettings
 from servicekit.settings import BaseServiceSettings
 
@@ -25,6 +26,7 @@ SETTINGS: dict[str, type[BaseServiceSettings]] = {
     "errand": ErrandSettings,
     "forum": ForumSettings,
     "gateway": GatewaySettings,
+    "payments": PaymentsSettings,
     "reports": ReportsSettings,
 }
 # PostgreSQL's defaults: max_connections = 100, of which superuser_reserved_connections = 3 are

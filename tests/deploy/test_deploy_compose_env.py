@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings
 from errand.config import Settings as ErrandSettings
 from forum.config import Settings as ForumSettings
 from gateway.config import Settings as GatewaySettings
+from payments.config import Settings as PaymentsSettings
 from reports.config import Settings as ReportsSettings
 
 SERVICES: dict[str, tuple[str, int, type[BaseSettings]]] = {
@@ -28,6 +29,7 @@ SERVICES: dict[str, tuple[str, int, type[BaseSettings]]] = {
     "errand": ("ERRAND_", 8001, ErrandSettings),
     "reports": ("REPORTS_", 8002, ReportsSettings),
     "forum": ("FORUM_", 8003, ForumSettings),
+    "payments": ("PAYMENTS_", 8004, PaymentsSettings),
 }
 ENV_DIR = Path(__file__).resolve().parents[2] / "deploy" / "env"
 SECRETS_DIR = "/run/secrets"

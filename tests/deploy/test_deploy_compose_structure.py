@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-APPS = {"gateway": 8000, "errand": 8001, "reports": 8002, "forum": 8003}
+APPS = {"gateway": 8000, "errand": 8001, "reports": 8002, "forum": 8003, "payments": 8004}
 INFRA = {
     "postgres": ("postgres:15", "pg_isready"),
     "redis": ("redis:7", "redis-cli"),
@@ -140,7 +140,7 @@ def test_app_waits_for_healthy_infrastructure(name: str, compose: dict[str, Any]
 
 def test_gateway_waits_for_healthy_services(compose: dict[str, Any]) -> None:
     depends_on = compose["services"]["gateway"]["depends_on"]
-    for upstream in ("errand", "reports", "forum"):
+    for upstream in ("errand", "reports", "forum", "payments"):
         assert depends_on.get(upstream, {}).get("condition") == "service_healthy", upstream
 
 

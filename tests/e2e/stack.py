@@ -1,4 +1,4 @@
-"""The four services of this repository as ServiceSpecs, and a fixture-friendly stack runner."""
+"""The five services of this repository as ServiceSpecs, and a fixture-friendly stack runner."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import forum.config
 import forum.main
 import gateway.config
 import gateway.main
+import payments.config
+import payments.main
 import reports.config
 import reports.main
 from servicekit.stack import ServiceSpec, Stack, running_stack
@@ -22,11 +24,19 @@ SPECS = {
         "reports", reports.config.Settings, reports.main.create_app, reports.main.MIGRATIONS
     ),
     "forum": ServiceSpec("forum", forum.config.Settings, forum.main.create_app, forum.main.MIGRATIONS),
+    "payments": ServiceSpec(
+        "payments", payments.config.Settings, payments.main.create_app, payments.main.MIGRATIONS
+    ),
     "gateway": ServiceSpec(
         "gateway", gateway.config.Settings, gateway.main.create_app, gateway.main.MIGRATIONS
     ),
 }
-UPSTREAM_FIELDS = {"errand": "errand_url", "reports": "reports_url", "forum": "forum_url"}
+UPSTREAM_FIELDS = {
+    "errand": "errand_url",
+    "reports": "reports_url",
+    "forum": "forum_url",
+    "payments": "payments_url",
+}
 
 
 @contextlib.asynccontextmanager
@@ -42,7 +52,7 @@ async def stack_of(
     The gateway gets the signer's private key; every service verifies with its public key.
     Upstreams that are not started point at a closed port.
     """
-    ordered = [name for name in ("errand", "reports", "forum", "gateway") if name in names]
+    ordered = [name for name in ("errand", "reports", "forum", "payments", "gateway") if name in names]
     merged: dict[str, dict[str, object]] = {name: dict((overrides or {}).get(name, {})) for name in ordered}
     if "gateway" in merged:
         merged["gateway"].setdefault("jwt_private_key", signer.private_pem)

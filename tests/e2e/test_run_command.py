@@ -23,6 +23,7 @@ import pytest
 from errand.config import Settings as ErrandSettings
 from forum.config import Settings as ForumSettings
 from gateway.config import Settings as GatewaySettings
+from payments.config import Settings as PaymentsSettings
 from reports.config import Settings as ReportsSettings
 from servicekit.db import drop_database
 from servicekit.settings import BaseServiceSettings
@@ -34,8 +35,9 @@ SETTINGS_CLASSES: dict[str, type[BaseServiceSettings]] = {
     "errand": ErrandSettings,
     "reports": ReportsSettings,
     "forum": ForumSettings,
+    "payments": PaymentsSettings,
 }
-UPSTREAMS = ("errand", "reports", "forum")
+UPSTREAMS = ("errand", "reports", "forum", "payments")
 READY_TIMEOUT = 120.0
 STOP_TIMEOUT = 30.0
 FAIL_TIMEOUT = 30.0

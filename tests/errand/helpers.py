@@ -305,6 +305,7 @@ async def errand_behind_gateway(namespace: str, signer: TokenSigner) -> AsyncIte
                 "jwt_private_key": signer.private_pem,
                 "reports_url": "http://127.0.0.1:1",
                 "forum_url": "http://127.0.0.1:1",
+                "payments_url": "http://127.0.0.1:1",
                 "rate_limit_enabled": False,
             },
         },

@@ -91,6 +91,7 @@ def gateway_settings(namespace: str, signer: TokenSigner, **overrides: Any) -> S
         "errand_url": "http://127.0.0.1:1",
         "reports_url": "http://127.0.0.1:1",
         "forum_url": "http://127.0.0.1:1",
+        "payments_url": "http://127.0.0.1:1",
     }
     values.update(overrides)
     return isolated_settings(Settings, namespace=namespace, **values)

@@ -92,7 +92,14 @@ def tiny_upstream(signer: TokenSigner, *, seen: list[dict[str, Any]] | None = No
     async def set_cookie() -> Response:
         return JSONResponse({"ok": True}, headers={"Set-Cookie": "session=someone-elses; Path=/"})
 
-    for prefix in ("/api/v1/errand", "/api/v1/reports", "/api/v1/forum", "/open311"):
+    for prefix in (
+        "/api/v1/errand",
+        "/api/v1/reports",
+        "/api/v1/forum",
+        "/api/v1/payments",
+        "/api/v1/fees",
+        "/open311",
+    ):
         app.add_api_route(prefix + "/slow/{seconds}", slow, methods=["GET"])
         app.add_api_route(prefix + "/set-cookie", set_cookie, methods=["GET"])
         for method in ("GET", "POST", "PUT", "DELETE", "PATCH"):

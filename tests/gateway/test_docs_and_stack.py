@@ -20,7 +20,12 @@ async def test_merged_openapi_and_readiness_per_upstream(namespace: str) -> None
     async with (
         serve_app(tiny_upstream(signer)) as upstream,
         running_gateway(
-            namespace, signer, errand_url=upstream, reports_url=upstream, forum_url="http://127.0.0.1:1"
+            namespace,
+            signer,
+            errand_url=upstream,
+            reports_url=upstream,
+            forum_url="http://127.0.0.1:1",
+            payments_url=upstream,
         ) as (gateway, _),
         httpx.AsyncClient(base_url=gateway) as client,
     ):
@@ -50,14 +55,14 @@ async def test_merged_openapi_and_readiness_per_upstream(namespace: str) -> None
 async def test_gateway_routes_to_the_real_services(namespace: str) -> None:
     signer = TokenSigner.generate()
     async with stack_of(
-        ["errand", "reports", "forum", "gateway"], namespace=namespace, signer=signer
+        ["errand", "reports", "forum", "payments", "gateway"], namespace=namespace, signer=signer
     ) as stack:
         gateway = stack.urls["gateway"]
         token = user_token(signer, user_id=uuid.uuid4(), community_id=uuid.uuid4())
         async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
             ready = await client.get("/health/ready")
             spec = (await client.get("/openapi.json")).json()
-            for service in ("errand", "reports", "forum"):
+            for service in ("errand", "reports", "forum", "payments"):
                 direct = await client.get(
                     f"{stack.urls[service]}/api/v1/{service}/no-such-thing",
                     headers={"Authorization": f"Bearer {token}", "X-Request-ID": f"direct-{service}"},

@@ -25,7 +25,10 @@ from contracts import (
     OrderDeliveredV1,
     OrderExpiredV1,
     OrderPickedUpV1,
+    OrderSettledV1,
+    PaymentFailedV1,
     PostMentionedV1,
+    RefundSucceededV1,
     ReportOverdueV1,
     ReportRatedV1,
     ReportStatusChangedV1,
@@ -62,6 +65,9 @@ TITLES = {
     "forum.dispute.state_changed.v1": ("纠纷调解有新进展", "Dispute update", "분쟁 조정 진행 상황"),
     "forum.deliberation.state_changed.v1": ("议事有新进展", "Deliberation update", "주민 협의 진행 상황"),
     "forum.hotspot.detected.v1": ("发现热点问题", "A concern is rising", "급증하는 민원 감지"),
+    "errand.order.settled.v1": ("收入已入账", "Earnings credited", "수입이 입금되었습니다"),
+    "payments.refund.succeeded.v1": ("退款已到账", "Refund made", "환불되었습니다"),
+    "payments.payment.failed.v1": ("支付未完成", "Payment not completed", "결제가 완료되지 않았습니다"),
     "gateway.household_claim.decided.v1": (
         "住户认证申请已通过",
         "Household claim approved",
@@ -82,6 +88,8 @@ LINKS = {
     "forum.hotspot": "hotspot",
     "gateway.household_claim": "household_claim",
     "gateway.courier_application": "courier_application",
+    "payments.payment": "payment",
+    "payments.refund": "payment",
 }
 _LATIN = re.compile(r"[A-Za-z]")
 
@@ -125,6 +133,12 @@ def _events_for(community: uuid.UUID, user: uuid.UUID) -> list[EventPayload]:
     other = uuid.uuid4()
     now = datetime.now(UTC)
     order = {"community_id": community, "order_id": uuid.uuid4(), "order_type": "buy", "price_fen": 800}
+    money = {
+        "community_id": community,
+        "payment_id": uuid.uuid4(),
+        "purpose": "errand_order",
+        "ref_id": uuid.uuid4(),
+    }
     report = {
         "community_id": community,
         "report_id": uuid.uuid4(),
@@ -139,6 +153,24 @@ def _events_for(community: uuid.UUID, user: uuid.UUID) -> list[EventPayload]:
         OrderCompletedV1(**order, requester_id=other, courier_id=user, completion="confirmed", tip_fen=300),
         OrderCancelledV1(**order, requester_id=other, courier_id=user, from_status="accepted"),
         OrderExpiredV1(**order, requester_id=user),
+        OrderSettledV1(
+            **order,
+            requester_id=other,
+            courier_id=user,
+            paid_fen=800,
+            courier_earnings_fen=800,
+            platform_fee_fen=0,
+        ),
+        RefundSucceededV1(
+            **money,
+            payer_id=user,
+            amount_fen=800,
+            refund_id=uuid.uuid4(),
+            refund_fen=600,
+            refunded_total_fen=600,
+            reason="order_cancelled",
+        ),
+        PaymentFailedV1(**money, payer_id=user, amount_fen=800, reason="closed"),
         ReportSubmittedV1(
             **report,
             reporter_id=other,

@@ -41,6 +41,7 @@ async def gateway_url(signer: TokenSigner, upstream: tuple[str, list[dict[str, A
         # By name, not address: aiohttp's default cookie jar ignores cookies from IP addresses,
         # and the cookie test must be able to catch a jar that keeps them.
         forum_url=url.replace("127.0.0.1", "localhost"),
+        payments_url=url,
         errand_timeout_seconds=1.0,
         max_body_bytes=64 * 1024,
         max_photo_body_bytes=8 * 1024 * 1024,
@@ -59,6 +60,8 @@ async def test_prefixes_route_without_rewriting_and_request_id_travels(
             "/api/v1/reports/r%2F1/photos",
             "/open311/v2/services.json",
             "/api/v1/forum/threads",
+            "/api/v1/payments/p1",
+            "/api/v1/fees/bills",
         ):
             response = await client.get(
                 path + "?q=%E6%B0%B4&limit=5",

@@ -52,7 +52,12 @@ async def servers() -> AsyncIterator[tuple[str, str, list[dict[str, Any]]]]:
     async with (
         serve_app(tiny_upstream(SIGNER, seen=seen)) as upstream,
         running_gateway(
-            uuid.uuid4().hex[:12], SIGNER, errand_url=upstream, reports_url=upstream, forum_url=upstream
+            uuid.uuid4().hex[:12],
+            SIGNER,
+            errand_url=upstream,
+            reports_url=upstream,
+            forum_url=upstream,
+            payments_url=upstream,
         ) as (gateway, _),
     ):
         yield gateway, upstream, seen

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from gateway.api.docs import merge_specs
 from servicekit.errors import PROBLEM_CONTENT_TYPE
 
-SERVICES = ["errand", "reports", "forum", "gateway"]
+SERVICES = ["errand", "reports", "forum", "payments", "gateway"]
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 # FastAPI's generated ids carry the path and method: `create_order_api_v1_errand_orders_post`.
 GENERATED_ID = re.compile(r"_api_v1_|_health_|_open311_|_metrics_")

@@ -40,7 +40,7 @@ def sources(kind: str, name: str) -> list[Path]:
 
 
 def test_the_workspace_is_what_the_design_says() -> None:
-    assert set(SERVICES) == {"gateway", "errand", "reports", "forum"}
+    assert set(SERVICES) == {"gateway", "errand", "reports", "forum", "payments"}
     assert {"servicekit", "contracts"} <= set(LIBS)
 
 

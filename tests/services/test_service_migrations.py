@@ -19,7 +19,7 @@ from servicekit.settings import BaseServiceSettings
 from servicekit.tables import OUTBOX_NOTIFY_CHANNEL
 from servicekit.testing import isolated_settings
 
-SERVICES = ["errand", "reports", "forum", "gateway"]
+SERVICES = ["errand", "reports", "forum", "payments", "gateway"]
 MESSAGING_TABLES = {"outbox_messages", "processed_events"}
 
 

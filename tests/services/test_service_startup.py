@@ -15,7 +15,7 @@ from servicekit.migrations import migrate
 from servicekit.runtime import ServiceRuntime
 from servicekit.testing import delete_messaging, isolated_database, isolated_settings
 
-SERVICES = ["errand", "reports", "forum", "gateway"]
+SERVICES = ["errand", "reports", "forum", "payments", "gateway"]
 CLOSED = "http://127.0.0.1:1"  # nothing listens on port 1: the gateway's upstreams are down
 
 PUBLIC_PEM = (
@@ -46,7 +46,11 @@ async def test_service_starts_is_ready_and_stops(service: str, namespace: str, r
     overrides: dict[str, Any] = {"jwt_public_key": PUBLIC_PEM}
     if service == "gateway":
         overrides.update(
-            errand_url=CLOSED, reports_url=CLOSED, forum_url=CLOSED, upstream_health_timeout_seconds=1
+            errand_url=CLOSED,
+            reports_url=CLOSED,
+            forum_url=CLOSED,
+            payments_url=CLOSED,
+            upstream_health_timeout_seconds=1,
         )
     settings = isolated_settings(settings_class, namespace=namespace, **overrides)
     app = main.create_app(settings)
@@ -72,7 +76,12 @@ async def test_service_starts_is_ready_and_stops(service: str, namespace: str, r
                     upstreams = {
                         name: check for name, check in body["checks"].items() if name.startswith("upstream:")
                     }
-                    assert set(upstreams) == {"upstream:errand", "upstream:reports", "upstream:forum"}
+                    assert set(upstreams) == {
+                        "upstream:errand",
+                        "upstream:reports",
+                        "upstream:forum",
+                        "upstream:payments",
+                    }
                     assert all(check["ok"] is False for check in upstreams.values()), upstreams
                     # No upstream runs here, and still the gateway is ready: it can serve (its own
                     # routes; the breakers answer for the others). Readiness never cascades.

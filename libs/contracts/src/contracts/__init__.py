@@ -12,6 +12,7 @@ from contracts.errand import (
     OrderExpiredV1,
     OrderPickedUpV1,
     OrderRecipientCodeV1,
+    OrderSettledV1,
 )
 from contracts.forum import (
     DeliberationStateChangedV1,
@@ -29,6 +30,13 @@ from contracts.gateway import (
     UserDeletedV1,
     UserProfileChangedV1,
     UserRegisteredV1,
+)
+from contracts.payments import (
+    PaymentEvent,
+    PaymentFailedV1,
+    PaymentPurpose,
+    PaymentSucceededV1,
+    RefundSucceededV1,
 )
 from contracts.registry import EVENT_MODELS, EVENT_TYPE_PATTERN, UnknownEventType, payload_model, register
 from contracts.reports import (
@@ -59,8 +67,14 @@ __all__ = [
     "OrderExpiredV1",
     "OrderPickedUpV1",
     "OrderRecipientCodeV1",
+    "OrderSettledV1",
+    "PaymentEvent",
+    "PaymentFailedV1",
+    "PaymentPurpose",
+    "PaymentSucceededV1",
     "PostCreatedV1",
     "PostMentionedV1",
+    "RefundSucceededV1",
     "ReportEvent",
     "ReportOverdueV1",
     "ReportRatedV1",

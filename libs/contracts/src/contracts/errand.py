@@ -21,6 +21,7 @@ __all__ = [
     "OrderExpiredV1",
     "OrderPickedUpV1",
     "OrderRecipientCodeV1",
+    "OrderSettledV1",
 ]
 
 
@@ -157,3 +158,22 @@ class OrderRecipientCodeV1(EventPayload):
     order_type: OrderType
     recipient_phone: str = Field(pattern=r"^\+?[0-9 -]{5,20}$")
     delivery_code: str = Field(pattern=r"^[0-9]{4,8}$")
+
+
+@register
+class OrderSettledV1(OrderEvent):
+    """A completed order's money is settled: what the requester paid is the courier's, less the
+    platform's commission. Emitted once per order, when it is both completed and paid.
+
+    Producer: errand. Consumers: payments (credits the courier's earnings from the order's escrow),
+    gateway (notifies the courier).
+    """
+
+    event_type: ClassVar[str] = "errand.order.settled.v1"
+
+    courier_id: UUID
+    status: Literal["completed"] = "completed"
+    tip_fen: Fen = 0
+    paid_fen: Fen
+    courier_earnings_fen: Fen
+    platform_fee_fen: Fen

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from contracts import Envelope, EventPayload, HouseholdVerifiedV1, RoleGrantedV1, RoleRevokedV1, UserDeletedV1
+from contracts import (
+    Envelope,
+    EventPayload,
+    HouseholdVerifiedV1,
+    OrderCompletedV1,
+    PaymentSucceededV1,
+    RefundSucceededV1,
+    RoleGrantedV1,
+    RoleRevokedV1,
+    UserDeletedV1,
+)
 from errand.adapters.tables import people
+from errand.service_layer import money
 from errand.service_layer.couriers import record_household, set_courier_active
 from errand.service_layer.erasure import erase_person
 from servicekit.consumer import EventHandler
@@ -45,6 +56,29 @@ async def on_user_deleted(envelope: Envelope, event: EventPayload, uow: UnitOfWo
     await forget_person(uow, people, event.community_id, event.user_id)
 
 
+async def on_payment_succeeded(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+    assert isinstance(event, PaymentSucceededV1)
+    if event.purpose in money.ERRAND_PURPOSES:
+        await money.record_paid(
+            uow, event.community_id, event.ref_id, paid_fen=event.amount_fen, at=envelope.occurred_at
+        )
+        await money.settle_if_due(uow, event.community_id, event.ref_id, at=envelope.occurred_at)
+
+
+async def on_refund_succeeded(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+    assert isinstance(event, RefundSucceededV1)
+    if event.purpose in money.ERRAND_PURPOSES:
+        await money.record_paid(
+            uow, event.community_id, event.ref_id, refunded_fen=event.refund_fen, at=envelope.occurred_at
+        )
+
+
+async def on_order_completed(envelope: Envelope, event: EventPayload, uow: UnitOfWork) -> None:
+    """Errand's own completion, heard back from the exchange: settle it if it is paid already."""
+    assert isinstance(event, OrderCompletedV1)
+    await money.settle_if_due(uow, event.community_id, event.order_id, at=envelope.occurred_at)
+
+
 # The gateway's events about people also feed the people projection (servicekit.people): the
 # names an order shows for its requester and courier.
 handlers: dict[str, EventHandler] = learning_people(
@@ -54,5 +88,8 @@ handlers: dict[str, EventHandler] = learning_people(
         RoleRevokedV1.event_type: on_role_revoked,
         HouseholdVerifiedV1.event_type: on_household_verified,
         UserDeletedV1.event_type: on_user_deleted,
+        PaymentSucceededV1.event_type: on_payment_succeeded,
+        RefundSucceededV1.event_type: on_refund_succeeded,
+        OrderCompletedV1.event_type: on_order_completed,
     },
 )

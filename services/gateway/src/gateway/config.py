@@ -71,12 +71,15 @@ class Settings(BaseServiceSettings):
     errand_url: str = "http://127.0.0.1:8001"
     reports_url: str = "http://127.0.0.1:8002"
     forum_url: str = "http://127.0.0.1:8003"
+    payments_url: str = "http://127.0.0.1:8004"
     upstream_health_timeout_seconds: float = 2.0
 
     # Proxy: whole-request budget per upstream (retries of idempotent requests fit inside it).
     errand_timeout_seconds: float = Field(default=10.0, gt=0)
     reports_timeout_seconds: float = Field(default=30.0, gt=0)
     forum_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Creating a payment waits for WeChat Pay (its client times out after 5 s).
+    payments_timeout_seconds: float = Field(default=15.0, gt=0)
     upstream_connect_timeout_seconds: float = Field(default=1.0, gt=0)
     proxy_retries: int = Field(default=2, ge=0, le=5)
     # Body limits: photo uploads to reports may carry 6 photos of 10 MB each plus form fields.
@@ -190,7 +193,12 @@ class Settings(BaseServiceSettings):
 
     @property
     def upstreams(self) -> dict[str, str]:
-        return {"errand": self.errand_url, "reports": self.reports_url, "forum": self.forum_url}
+        return {
+            "errand": self.errand_url,
+            "reports": self.reports_url,
+            "forum": self.forum_url,
+            "payments": self.payments_url,
+        }
 
     @property
     def redis_prefix(self) -> str:
@@ -204,4 +212,5 @@ class Settings(BaseServiceSettings):
             "errand": self.errand_timeout_seconds,
             "reports": self.reports_timeout_seconds,
             "forum": self.forum_timeout_seconds,
+            "payments": self.payments_timeout_seconds,
         }

@@ -48,6 +48,8 @@ PROXY_PREFIXES = {
     "/api/v1/reports": "reports",
     "/open311": "reports",
     "/api/v1/forum": "forum",
+    "/api/v1/payments": "payments",
+    "/api/v1/fees": "payments",
 }
 # Public paths that must stay cheap and unthrottled (probes, scrapes, docs).
 # The faces (/console/, /app/) are static files: a page load fetches a dozen at once.

@@ -303,7 +303,43 @@ def _decision(subject: _Texts) -> _Renderer:
     return render
 
 
+def _order_settled(data: Mapping[str, Any], locale: str, reader: str) -> tuple[str, str]:
+    earned = _yuan(data.get("courier_earnings_fen"))
+    title = {"zh-CN": "收入已入账", "en": "Earnings credited", "ko": "수입이 입금되었습니다"}
+    body = {
+        "zh-CN": f"您配送的{{kind}}订单收入 {earned} 元已计入您的账户，将在每周结算时发放。",
+        "en": f"¥{earned} from the {{kind}} errand you delivered is in your account; it is paid out weekly.",
+        "ko": f"배달하신 {{kind}} 주문의 수입 {earned}위안이 계정에 적립되었습니다. 매주 정산됩니다.",
+    }
+    return title[locale], body[locale].format(kind=_pick(ORDER_TYPES, data.get("order_type"), locale))
+
+
+def _refund_succeeded(data: Mapping[str, Any], locale: str, reader: str) -> tuple[str, str]:
+    amount = _yuan(data.get("refund_fen"))
+    title = {"zh-CN": "退款已到账", "en": "Refund made", "ko": "환불되었습니다"}
+    body = {
+        "zh-CN": f"{amount} 元已原路退回您的微信支付账户。",
+        "en": f"¥{amount} was refunded to the WeChat Pay account you paid with.",
+        "ko": f"{amount}위안이 결제하신 위챗페이 계정으로 환불되었습니다.",
+    }
+    return title[locale], body[locale]
+
+
+def _payment_closed(data: Mapping[str, Any], locale: str, reader: str) -> tuple[str, str]:
+    amount = _yuan(data.get("amount_fen"))
+    title = {"zh-CN": "支付未完成", "en": "Payment not completed", "ko": "결제가 완료되지 않았습니다"}
+    body = {
+        "zh-CN": f"{amount} 元的支付已关闭，没有扣款；如需继续，请重新支付。",
+        "en": f"The payment of ¥{amount} was closed and nothing was charged; pay again to go on.",
+        "ko": f"{amount}위안 결제가 종료되었고 청구되지 않았습니다. 계속하려면 다시 결제해 주세요.",
+    }
+    return title[locale], body[locale]
+
+
 _RENDERERS: dict[str, _Renderer] = {
+    "errand.order.settled.v1": _order_settled,
+    "payments.refund.succeeded.v1": _refund_succeeded,
+    "payments.payment.failed.v1": _payment_closed,
     "errand.order.created.v1": _order_created,
     "errand.order.recipient_code.v1": _order_recipient_code,
     "errand.order.accepted.v1": _fixed(
@@ -375,6 +411,7 @@ _RENDERERS: dict[str, _Renderer] = {
 }
 
 _LINKS: dict[str, tuple[str, str]] = {
+    "payments.": ("payment", "payment_id"),
     "errand.order.": ("errand_order", "order_id"),
     "reports.report.": ("report", "report_id"),
     "forum.post.mentioned.": ("forum_thread", "thread_id"),

@@ -185,3 +185,16 @@ order_proof_photos = Table(
 
 # Who belongs to which community and the name they show (servicekit.people).
 people = people_table(metadata)
+
+# An order's money as the payments service reported it (payments.* events; service_layer/money.py):
+# what was paid and refunded, and when the order was settled to its courier.
+order_money = Table(
+    "order_money",
+    metadata,
+    Column("order_id", UUID(as_uuid=True), primary_key=True),
+    Column("community_id", UUID(as_uuid=True), nullable=False),
+    Column("paid_fen", BigInteger, nullable=False, server_default=text("0")),
+    Column("refunded_fen", BigInteger, nullable=False, server_default=text("0")),
+    Column("settled_at", TS),
+    Column("updated_at", TS, nullable=False),
+)

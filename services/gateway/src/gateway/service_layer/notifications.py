@@ -38,12 +38,18 @@ _ORDER_RECIPIENT = {
 # The delivery code owed to a recipient named by phone: the account of that phone, if any (else the
 # consumer texts it, see consumers.py).
 RECIPIENT_CODE = "errand.order.recipient_code.v1"
+# Money (payments service): the payer hears of a refund and of an order that closed unpaid; the
+# courier of an order's earnings credited.
+_PAYER = {"payments.payment.failed.v1", "payments.refund.succeeded.v1"}
+_SETTLED = "errand.order.settled.v1"
 _HOTSPOT_AUDIENCE = ("property_manager", "committee")
 _DEPARTMENT_STAFF = ("property_staff", "property_manager")
 
 CONSUMED = (
     *sorted(_ORDER_REQUESTER | _ORDER_COURIER),
     RECIPIENT_CODE,
+    _SETTLED,
+    *sorted(_PAYER),
     "reports.report.submitted.v1",
     "reports.report.status_changed.v1",
     "reports.report.overdue.v1",
@@ -109,6 +115,10 @@ async def recipients(uow: UnitOfWork, envelope: Envelope, event: EventPayload) -
             found |= await _told_the_code(uow, payload)
     elif kind == RECIPIENT_CODE:
         found = await account_of_phone(uow, payload)
+    elif kind == _SETTLED:
+        found = _ids(payload.get("courier_id"))
+    elif kind in _PAYER:
+        found = _ids(payload.get("payer_id"))
     elif kind == "reports.report.submitted.v1":
         # A new report reaches the staff and managers of its category's department.
         found = await _with_roles(uow, payload, _DEPARTMENT_STAFF, department=payload.get("department"))

@@ -1,0 +1,1 @@
+"""Adapters of the payments service: tables, the ledger's store, WeChat Pay."""

@@ -1,0 +1,88 @@
+"""The payment aggregate: its purposes, its state machine and its refunds' arithmetic.
+
+```
+pending --paid (callback or query)--> paid --refund--> refunding --all refunded--> refunded
+pending --close / expiry--> closed        refunding --partly refunded, or refused--> paid
+pending --payment error--> failed         closed|failed --provider says paid--> paid
+```
+The last line is not a loophole: when WeChat Pay says money arrived for an order we had closed
+(a race between our close and the payer's confirmation), the money is there and is booked; the
+service then refunds what it no longer owes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from payments.domain.errors import IllegalTransition
+
+
+class Purpose(StrEnum):
+    ERRAND_ORDER = "errand_order"  # an errand's fee and the tip given when ordering
+    ERRAND_GOODS = "errand_goods"  # a 帮买 errand's goods (estimate)
+    TIP = "tip"  # a tip added after ordering
+    PROPERTY_BILL = "property_bill"  # a property-fee bill
+    REPAIR_CHARGE = "repair_charge"  # a paid repair on a report
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    CLOSED = "closed"
+    REFUNDING = "refunding"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+class Action(StrEnum):
+    PAY = "pay"
+    CLOSE = "close"
+    FAIL = "fail"
+    REFUND = "refund"
+    REFUND_SETTLED = "refund_settled"
+
+
+# (from, action) -> to
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (Status.PENDING, Action.PAY): Status.PAID,
+    (Status.CLOSED, Action.PAY): Status.PAID,
+    (Status.FAILED, Action.PAY): Status.PAID,
+    (Status.PENDING, Action.CLOSE): Status.CLOSED,
+    (Status.PENDING, Action.FAIL): Status.FAILED,
+    (Status.PAID, Action.REFUND): Status.REFUNDING,
+    (Status.REFUNDING, Action.REFUND): Status.REFUNDING,
+}
+
+# Repeating a transition that already happened is a no-op (flaky networks, replayed callbacks).
+IDEMPOTENT = {
+    (Status.PAID, Action.PAY),
+    (Status.REFUNDING, Action.PAY),
+    (Status.REFUNDED, Action.PAY),
+    (Status.CLOSED, Action.CLOSE),
+    (Status.FAILED, Action.FAIL),
+}
+
+LIVE = frozenset({Status.PAID, Status.REFUNDING, Status.REFUNDED})
+
+
+def transition(status: Status, action: Action) -> Status:
+    if (status, action) in IDEMPOTENT:
+        return status
+    target = TRANSITIONS.get((status, action))
+    if target is None:
+        raise IllegalTransition(status=status.value, action=action.value)
+    return target
+
+
+def after_refunds(amount_fen: int, refunded_fen: int, in_flight: int) -> Status:
+    """The status once refunds settle: ``refunded_fen`` succeeded, ``in_flight`` still pending."""
+    if in_flight:
+        return Status.REFUNDING
+    if refunded_fen >= amount_fen:
+        return Status.REFUNDED
+    return Status.PAID
+
+
+def refundable(amount_fen: int, refunded_or_pending_fen: int, requested_fen: int) -> int:
+    """How much of ``requested_fen`` can still be refunded (never more than was paid)."""
+    return max(0, min(requested_fen, amount_fen - refunded_or_pending_fen))
