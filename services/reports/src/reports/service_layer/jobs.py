@@ -22,6 +22,7 @@ from reports.adapters import repository as repo
 from reports.adapters.tables import report_photos, reports
 from reports.config import Settings
 from reports.domain.model import AUTO_CLOSE_AFTER, RESOLVE_CLOCK_STATUSES, Action, Status
+from reports.service_layer import fast_stats
 from reports.service_layer.reports import record_transition
 from servicekit.db import UnitOfWorkFactory
 from servicekit.health import HealthCheck
@@ -178,11 +179,19 @@ async def report_jobs(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Ma
             except Exception as exc:  # the next run retries; a crash here must not kill the service
                 log.error("report_jobs_failed", error=repr(exc)[:500], exc_info=exc)
 
-    task = asyncio.create_task(loop()) if interval > 0 else None
+    async def fold_loop() -> None:
+        while True:
+            try:
+                await fast_stats.fold(runtime.uow, settings.community_timezone)
+            except Exception as exc:  # retried next time; the exact computation answers meanwhile
+                log.error("stats_fold_failed", error=repr(exc)[:500], exc_info=exc)
+            await asyncio.sleep(settings.stats_fold_interval_seconds)
+
+    tasks = [asyncio.create_task(loop()), asyncio.create_task(fold_loop())] if interval > 0 else []
     try:
         yield {}
     finally:
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -1,0 +1,424 @@
+"""`/stats` from maintained cells instead of a scan of every report (issue 16.1).
+
+What is kept (migration 0005): every statement that changes what a report contributes to the
+statistics appends signed change rows (-1 for the old contribution, +1 for the new) in the same
+transaction, by trigger. The fold (`fold`, run by the reports job loop every
+`stats_fold_interval_seconds`) moves them, in one statement per batch, into cells keyed by
+(community, grain: local day or local month, dimension: category / staff / all, key). A cell
+holds exact counts and sums (count, resolved, breached, reopened, ratings, rating sum) and two
+sparse histograms (time to accept, time to resolve) with logarithmic bins 1 % wide.
+
+How a request is answered (`compute`), in one SQL statement, hence one snapshot:
+- whole local months inside the range from month cells, the other whole local days from day cells;
+- the partial days at both ends straight from `reports` (exact, like before);
+- change rows not folded yet for the whole days, as signed contributions.
+
+Counts, rates and the satisfaction average are therefore exact. The percentiles are
+`percentile_cont`'s (linear interpolation between the two order statistics around the rank),
+with each order statistic replaced by its bin's representative value: a value in bin i lies in
+[g^(i-1), g^i) * 0.01 s with g = 1.01, the representative 2g/(g+1) * g^(i-1) * 0.01 s is within
+(g-1)/(g+1) < 0.5 % of it, and an interpolation of two values each within 0.5 % is within 0.5 %
+of the exact interpolation. Values under 0.01 s count as 0 (the response has 0.1 s resolution).
+
+The cells use the community time zone of the build; a different `community_timezone` rebuilds
+them on the next fold, and until cells exist the exact computation answers. A category filter
+also goes to the exact computation (one category is a fifteenth of the rows).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import text
+
+from servicekit.db import UnitOfWork, UnitOfWorkFactory
+
+GAMMA = 1.01
+MIN_SECONDS = 0.01
+FOLD_BATCH = 50_000
+_FOLD_LOCK = 7_316_001  # pg_advisory_xact_lock key: one fold or rebuild at a time
+
+_CONTRIBUTION_FROM_REPORTS = """
+    SELECT community_id, (submitted_at AT TIME ZONE :tz)::date AS day, category,
+           COALESCE(assignee_id::text, '') AS staff,
+           extract(epoch FROM accepted_at - submitted_at)::float8 AS accept_s,
+           extract(epoch FROM first_resolved_at - submitted_at)::float8 AS resolve_s,
+           (accept_breached_at IS NOT NULL OR resolve_breached_at IS NOT NULL) AS breached,
+           reopen_count > 0 AS reopened, first_resolved_at IS NOT NULL AS resolved,
+           rating_overall AS rating, 1 AS sign
+    FROM reports"""
+
+_CONTRIBUTION_FROM_CHANGES = """
+    SELECT community_id, (submitted_at AT TIME ZONE :tz)::date AS day, category, staff,
+           accept_s, resolve_s, breached, reopened, resolved, rating, sign
+    FROM {table}"""
+
+
+def _cells_sql(source: str, grains: str) -> str:
+    """Cells (scalars and sorted sparse histograms) of the signed contributions in `source`."""
+    return _CELLS.format(source=source, grains=grains)
+
+
+_CELLS = """
+    WITH src AS ({source}),
+    keyed AS (
+        SELECT s.community_id, g.grain,
+               CASE g.grain WHEN 'd' THEN s.day ELSE date_trunc('month', s.day)::date END AS period,
+               k.dim, k.key, s.accept_s, s.resolve_s, s.breached, s.reopened, s.resolved, s.rating, s.sign
+        FROM src s
+        CROSS JOIN (VALUES {grains}) AS g(grain)
+        CROSS JOIN LATERAL (VALUES ('c', s.category::text), ('s', s.staff), ('a', '')) AS k(dim, key)
+    ),
+    scalars AS (
+        SELECT community_id, grain, period, dim, key,
+               sum(sign)::int AS count,
+               COALESCE(sum(sign) FILTER (WHERE resolved), 0)::int AS resolved,
+               COALESCE(sum(sign) FILTER (WHERE breached), 0)::int AS breached,
+               COALESCE(sum(sign) FILTER (WHERE reopened), 0)::int AS reopened,
+               COALESCE(sum(sign) FILTER (WHERE rating IS NOT NULL), 0)::int AS ratings,
+               COALESCE(sum(sign * rating), 0)::int AS rating_sum
+        FROM keyed GROUP BY 1, 2, 3, 4, 5
+    ),
+    binned AS (
+        SELECT community_id, grain, period, dim, key, m.measure, m.bin, sum(sign)::int AS n
+        FROM keyed
+        CROSS JOIN LATERAL (VALUES ('a', report_stats_bin(accept_s)), ('r', report_stats_bin(resolve_s)))
+            AS m(measure, bin)
+        WHERE m.bin IS NOT NULL
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        HAVING sum(sign) <> 0
+    ),
+    hist AS (
+        SELECT community_id, grain, period, dim, key,
+               array_agg(bin ORDER BY bin) FILTER (WHERE measure = 'a') AS accept_bins,
+               array_agg(n ORDER BY bin) FILTER (WHERE measure = 'a') AS accept_counts,
+               array_agg(bin ORDER BY bin) FILTER (WHERE measure = 'r') AS resolve_bins,
+               array_agg(n ORDER BY bin) FILTER (WHERE measure = 'r') AS resolve_counts
+        FROM binned GROUP BY 1, 2, 3, 4, 5
+    )
+    SELECT s.community_id, s.grain, s.period, s.dim, s.key, s.count, s.resolved, s.breached,
+           s.reopened, s.ratings, s.rating_sum,
+           COALESCE(h.accept_bins, '{{}}') AS accept_bins, COALESCE(h.accept_counts, '{{}}') AS accept_counts,
+           COALESCE(h.resolve_bins, '{{}}') AS resolve_bins,
+           COALESCE(h.resolve_counts, '{{}}') AS resolve_counts
+    FROM scalars s LEFT JOIN hist h USING (community_id, grain, period, dim, key)"""
+
+
+_CELL_COLUMNS = (
+    "community_id, grain, period, dim, key, count, resolved, breached, reopened, ratings, rating_sum, "
+    "accept_bins, accept_counts, resolve_bins, resolve_counts"
+)
+
+_INSERT_CELLS = "INSERT INTO report_stats_cells ({columns}) "
+_REBUILD_SQL = _INSERT_CELLS.format(columns=_CELL_COLUMNS) + _cells_sql(
+    _CONTRIBUTION_FROM_REPORTS, "('d'), ('m')"
+)
+
+# One batch of change rows into the cells: the histograms of touched cells are merged bin by bin,
+# the scalars added. Deleting the change rows and updating the cells is one statement.
+_FOLD_TEMPLATE = """
+WITH moved AS (
+    DELETE FROM report_stats_changes WHERE id <= :upto RETURNING *
+),
+fresh AS ({fresh}),
+old AS (
+    SELECT c.* FROM report_stats_cells c JOIN fresh f USING (community_id, grain, period, dim, key)
+),
+bins AS (
+    SELECT community_id, grain, period, dim, key, 'a' AS measure, u.bin, u.n
+        FROM fresh, unnest(accept_bins, accept_counts) AS u(bin, n)
+    UNION ALL SELECT community_id, grain, period, dim, key, 'r', u.bin, u.n
+        FROM fresh, unnest(resolve_bins, resolve_counts) AS u(bin, n)
+    UNION ALL SELECT community_id, grain, period, dim, key, 'a', u.bin, u.n
+        FROM old, unnest(accept_bins, accept_counts) AS u(bin, n)
+    UNION ALL SELECT community_id, grain, period, dim, key, 'r', u.bin, u.n
+        FROM old, unnest(resolve_bins, resolve_counts) AS u(bin, n)
+),
+summed AS (
+    SELECT community_id, grain, period, dim, key, measure, bin, sum(n)::int AS n
+    FROM bins GROUP BY 1, 2, 3, 4, 5, 6, 7 HAVING sum(n) <> 0
+),
+hist AS (
+    SELECT community_id, grain, period, dim, key,
+           array_agg(bin ORDER BY bin) FILTER (WHERE measure = 'a') AS accept_bins,
+           array_agg(n ORDER BY bin) FILTER (WHERE measure = 'a') AS accept_counts,
+           array_agg(bin ORDER BY bin) FILTER (WHERE measure = 'r') AS resolve_bins,
+           array_agg(n ORDER BY bin) FILTER (WHERE measure = 'r') AS resolve_counts
+    FROM summed GROUP BY 1, 2, 3, 4, 5
+)
+INSERT INTO report_stats_cells ({columns})
+SELECT f.community_id, f.grain, f.period, f.dim, f.key, f.count, f.resolved, f.breached, f.reopened,
+       f.ratings, f.rating_sum,
+       COALESCE(h.accept_bins, '{{}}'), COALESCE(h.accept_counts, '{{}}'),
+       COALESCE(h.resolve_bins, '{{}}'), COALESCE(h.resolve_counts, '{{}}')
+FROM fresh f LEFT JOIN hist h USING (community_id, grain, period, dim, key)
+ON CONFLICT (community_id, grain, period, dim, key) DO UPDATE SET
+    count = report_stats_cells.count + EXCLUDED.count,
+    resolved = report_stats_cells.resolved + EXCLUDED.resolved,
+    breached = report_stats_cells.breached + EXCLUDED.breached,
+    reopened = report_stats_cells.reopened + EXCLUDED.reopened,
+    ratings = report_stats_cells.ratings + EXCLUDED.ratings,
+    rating_sum = report_stats_cells.rating_sum + EXCLUDED.rating_sum,
+    accept_bins = EXCLUDED.accept_bins, accept_counts = EXCLUDED.accept_counts,
+    resolve_bins = EXCLUDED.resolve_bins, resolve_counts = EXCLUDED.resolve_counts
+"""
+_FOLD_SQL = _FOLD_TEMPLATE.format(
+    fresh=_cells_sql(_CONTRIBUTION_FROM_CHANGES.format(table="moved"), "('d'), ('m')"), columns=_CELL_COLUMNS
+)
+
+# The request: kept cells of the whole days, plus the partial days from `reports` and the change
+# rows not folded yet, both as month cells. Ordered by (dim, key) so the keys come out in the
+# database's collation, as the exact computation orders them.
+_READ_SQL = """
+WITH computed AS ({computed})
+SELECT dim, key, period, count, resolved, breached, reopened, ratings, rating_sum,
+       array_send(accept_bins) AS ab, array_send(accept_counts) AS ac,
+       array_send(resolve_bins) AS rb, array_send(resolve_counts) AS rc
+FROM (
+    SELECT dim, key, date_trunc('month', period)::date AS period, count, resolved, breached, reopened,
+           ratings, rating_sum, accept_bins, accept_counts, resolve_bins, resolve_counts
+    FROM report_stats_cells
+    WHERE community_id = :community_id
+      AND ((grain = 'm' AND period = ANY(:months)) OR (grain = 'd' AND period = ANY(:days)))
+    UNION ALL
+    SELECT dim, key, period, count, resolved, breached, reopened, ratings, rating_sum,
+           accept_bins, accept_counts, resolve_bins, resolve_counts
+    FROM computed
+) AS cells
+ORDER BY dim, key
+"""
+
+_EDGES = """
+    SELECT * FROM ({reports} WHERE community_id = :community_id
+        AND ((submitted_at >= :since AND submitted_at < :head_end)
+             OR (submitted_at >= :tail_start AND submitted_at < :until))) AS edges
+    UNION ALL
+    SELECT * FROM ({changes} WHERE community_id = :community_id
+        AND submitted_at >= :head_end AND submitted_at < :tail_start) AS pending"""
+
+
+async def fold(uows: UnitOfWorkFactory, timezone: str, *, batch: int = FOLD_BATCH) -> int:
+    """Move change rows into cells, a batch per transaction (or rebuild every cell when none were
+    built for `timezone`). Returns the change rows folded (or the reports counted by a rebuild)."""
+    folded = 0
+    while True:
+        async with uows() as uow:
+            session = uow.session
+            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FOLD_LOCK})
+            built = (await session.execute(text("SELECT timezone FROM report_stats_state"))).scalar()
+            if built != timezone:
+                done = await _rebuild(uow, timezone)
+                await uow.commit()
+                return done
+            ids = (
+                await session.execute(
+                    text(
+                        "SELECT max(id), count(*) FROM "
+                        "(SELECT id FROM report_stats_changes ORDER BY id LIMIT :n) AS b"
+                    ),
+                    {"n": batch},
+                )
+            ).one()
+            if ids[0] is None:
+                return folded
+            await session.execute(text("SET LOCAL work_mem = '64MB'"))
+            await session.execute(text(_FOLD_SQL), {"upto": ids[0], "tz": timezone})
+            await uow.commit()
+            folded += int(ids[1])
+
+
+async def _rebuild(uow: UnitOfWork, timezone: str) -> int:
+    session = uow.session
+    # Writers append change rows in their own transactions: once this lock is granted, every
+    # change is either in `reports` as this transaction sees it, or waits behind it.
+    await session.execute(text("LOCK TABLE report_stats_changes IN EXCLUSIVE MODE"))
+    await session.execute(text("SET LOCAL work_mem = '128MB'"))
+    await session.execute(text("DELETE FROM report_stats_changes"))
+    await session.execute(text("DELETE FROM report_stats_cells"))
+    await session.execute(text(_REBUILD_SQL), {"tz": timezone})
+    await session.execute(
+        text(
+            "INSERT INTO report_stats_state (id, timezone, built_at) VALUES (1, :tz, now()) "
+            "ON CONFLICT (id) DO UPDATE SET timezone = EXCLUDED.timezone, built_at = EXCLUDED.built_at"
+        ),
+        {"tz": timezone},
+    )
+    return int((await session.execute(text("SELECT count(*) FROM reports"))).scalar_one())
+
+
+async def ready(uow: UnitOfWork, timezone: str) -> bool:
+    built = (await uow.session.execute(text("SELECT timezone FROM report_stats_state"))).scalar()
+    return bool(built == timezone)
+
+
+@dataclass
+class _Span:
+    """[since, until) cut into a head and a tail of partial local days and whole days between."""
+
+    head_end: datetime
+    tail_start: datetime
+    months: list[date]
+    days: list[date]
+
+
+def _span(since: datetime, until: datetime, zone: ZoneInfo) -> _Span:
+    def start_of(day: date) -> datetime:
+        return datetime.combine(day, time(0), tzinfo=zone)
+
+    local_since = since.astimezone(zone)
+    first = local_since.date()
+    if start_of(first) < since:
+        first += timedelta(days=1)
+    last = until.astimezone(zone).date()  # whole days are [first, last)
+    if last <= first:
+        return _Span(until, until, [], [])
+    months: list[date] = []
+    days: list[date] = []
+    day = first
+    while day < last:
+        month_end = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if day.day == 1 and month_end <= last:
+            months.append(day)
+            day = month_end
+        else:
+            days.append(day)
+            day += timedelta(days=1)
+    return _Span(start_of(first), start_of(last), months, days)
+
+
+def _ints(buffer: bytes) -> NDArray[np.int64]:
+    """An int4[] in PostgreSQL's binary array format (array_send) as a numpy array."""
+    if len(buffer) <= 12:  # no dimensions: empty
+        return np.zeros(0, dtype=np.int64)
+    return np.frombuffer(buffer, dtype=">i4", offset=20)[1::2].astype(np.int64)
+
+
+@dataclass
+class _Group:
+    count: int = 0
+    resolved: int = 0
+    breached: int = 0
+    reopened: int = 0
+    ratings: int = 0
+    rating_sum: int = 0
+    accept: list[tuple[bytes, bytes]] = field(default_factory=list)
+    resolve: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+    def add(self, row: Any) -> None:
+        self.count += row.count
+        self.resolved += row.resolved
+        self.breached += row.breached
+        self.reopened += row.reopened
+        self.ratings += row.ratings
+        self.rating_sum += row.rating_sum
+        self.accept.append((row.ab, row.ac))
+        self.resolve.append((row.rb, row.rc))
+
+
+def representative(bins: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The value that stands for each bin (see the module docstring)."""
+    magnitude = np.abs(bins).astype(np.float64)
+    value = MIN_SECONDS * np.power(GAMMA, magnitude - 1) * (2 * GAMMA / (GAMMA + 1))
+    return np.where(bins == 0, 0.0, np.sign(bins) * value)
+
+
+def percentiles(parts: Iterable[tuple[bytes, bytes]], quantiles: tuple[float, ...]) -> list[float | None]:
+    """percentile_cont of the merged histograms (None when empty)."""
+    bins_parts, count_parts = [], []
+    for b, c in parts:
+        bins = _ints(b)
+        if bins.size:
+            bins_parts.append(bins)
+            count_parts.append(_ints(c))
+    if not bins_parts:
+        return [None for _ in quantiles]
+    bins = np.concatenate(bins_parts)
+    counts = np.concatenate(count_parts)
+    unique, inverse = np.unique(bins, return_inverse=True)
+    merged = np.bincount(inverse, weights=counts, minlength=unique.size)
+    keep = merged > 0
+    unique, merged = unique[keep], merged[keep]
+    total = int(merged.sum())
+    if total <= 0:
+        return [None for _ in quantiles]
+    cumulative = np.cumsum(merged)
+    values = representative(unique)
+    out: list[float | None] = []
+    for q in quantiles:
+        position = q * (total - 1)
+        rank = math.floor(position)
+        low = values[int(np.searchsorted(cumulative, rank, side="right"))]
+        high = values[int(np.searchsorted(cumulative, min(rank + 1, total - 1), side="right"))]
+        out.append(float(low + (position - rank) * (high - low)))
+    return out
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else round(numerator / denominator, 4)
+
+
+def _row(key: str | None, group: _Group) -> dict[str, Any]:
+    accept = percentiles(group.accept, (0.5, 0.9))
+    resolve = percentiles(group.resolve, (0.5, 0.9))
+
+    def seconds(value: float | None) -> float | None:
+        return None if value is None else round(value, 1)
+
+    return {
+        "key": key,
+        "count": group.count,
+        "resolved": group.resolved,
+        "accept_p50_seconds": seconds(accept[0]),
+        "accept_p90_seconds": seconds(accept[1]),
+        "resolve_p50_seconds": seconds(resolve[0]),
+        "resolve_p90_seconds": seconds(resolve[1]),
+        "sla_breach_rate": _rate(group.breached, group.count),
+        "reopen_rate": _rate(group.reopened, group.resolved),
+        "satisfaction_avg": _rate(group.rating_sum, group.ratings),
+        "ratings": group.ratings,
+    }
+
+
+async def compute(
+    uow: UnitOfWork, *, community_id: uuid.UUID, since: datetime, until: datetime, timezone: str
+) -> dict[str, list[dict[str, Any]]]:
+    span = _span(since, until, ZoneInfo(timezone))
+    computed = _cells_sql(
+        _EDGES.format(
+            reports=_CONTRIBUTION_FROM_REPORTS,
+            changes=_CONTRIBUTION_FROM_CHANGES.format(table="report_stats_changes"),
+        ),
+        "('m')",
+    )
+    params = {
+        "community_id": community_id,
+        "tz": timezone,
+        "since": since,
+        "until": until,
+        "head_end": span.head_end,
+        "tail_start": span.tail_start,
+        "months": span.months,
+        "days": span.days,
+    }
+    rows = (await uow.session.execute(text(_READ_SQL.format(computed=computed)), params)).all()
+    groups: dict[str, dict[str, _Group]] = {"c": {}, "s": {}, "a": {}}
+    for row in rows:
+        key = row.period.strftime("%Y-%m") if row.dim == "a" else row.key
+        groups[row.dim].setdefault(key, _Group()).add(row)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for dim, name in (("c", "by_category"), ("s", "by_staff"), ("a", "by_month")):
+        items = [(key, group) for key, group in groups[dim].items() if group.count > 0]
+        if dim == "a":
+            items.sort()
+        elif dim == "s":  # the unassigned last, as NULLS LAST
+            items.sort(key=lambda item: item[0] == "")
+        out[name] = [_row(key or None, group) for key, group in items]
+    return out
