@@ -172,15 +172,20 @@ async def bench_stats(
         try:
             started = time.perf_counter()
             staff = [uuid.uuid4() for _ in range(30)]
+            # A year of history arrives as when migration 0005 lands on a database that already
+            # holds it: without the change-row triggers, then the fold job rebuilds every cell.
+            await conn.execute("ALTER TABLE reports DISABLE TRIGGER USER")
             await conn.execute(BULK_INSERT, community_id, args.reports, staff)
+            await conn.execute("ALTER TABLE reports ENABLE TRIGGER USER")
             await conn.execute("ANALYZE reports")
+            await conn.execute("DELETE FROM report_stats_state")
             insert_s = time.perf_counter() - started
             total = await conn.fetchval("SELECT count(*) FROM reports WHERE community_id = $1", community_id)
         finally:
             await conn.close()
         print(f"inserted {total} reports with one INSERT ... SELECT in {insert_s:.1f} s")
         fold_s = await wait_folded(urls["reports_db"])
-        print(f"the service's fold job moved their change rows into the stats cells in {fold_s:.1f} s")
+        print(f"the service's fold job rebuilt the stats cells from the reports in {fold_s:.1f} s")
         exact_ms = await time_exact(urls["reports_db"], community_id)
         for _ in range(3):  # warm-up: plans, caches, connection pool
             (await client.get("/api/v1/reports/stats", headers=headers)).raise_for_status()
