@@ -34,6 +34,7 @@ import aio_pika
 import asyncpg
 import httpx
 
+from bench.pgbench_compare import run_pgbench
 from bench.service_processes import Processes, service_env, wait_live
 from servicekit.db import asyncpg_dsn, drop_database
 from servicekit.stack import free_port
@@ -106,6 +107,17 @@ def running(processes: Processes) -> Iterator[Processes]:
         processes.stop()
 
 
+MEMORY: dict[str, Any] = {}
+STACK: list[Processes] = []
+
+
+def memory(label: str) -> None:
+    """RSS of both services now (issue 16.6: idle <= 120 MB, under load <= 250 MB)."""
+    if STACK:
+        MEMORY[label] = STACK[-1].rss_mb()
+        print(f"memory {label}: {MEMORY[label]} MB (limits: idle 120, under load 250)")
+
+
 @contextlib.asynccontextmanager
 async def stack(namespace: str, signer: TokenSigner) -> AsyncIterator[dict[str, str]]:
     ports = {"reports": free_port(), "gateway": free_port()}
@@ -140,6 +152,9 @@ async def stack(namespace: str, signer: TokenSigner) -> AsyncIterator[dict[str, 
             processes.start("gateway", gateway_env)
             await wait_live(urls["gateway"])
             urls["reports_db"] = reports_env["REPORTS_DATABASE_URL"]
+            STACK.append(processes)
+            await asyncio.sleep(2)
+            memory("idle")
             yield urls
     finally:
         for env, prefix in ((reports_env, "REPORTS_"), (gateway_env, "GATEWAY_")):
@@ -189,6 +204,7 @@ async def bench_stats(
         exact_ms = await time_exact(urls["reports_db"], community_id)
         for _ in range(3):  # warm-up: plans, caches, connection pool
             (await client.get("/api/v1/reports/stats", headers=headers)).raise_for_status()
+        memory("after the stats rebuild")
         latencies = []
         body: dict[str, Any] = {}
         for _ in range(args.stats_requests):
@@ -320,7 +336,11 @@ async def bench_submit(urls: dict[str, str], resident_token: str, args: Any) -> 
     else:
         print(f"the gateway could not forward a submission ({reason}): measured direct only")
     for via, target in targets.items():
+        sample = asyncio.get_running_loop().call_later(
+            args.duration * 0.7, memory, f"under load (wrk via {via})"
+        )
         result = await run_wrk(target, resident_token, args)
+        sample.cancel()
         results[via] = result
         print(
             f"POST /api/v1/reports via {via}: {result['requests_per_second']} requests/s "
@@ -328,6 +348,59 @@ async def bench_submit(urls: dict[str, str], resident_token: str, args: Any) -> 
             f"non-2xx {result['non_2xx']}, latency avg {result['latency_avg']}, max {result['latency_max']})"
         )
     return results
+
+
+SUBMIT_SQL = """BEGIN;
+SELECT community_id, code, name_zh, name_en, name_ko, department, sla_accept_hours, sla_resolve_hours,
+  photo_required, public_area_default, assignment_mode, active, updated_at
+  FROM categories WHERE community_id = '{cid}' AND code = 'stairwell_lighting';
+INSERT INTO reports (id, community_id, category, department, reporter_id, source, source_thread_id, building,
+  unit, room, area, lat, lng, description, public_area, anonymous, status, submitted_at, updated_at,
+  due_accept_at, due_resolve_at, open311_token)
+  VALUES (gen_random_uuid(), '{cid}', 'stairwell_lighting', 'property', '{uid}', 'app', NULL, '3', '2', NULL,
+  NULL, NULL, NULL, 'bench: stairwell light out', true, false, 'submitted', now(), now(),
+  now() + interval '4 hours', now() + interval '48 hours', NULL) RETURNING * \\gset
+INSERT INTO report_events (community_id, report_id, at, actor_id, action, from_status, to_status, note)
+  VALUES ('{cid}', :id, now(), '{uid}', 'submit', NULL, 'submitted', NULL) RETURNING id;
+SELECT id, status, submitted_at, support_count FROM reports WHERE community_id = '{cid}'
+  AND category = 'stairwell_lighting' AND building = '3' AND public_area IS true
+  AND status IN ('in_progress', 'paused', 'assigned', 'submitted', 'accepted', 'reopened')
+  AND submitted_at >= now() - interval '7 days' AND id != :id
+  ORDER BY support_count DESC, submitted_at DESC LIMIT 5;
+SELECT user_id, display_name FROM people WHERE community_id = '{cid}' AND user_id IN ('{uid}');
+INSERT INTO outbox_messages (event_id, event_type, body)
+  VALUES (gen_random_uuid(), 'reports.report.submitted.v1', '{body}') RETURNING id;
+END;
+"""
+
+# The submitted event as the service writes it (same size; no "name:" sequences, which pgbench
+# would take for variables).
+EVENT_BODY = (
+    '{"event_id": "dcac8ce5-f477-49d1-9d11-20cba73e6815", "event_type": "reports.report.submitted.v1", '
+    '"occurred_at": "2026-12-03T15.28.06.628777Z", "producer": "reports", '
+    '"correlation_id": "a15c5b2d132f490dad29dff6c1809ab5", '
+    '"actor_id": "c811ae9e-56ba-4ce0-9473-62232b842f69", '
+    '"payload": {"community_id": "6e41b93f-22aa-4022-b5a0-2bdfa027d20a", '
+    '"report_id": "2e9ccc8f-c8da-4e52-902b-eb911e5cddd5", '
+    '"reporter_id": "c811ae9e-56ba-4ce0-9473-62232b842f69", '
+    '"category": "stairwell_lighting", "department": "property", "building": "3", "source_thread_id": null, '
+    '"status": "submitted", "public_area": true, "due_accept_at": "2026-12-03T19.28.06.055368Z", '
+    '"due_resolve_at": "2026-12-05T15.28.06.055368Z"}}'
+)
+
+
+async def bench_pgbench(urls: dict[str, str], community_id: uuid.UUID, args: Any) -> dict[str, Any]:
+    """The limit: PostgreSQL alone running the submission's statements at the same concurrency."""
+    script = SUBMIT_SQL.format(cid=community_id, uid=uuid.uuid4(), body=EVENT_BODY)
+    result = await run_pgbench(
+        urls["reports_db"], script, connections=args.connections, seconds=args.duration
+    )
+    print(
+        f"pgbench, the submission's SQL (6 statements + commit, prepared), -c{args.connections}: "
+        f"{result.get('tps')} transactions/s, latency avg {result.get('latency_avg_ms')} ms"
+        + (f" ({result['error']})" if result.get("error") else "")
+    )
+    return result
 
 
 async def run(args: Any) -> dict[str, Any]:
@@ -348,6 +421,17 @@ async def run(args: Any) -> dict[str, Any]:
     async with stack(new_namespace(), signer) as urls:
         stats = await bench_stats(urls, manager, community_id, args)
         submit = await bench_submit(urls, resident, args) if args.duration > 0 else {}
+        memory("after the submission load")
+        if submit:
+            submit["pgbench"] = await bench_pgbench(urls, community_id, args)
+            via = submit.get("gateway") or submit.get("direct") or {}
+            if via.get("requests_per_second") and submit["pgbench"].get("tps"):
+                ratio = via["requests_per_second"] / submit["pgbench"]["tps"]
+                submit["ratio_to_pgbench"] = round(ratio, 3)
+                print(
+                    f"report submission through the gateway / pgbench = {ratio:.3f} vs limit >= 0.5 "
+                    f"(issue 16.3): {'met' if ratio >= 0.5 else 'NOT met'}"
+                )
     load_after = os.getloadavg()
     # Other work on the machine shares its cores with this run: say how busy it was.
     print(
@@ -360,6 +444,7 @@ async def run(args: Any) -> dict[str, Any]:
         "load_average_1m": [round(load_before[0], 2), round(load_after[0], 2)],
         "stats": stats,
         "submit": submit,
+        "memory_mb": MEMORY,
     }
 
 
