@@ -57,14 +57,16 @@ from servicekit.settings import BaseServiceSettings
 from servicekit.tables import CREATE_NOTIFY_FUNCTION, CREATE_NOTIFY_TRIGGER, messaging_metadata
 from servicekit.testing import delete_messaging, isolated_database, isolated_settings, new_namespace
 
-DESCRIPTION = "commit -> consuming handler's start, p50/p99 at a steady rate (target p99 <= 50 ms)"
+DESCRIPTION = (
+    "commit -> consuming handler's start, p50/p99 at a steady rate (target p99 <= 4 ms at 200/s, issue 16.5)"
+)
 
 EVENT_TYPE = OrderCreatedV1.event_type
 DEFAULT_RATE = 200.0
 DEFAULT_SECONDS = 30.0
 DEFAULT_WARMUP = 1.0
 DEFAULT_DRAIN_TIMEOUT = 30.0
-TARGET_P99_MS = 50.0
+TARGET_P99_MS = 4.0  # issue 16.5 (was 50 ms): p99 <= 4 ms at 200 events/s
 
 
 # -- what is recorded -------------------------------------------------------------------------------
@@ -564,7 +566,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="after sending, give up once no event arrived for this many seconds (default 30)",
     )
     parser.add_argument(
-        "--target-p99-ms", type=float, default=TARGET_P99_MS, help="the p99 target in ms (default 50)"
+        "--target-p99-ms", type=float, default=TARGET_P99_MS, help="the p99 target in ms (default 4)"
     )
     parser.add_argument(
         "--one-process",
