@@ -4,13 +4,13 @@ What is kept (migration 0005): every statement that changes what a report contri
 statistics appends signed change rows (-1 for the old contribution, +1 for the new) in the same
 transaction, by trigger. The fold (`fold`, run by the reports job loop every
 `stats_fold_interval_seconds`) moves them, in one statement per batch, into cells keyed by
-(community, grain: local day, decade (旬) or month, dimension: category / staff / all, key). A cell
+(community, grain: local day, decade (旬), month or quarter, dimension: category / staff / all, key). A cell
 holds exact counts and sums (count, resolved, breached, reopened, ratings, rating sum) and two
 sparse histograms (time to accept, time to resolve) with logarithmic bins 1 % wide.
 
 How a request is answered (`compute`), in one SQL statement, hence one snapshot:
-- whole local months inside the range from month cells, then whole decades (days 1-10, 11-20,
-  21-end) from decade cells, the other whole local days from day cells;
+- whole local quarters inside the range from quarter cells, then whole months, whole decades
+  (days 1-10, 11-20, 21-end), the other whole local days from day cells;
 - the partial days at both ends straight from `reports` (exact, like before);
 - change rows not folded yet for the whole days, as signed contributions.
 
@@ -72,6 +72,7 @@ _CELLS = """
     keyed AS (
         SELECT s.community_id, g.grain,
                CASE g.grain WHEN 'd' THEN s.day WHEN 'm' THEN date_trunc('month', s.day)::date
+                    WHEN 'q' THEN date_trunc('quarter', s.day)::date
                     ELSE date_trunc('month', s.day)::date
                          + LEAST(((extract(day FROM s.day)::int - 1) / 10) * 10, 20) END AS period,
                k.dim, k.key, s.accept_s, s.resolve_s, s.breached, s.reopened, s.resolved, s.rating, s.sign
@@ -127,7 +128,7 @@ _PACKS = {"pack_a": _PACK.format(m="a"), "pack_r": _PACK.format(m="r")}
 
 _INSERT_CELLS = "INSERT INTO report_stats_cells ({columns}) "
 _REBUILD_SQL = _INSERT_CELLS.format(columns=_CELL_COLUMNS) + _cells_sql(
-    _CONTRIBUTION_FROM_REPORTS, "('d'), ('x'), ('m')"
+    _CONTRIBUTION_FROM_REPORTS, "('d'), ('x'), ('m'), ('q')"
 )
 
 # One batch of change rows into the cells: the histograms of touched cells are merged bin by bin,
@@ -182,7 +183,7 @@ ON CONFLICT (community_id, grain, period, dim, key) DO UPDATE SET
     accept_hist = EXCLUDED.accept_hist, resolve_hist = EXCLUDED.resolve_hist
 """
 _FOLD_SQL = _FOLD_TEMPLATE.format(
-    fresh=_cells_sql(_CONTRIBUTION_FROM_CHANGES.format(table="moved"), "('d'), ('x'), ('m')"),
+    fresh=_cells_sql(_CONTRIBUTION_FROM_CHANGES.format(table="moved"), "('d'), ('x'), ('m'), ('q')"),
     columns=_CELL_COLUMNS,
     **_PACKS,
 )
@@ -212,7 +213,9 @@ SELECT dim, key, date_trunc('month', period)::date AS period, count, resolved, b
        ratings, rating_sum, accept_hist, resolve_hist
 FROM report_stats_cells
 WHERE community_id = :community_id
-  AND ((grain = 'm' AND period = ANY(:months)) OR (grain = 'x' AND period = ANY(:decades))
+  AND ((grain = 'q' AND dim <> 'a' AND period = ANY(:quarters))
+       OR (grain = 'm' AND (period = ANY(:months) OR (dim = 'a' AND period = ANY(:quarter_months))))
+       OR (grain = 'x' AND period = ANY(:decades))
        OR (grain = 'd' AND period = ANY(:days)))
 UNION ALL
 SELECT dim, key, period, count, resolved, breached, reopened, ratings, rating_sum, accept_hist, resolve_hist
@@ -285,10 +288,11 @@ async def ready(uow: UnitOfWork, timezone: str) -> bool:
 @dataclass
 class _Span:
     """[since, until) cut into a head and a tail of partial local days and, between them, whole
-    months, whole decades (旬: days 1-10, 11-20, 21-end) and single days, the fewest cells."""
+    quarters, months, decades (旬: days 1-10, 11-20, 21-end) and single days, the fewest cells."""
 
     head_end: datetime
     tail_start: datetime
+    quarters: list[date]
     months: list[date]
     decades: list[date]
     days: list[date]
@@ -307,13 +311,17 @@ def _span(since: datetime, until: datetime, zone: ZoneInfo) -> _Span:
         first += timedelta(days=1)
     last = until.astimezone(zone).date()  # whole days are [first, last)
     if last <= first:
-        return _Span(until, until, [], [], [])
-    span = _Span(start_of(first), start_of(last), [], [], [])
+        return _Span(until, until, [], [], [], [])
+    span = _Span(start_of(first), start_of(last), [], [], [], [])
     day = first
     while day < last:
         month_end = _next_month(day)
+        quarter_end = _next_month(_next_month(month_end))
         decade_end = month_end if day.day == 21 else day + timedelta(days=10)
-        if day.day == 1 and month_end <= last:
+        if day.day == 1 and day.month % 3 == 1 and quarter_end <= last:
+            span.quarters.append(day)
+            day = quarter_end
+        elif day.day == 1 and month_end <= last:
             span.months.append(day)
             day = month_end
         elif day.day in (1, 11, 21) and decade_end <= last:
@@ -431,6 +439,9 @@ async def compute(
         "until": until,
         "head_end": span.head_end,
         "tail_start": span.tail_start,
+        "quarters": span.quarters,
+        # by_month needs each month of a quarter: the community's month cells (one per month)
+        "quarter_months": [date(q.year, q.month + offset, 1) for q in span.quarters for offset in range(3)],
         "months": span.months,
         "decades": span.decades,
         "days": span.days,
