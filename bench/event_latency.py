@@ -44,6 +44,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bench.broker_leg import broker_leg
 from contracts import Envelope, EventPayload
 from contracts.errand import OrderCreatedV1
 from errand.config import Settings as ErrandSettings
@@ -611,6 +612,14 @@ def main(argv: Sequence[str] = ()) -> int:
         print("event_latency: interrupted (databases and broker objects removed)", file=sys.stderr)
         return 130
     print_report(result)
+    # The limit beside it, same run: RabbitMQ's own publish -> consume at the same rate (issue 16.5).
+    leg = uvloop.run(broker_leg(args.rate, min(args.seconds, 10.0)))
+    print(
+        f"  broker leg        aio-pika publish (confirms, persistent) -> consumer callback, quorum queue, "
+        f"{args.rate:g}/s for {min(args.seconds, 10.0):g} s, same run: p50 {leg.get('p50_ms')} ms, "
+        f"p99 {leg.get('p99_ms')} ms, max {leg.get('max_ms')} ms ({leg.get('received')}/{leg.get('sent')})"
+    )
+    print(json.dumps({"broker_leg": leg}))
     return 0
 
 
