@@ -44,6 +44,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from bench.broker_leg import broker_leg
 from contracts import Envelope, EventPayload
 from contracts.errand import OrderCreatedV1
 from errand.config import Settings as ErrandSettings
@@ -57,14 +58,16 @@ from servicekit.settings import BaseServiceSettings
 from servicekit.tables import CREATE_NOTIFY_FUNCTION, CREATE_NOTIFY_TRIGGER, messaging_metadata
 from servicekit.testing import delete_messaging, isolated_database, isolated_settings, new_namespace
 
-DESCRIPTION = "commit -> consuming handler's start, p50/p99 at a steady rate (target p99 <= 50 ms)"
+DESCRIPTION = (
+    "commit -> consuming handler's start, p50/p99 at a steady rate (target p99 <= 4 ms at 200/s, issue 16.5)"
+)
 
 EVENT_TYPE = OrderCreatedV1.event_type
 DEFAULT_RATE = 200.0
 DEFAULT_SECONDS = 30.0
 DEFAULT_WARMUP = 1.0
 DEFAULT_DRAIN_TIMEOUT = 30.0
-TARGET_P99_MS = 50.0
+TARGET_P99_MS = 4.0  # issue 16.5 (was 50 ms): p99 <= 4 ms at 200 events/s
 
 
 # -- what is recorded -------------------------------------------------------------------------------
@@ -564,7 +567,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         help="after sending, give up once no event arrived for this many seconds (default 30)",
     )
     parser.add_argument(
-        "--target-p99-ms", type=float, default=TARGET_P99_MS, help="the p99 target in ms (default 50)"
+        "--target-p99-ms", type=float, default=TARGET_P99_MS, help="the p99 target in ms (default 4)"
     )
     parser.add_argument(
         "--one-process",
@@ -609,6 +612,14 @@ def main(argv: Sequence[str] = ()) -> int:
         print("event_latency: interrupted (databases and broker objects removed)", file=sys.stderr)
         return 130
     print_report(result)
+    # The limit beside it, same run: RabbitMQ's own publish -> consume at the same rate (issue 16.5).
+    leg = uvloop.run(broker_leg(args.rate, min(args.seconds, 10.0)))
+    print(
+        f"  broker leg        aio-pika publish (confirms, persistent) -> consumer callback, quorum queue, "
+        f"{args.rate:g}/s for {min(args.seconds, 10.0):g} s, same run: p50 {leg.get('p50_ms')} ms, "
+        f"p99 {leg.get('p99_ms')} ms, max {leg.get('max_ms')} ms ({leg.get('received')}/{leg.get('sent')})"
+    )
+    print(json.dumps({"broker_leg": leg}))
     return 0
 
 

@@ -27,12 +27,14 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
 import asyncpg
 import httpx
 
+from bench.pgbench_compare import run_pgbench
 from bench.service_processes import Processes, service_env, wait_live
 from servicekit.db import asyncpg_dsn, drop_database
 from servicekit.stack import free_port
@@ -105,6 +107,17 @@ def running(processes: Processes) -> Iterator[Processes]:
         processes.stop()
 
 
+MEMORY: dict[str, Any] = {}
+STACK: list[Processes] = []
+
+
+def memory(label: str) -> None:
+    """RSS of both services now (issue 16.6: idle <= 120 MB, under load <= 250 MB)."""
+    if STACK:
+        MEMORY[label] = STACK[-1].rss_mb()
+        print(f"memory {label}: {MEMORY[label]} MB (limits: idle 120, under load 250)")
+
+
 @contextlib.asynccontextmanager
 async def stack(namespace: str, signer: TokenSigner) -> AsyncIterator[dict[str, str]]:
     ports = {"reports": free_port(), "gateway": free_port()}
@@ -139,6 +152,9 @@ async def stack(namespace: str, signer: TokenSigner) -> AsyncIterator[dict[str, 
             processes.start("gateway", gateway_env)
             await wait_live(urls["gateway"])
             urls["reports_db"] = reports_env["REPORTS_DATABASE_URL"]
+            STACK.append(processes)
+            await asyncio.sleep(2)
+            memory("idle")
             yield urls
     finally:
         for env, prefix in ((reports_env, "REPORTS_"), (gateway_env, "GATEWAY_")):
@@ -171,15 +187,24 @@ async def bench_stats(
         try:
             started = time.perf_counter()
             staff = [uuid.uuid4() for _ in range(30)]
+            # A year of history arrives as when migration 0005 lands on a database that already
+            # holds it: without the change-row triggers, then the fold job rebuilds every cell.
+            await conn.execute("ALTER TABLE reports DISABLE TRIGGER USER")
             await conn.execute(BULK_INSERT, community_id, args.reports, staff)
+            await conn.execute("ALTER TABLE reports ENABLE TRIGGER USER")
             await conn.execute("ANALYZE reports")
+            await conn.execute("DELETE FROM report_stats_state")
             insert_s = time.perf_counter() - started
             total = await conn.fetchval("SELECT count(*) FROM reports WHERE community_id = $1", community_id)
         finally:
             await conn.close()
         print(f"inserted {total} reports with one INSERT ... SELECT in {insert_s:.1f} s")
+        fold_s = await wait_folded(urls["reports_db"])
+        print(f"the service's fold job rebuilt the stats cells from the reports in {fold_s:.1f} s")
+        exact_ms = await time_exact(urls["reports_db"], community_id)
         for _ in range(3):  # warm-up: plans, caches, connection pool
             (await client.get("/api/v1/reports/stats", headers=headers)).raise_for_status()
+        memory("after the stats rebuild")
         latencies = []
         body: dict[str, Any] = {}
         for _ in range(args.stats_requests):
@@ -189,8 +214,12 @@ async def bench_stats(
             response.raise_for_status()
             body = response.json()
     counted = sum(row["count"] for row in body["by_category"])
+    limit = 50.0 if total <= 100_000 else 200.0
     result = {
         "reports": int(total),
+        "fold_s": round(fold_s, 1),
+        "exact_scan_ms": exact_ms,
+        "target_p99_ms": limit,
         "requests": args.stats_requests,
         "p50_ms": round(statistics.median(latencies), 1),
         "p99_ms": round(percentile(latencies, 0.99), 1),
@@ -203,7 +232,53 @@ async def bench_stats(
         f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, max {result['max_ms']} ms "
         f"({counted} reports in the last 365 days counted; groups {result['groups']})"
     )
+    print(
+        f"/stats p99 {result['p99_ms']} ms vs limit {limit:.0f} ms (issue 16.1): "
+        f"{'met' if result['p99_ms'] <= limit else 'NOT met'}; the exact scan it replaces: "
+        f"{exact_ms} ms (SQL alone, same database, same run)"
+    )
     return result
+
+
+async def wait_folded(database_url: str, give_up_s: float = 900.0) -> float:
+    """The fold job runs every second in the service: wait until no change row is left."""
+    started = time.perf_counter()
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        while time.perf_counter() - started < give_up_s:
+            built = await conn.fetchval("SELECT count(*) FROM report_stats_state")
+            left = await conn.fetchval("SELECT count(*) FROM report_stats_changes")
+            if built and not left:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+    return time.perf_counter() - started
+
+
+async def time_exact(database_url: str, community_id: uuid.UUID, runs: int = 3) -> float:
+    """The exact GROUPING SETS scan (reports.service_layer.stats, before issue 16), for comparison."""
+    from reports.service_layer.stats import _STATS_SQL
+
+    sql = re.sub(
+        r":(community_id|since|until|tz)\b",
+        lambda m: "$" + str(1 + ["community_id", "since", "until", "tz"].index(m.group(1))),
+        _STATS_SQL.format(extra=""),
+    )
+    conn = await asyncpg.connect(asyncpg_dsn(database_url))
+    timings = []
+    try:
+        until = datetime.now(UTC)
+        since = until - timedelta(days=365)
+        for _ in range(runs):
+            began = time.perf_counter()
+            async with conn.transaction():
+                await conn.execute("SET LOCAL work_mem = '32MB'")
+                await conn.fetch(sql, community_id, since, until, "Asia/Shanghai")
+            timings.append((time.perf_counter() - began) * 1000)
+    finally:
+        await conn.close()
+    return round(statistics.median(timings), 1)
 
 
 def parse_wrk(output: str) -> dict[str, Any]:
@@ -261,7 +336,11 @@ async def bench_submit(urls: dict[str, str], resident_token: str, args: Any) -> 
     else:
         print(f"the gateway could not forward a submission ({reason}): measured direct only")
     for via, target in targets.items():
+        sample = asyncio.get_running_loop().call_later(
+            args.duration * 0.7, memory, f"under load (wrk via {via})"
+        )
         result = await run_wrk(target, resident_token, args)
+        sample.cancel()
         results[via] = result
         print(
             f"POST /api/v1/reports via {via}: {result['requests_per_second']} requests/s "
@@ -269,6 +348,59 @@ async def bench_submit(urls: dict[str, str], resident_token: str, args: Any) -> 
             f"non-2xx {result['non_2xx']}, latency avg {result['latency_avg']}, max {result['latency_max']})"
         )
     return results
+
+
+SUBMIT_SQL = """BEGIN;
+SELECT community_id, code, name_zh, name_en, name_ko, department, sla_accept_hours, sla_resolve_hours,
+  photo_required, public_area_default, assignment_mode, active, updated_at
+  FROM categories WHERE community_id = '{cid}' AND code = 'stairwell_lighting';
+INSERT INTO reports (id, community_id, category, department, reporter_id, source, source_thread_id, building,
+  unit, room, area, lat, lng, description, public_area, anonymous, status, submitted_at, updated_at,
+  due_accept_at, due_resolve_at, open311_token)
+  VALUES (gen_random_uuid(), '{cid}', 'stairwell_lighting', 'property', '{uid}', 'app', NULL, '3', '2', NULL,
+  NULL, NULL, NULL, 'bench: stairwell light out', true, false, 'submitted', now(), now(),
+  now() + interval '4 hours', now() + interval '48 hours', NULL) RETURNING * \\gset
+INSERT INTO report_events (community_id, report_id, at, actor_id, action, from_status, to_status, note)
+  VALUES ('{cid}', :id, now(), '{uid}', 'submit', NULL, 'submitted', NULL) RETURNING id;
+SELECT id, status, submitted_at, support_count FROM reports WHERE community_id = '{cid}'
+  AND category = 'stairwell_lighting' AND building = '3' AND public_area IS true
+  AND status IN ('in_progress', 'paused', 'assigned', 'submitted', 'accepted', 'reopened')
+  AND submitted_at >= now() - interval '7 days' AND id != :id
+  ORDER BY support_count DESC, submitted_at DESC LIMIT 5;
+SELECT user_id, display_name FROM people WHERE community_id = '{cid}' AND user_id IN ('{uid}');
+INSERT INTO outbox_messages (event_id, event_type, body)
+  VALUES (gen_random_uuid(), 'reports.report.submitted.v1', '{body}') RETURNING id;
+END;
+"""
+
+# The submitted event as the service writes it (same size; no "name:" sequences, which pgbench
+# would take for variables).
+EVENT_BODY = (
+    '{"event_id": "dcac8ce5-f477-49d1-9d11-20cba73e6815", "event_type": "reports.report.submitted.v1", '
+    '"occurred_at": "2026-12-03T15.28.06.628777Z", "producer": "reports", '
+    '"correlation_id": "a15c5b2d132f490dad29dff6c1809ab5", '
+    '"actor_id": "c811ae9e-56ba-4ce0-9473-62232b842f69", '
+    '"payload": {"community_id": "6e41b93f-22aa-4022-b5a0-2bdfa027d20a", '
+    '"report_id": "2e9ccc8f-c8da-4e52-902b-eb911e5cddd5", '
+    '"reporter_id": "c811ae9e-56ba-4ce0-9473-62232b842f69", '
+    '"category": "stairwell_lighting", "department": "property", "building": "3", "source_thread_id": null, '
+    '"status": "submitted", "public_area": true, "due_accept_at": "2026-12-03T19.28.06.055368Z", '
+    '"due_resolve_at": "2026-12-05T15.28.06.055368Z"}}'
+)
+
+
+async def bench_pgbench(urls: dict[str, str], community_id: uuid.UUID, args: Any) -> dict[str, Any]:
+    """The limit: PostgreSQL alone running the submission's statements at the same concurrency."""
+    script = SUBMIT_SQL.format(cid=community_id, uid=uuid.uuid4(), body=EVENT_BODY)
+    result = await run_pgbench(
+        urls["reports_db"], script, connections=args.connections, seconds=args.duration
+    )
+    print(
+        f"pgbench, the submission's SQL (6 statements + commit, prepared), -c{args.connections}: "
+        f"{result.get('tps')} transactions/s, latency avg {result.get('latency_avg_ms')} ms"
+        + (f" ({result['error']})" if result.get("error") else "")
+    )
+    return result
 
 
 async def run(args: Any) -> dict[str, Any]:
@@ -288,7 +420,18 @@ async def run(args: Any) -> dict[str, Any]:
     load_before = os.getloadavg()
     async with stack(new_namespace(), signer) as urls:
         stats = await bench_stats(urls, manager, community_id, args)
-        submit = await bench_submit(urls, resident, args)
+        submit = await bench_submit(urls, resident, args) if args.duration > 0 else {}
+        memory("after the submission load")
+        if submit:
+            submit["pgbench"] = await bench_pgbench(urls, community_id, args)
+            via = submit.get("gateway") or submit.get("direct") or {}
+            if via.get("requests_per_second") and submit["pgbench"].get("tps"):
+                ratio = via["requests_per_second"] / submit["pgbench"]["tps"]
+                submit["ratio_to_pgbench"] = round(ratio, 3)
+                print(
+                    f"report submission through the gateway / pgbench = {ratio:.3f} vs limit >= 0.5 "
+                    f"(issue 16.3): {'met' if ratio >= 0.5 else 'NOT met'}"
+                )
     load_after = os.getloadavg()
     # Other work on the machine shares its cores with this run: say how busy it was.
     print(
@@ -301,6 +444,7 @@ async def run(args: Any) -> dict[str, Any]:
         "load_average_1m": [round(load_before[0], 2), round(load_after[0], 2)],
         "stats": stats,
         "submit": submit,
+        "memory_mb": MEMORY,
     }
 
 
@@ -312,7 +456,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--stats-requests", type=int, default=50, help="sequential /stats requests (default 50)"
     )
-    parser.add_argument("--duration", type=int, default=10, help="wrk seconds for submission (default 10)")
+    parser.add_argument(
+        "--duration", type=int, default=10, help="wrk seconds for submission (default 10; 0 skips it)"
+    )
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     args = parser.parse_args(argv)

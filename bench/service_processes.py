@@ -20,8 +20,43 @@ class Processes:
 
     def __init__(self) -> None:
         self.running: list[subprocess.Popen[bytes]] = []
+        self.modules: list[str] = []
+
+    def rss_mb(self) -> dict[str, dict[str, float]]:
+        """Resident memory of each service: its own process and with its child processes (photo
+        decoders), in MB, from /proc (issue 16.6)."""
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(parent, []).append(int(entry))
+
+        def rss(pid: int) -> float:
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    for line in status:
+                        if line.startswith("VmRSS:"):
+                            return int(line.split()[1]) / 1024
+            except OSError:
+                pass
+            return 0.0
+
+        out: dict[str, dict[str, float]] = {}
+        for module, process in zip(self.modules, self.running, strict=True):
+            tree, todo = 0.0, [process.pid]
+            while todo:
+                pid = todo.pop()
+                tree += rss(pid)
+                todo.extend(children.get(pid, []))
+            out[module] = {"process": round(rss(process.pid), 1), "with_children": round(tree, 1)}
+        return out
 
     def start(self, module: str, env: dict[str, str]) -> None:
+        self.modules.append(module)
         self.running.append(
             subprocess.Popen(
                 [sys.executable, "-m", module],

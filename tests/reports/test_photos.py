@@ -166,17 +166,21 @@ async def test_a_pixel_bomb_is_refused_from_its_header_in_every_language(
 async def test_stored_photos_are_downscaled_to_2048_px(service: Service, community: Community) -> None:
     reporter = community.resident()
     rid = (await community.submit(reporter))["id"]
+    # A 12 MP JPEG is decoded at half scale (DCT scaling, issue 16.4): 2000x1500, no resampling.
     result = await upload(service, reporter, rid, image_bytes("JPEG", size=(4000, 3000)))
     assert result["status"] == 201, result
     photo = result["body"]["photos"][0]  # type: ignore[index]
-    assert (photo["width"], photo["height"]) == (2048, 1536)
+    assert (photo["width"], photo["height"]) == (2000, 1500)
     served = await call(service, reporter, "GET", photo["url"])
-    assert Image.open(io.BytesIO(served.content)).size == (2048, 1536)
+    assert Image.open(io.BytesIO(served.content)).size == (2000, 1500)
+    # A JPEG whose half scale would be under 90 % of 2048 px is decoded in full and resampled.
+    result = await upload(service, reporter, rid, image_bytes("JPEG", size=(3000, 2000)))
+    assert result["status"] == 201, result
     # A tall PNG keeps its aspect ratio; a small one is left as it is.
     tall = await upload(service, reporter, rid, image_bytes("PNG", size=(1000, 5000)), name="t.png")
     small = await upload(service, reporter, rid, image_bytes("PNG", size=(300, 200)), name="s.png")
     sizes = [(p["width"], p["height"]) for p in small["body"]["photos"]]  # type: ignore[index]
-    assert sizes == [(2048, 1536), (410, 2048), (300, 200)]
+    assert sizes == [(2000, 1500), (2048, 1365), (410, 2048), (300, 200)]
     assert tall["status"] == 201
 
 

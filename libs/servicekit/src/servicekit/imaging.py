@@ -3,7 +3,7 @@ downscaled re-encoding or a refusal out. It imports nothing but Pillow, because 
 decoder processes run: each starts fast and holds no more than it needs.
 
 The header's dimensions are checked before a pixel is decoded; JPEGs are decoded at a reduced DCT
-scale when that still covers the stored size; the image is downscaled before any mode conversion
+scale when that still gives 90 % of the stored size; the image is downscaled before any mode conversion
 (a one-bit 40 MP image stays 5 MB); it is written afresh without exif=/pnginfo=, so no metadata
 (GPS, camera serial, time) and nothing hidden after the image data survives.
 """
@@ -32,6 +32,15 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 # What is stored: plenty for a report or a proof of delivery seen on a phone.
 MAX_STORED_SIDE = 2048
+# A JPEG is decoded at 1/2, 1/4 or 1/8 scale (DCT scaling, libjpeg's cheapest path) whenever the
+# result still has this share of MAX_STORED_SIDE: a 4000x3000 phone photo decodes straight to
+# 2000x1500 (73 ms CPU instead of 114 ms) and needs no resampling at all (bicubic 4000 -> 2048
+# cost ~130 ms). Issue 16.4, measured in bench/photo_loop_lag.py.
+DRAFT_SHARE = 0.9
+# JPEG re-encoding: quality 80 without Huffman optimisation. On the benchmark's 12 MP photo
+# (2000x1500) q85 + optimize cost 114 ms for 979 KB, q85 93 ms / 1,032 KB, q80 ~95 ms / 859 KB;
+# WebP q80 463 ms / 942 KB, so JPEG stays JPEG.
+JPEG_QUALITY = 80
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 _DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError)
@@ -90,8 +99,9 @@ def clean_image(data: bytes, max_side: int = MAX_STORED_SIDE) -> CleanPhoto | Re
             if probe.width * probe.height > MAX_PIXELS:
                 return TOO_MANY_PIXELS
             if declared == "JPEG":
-                # Decode at 1/2, 1/4 or 1/8 scale when the result still covers the stored size.
-                probe.draft(probe.mode, _fitted(probe.width, probe.height, max_side))
+                # Decode at 1/2, 1/4 or 1/8 scale when the result still has DRAFT_SHARE of the
+                # stored size (what is stored may then be up to 10 % under max_side).
+                probe.draft(probe.mode, _fitted(probe.width, probe.height, int(max_side * DRAFT_SHARE)))
             probe.load()
             image: Image.Image = probe
             if max(image.size) > max_side:
@@ -108,7 +118,7 @@ def clean_image(data: bytes, max_side: int = MAX_STORED_SIDE) -> CleanPhoto | Re
     content_type, extension = FORMATS[declared]
     out = io.BytesIO()
     if declared == "JPEG":
-        image.convert("RGB").save(out, format="JPEG", quality=85, optimize=True)
+        image.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY)
     elif declared == "PNG":
         if image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
             image = image.convert("RGBA")

@@ -22,6 +22,8 @@ class Settings(BaseServiceSettings):
     duplicate_window_days: int = Field(default=7, ge=1, le=90)
     # How often the in-service SLA / auto-close job runs (0 disables it, e.g. in tests that drive it).
     job_interval_seconds: float = Field(default=60.0, ge=0)
+    # How often changes are folded into the statistics cells (fast_stats); runs only when the jobs do.
+    stats_fold_interval_seconds: float = Field(default=1.0, gt=0)
     urge_interval_minutes: int = Field(default=60, ge=1)
     # Public base URL announced in Open311 discovery.
     public_base_url: str = "http://127.0.0.1:8000"

@@ -21,6 +21,7 @@ from reports.adapters import repository as repo
 from reports.adapters.tables import report_photos, reports
 from reports.config import Settings
 from reports.domain.model import AUTO_CLOSE_AFTER, RESOLVE_CLOCK_STATUSES, Action, Status
+from reports.service_layer import fast_stats
 from reports.service_layer.reports import record_transition
 from servicekit.clock import system_clock
 from servicekit.db import UnitOfWorkFactory
@@ -177,5 +178,14 @@ async def report_jobs(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Ma
         await jobs.run_once(system_clock())
         await sweep.run_if_due()
 
-    async with Periodic("report-jobs", interval, round_):
+    async def fold() -> None:
+        # Moves the statistics' change rows into their cells; the exact computation answers meanwhile.
+        await fast_stats.fold(runtime.uow, settings.community_timezone)
+
+    # Tests drive the jobs themselves (interval 0): then the fold does not run on its own either.
+    fold_interval = settings.stats_fold_interval_seconds if interval > 0 else 0.0
+    async with (
+        Periodic("report-jobs", interval, round_),
+        Periodic("stats-fold", fold_interval, fold, at_start=True),
+    ):
         yield {}
