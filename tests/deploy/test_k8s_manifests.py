@@ -166,6 +166,8 @@ def test_settings_are_real_fields_and_start_the_service_in_production(
     assert settings.http_port == port
     # Replicas share photos only through object storage.
     assert getattr(settings, "photo_storage", None) == ("s3" if service in PHOTO_SERVICES else None)
+    # The measured resources hold for two decoder processes, whatever the node's core count.
+    assert getattr(settings, "photo_decode_workers", None) == (2 if service in PHOTO_SERVICES else None)
     if service == "gateway":
         for upstream, url in settings.upstreams.items():
             assert url == f"http://{upstream}:{find(docs, 'Service', upstream)['spec']['ports'][0]['port']}"

@@ -39,7 +39,7 @@ from typing import Any, Literal, Protocol
 from fastapi import Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from sqlalchemy import ColumnElement, select
 from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -96,8 +96,9 @@ MAX_PHOTOS_PER_OBJECT = 6
 log = get_logger(__name__)
 
 DEFAULT_PHOTO_ROOT = LOCAL_STATE_DIR / "photos"
-# How many photos are decoded at once, per service process: one per core.
-DECODE_WORKERS = max(1, os.cpu_count() or 1)
+# How many photos are decoded at once, per service process: one per core this process may run on
+# (``<P>PHOTO_DECODE_WORKERS`` overrides it: in a container the node's cores are not the pod's).
+DECODE_WORKERS = max(1, len(os.sched_getaffinity(0)))
 # Decoder processes run at a lower priority: on a busy machine requests are served first.
 DECODE_NICENESS = 10
 
@@ -138,6 +139,11 @@ class _DecoderPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self.workers = DECODE_WORKERS
+
+    def configure(self, workers: int) -> None:
+        """Decode ``workers`` photos at once (0: DECODE_WORKERS); applies to the next pool."""
+        self.workers = workers or DECODE_WORKERS
 
     def get(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -146,7 +152,7 @@ class _DecoderPool:
                 # worker lowers its priority and ignores SIGINT first and then imports
                 # servicekit.imaging (Pillow only) for its first job, at the lower priority.
                 self._pool = ProcessPoolExecutor(
-                    max_workers=DECODE_WORKERS,
+                    max_workers=self.workers,
                     mp_context=multiprocessing.get_context("forkserver"),
                     initializer=start_decoder_worker,
                     initargs=(DECODE_NICENESS,),
@@ -162,7 +168,7 @@ class _DecoderPool:
     def warm(self) -> None:
         """Start every worker and have it import Pillow now (blocking: run it in a thread)."""
         pool = self.get()
-        for future in [pool.submit(clean_image, b"") for _ in range(DECODE_WORKERS)]:
+        for future in [pool.submit(clean_image, b"") for _ in range(self.workers)]:
             future.result()
 
     def close(self) -> None:
@@ -186,6 +192,9 @@ _decoders = _DecoderPool()
 async def decoder_pool(app: object, runtime: object) -> AsyncIterator[Mapping[str, HealthCheck]]:
     """Lifespan hook (servicekit.app) for services that take photos: the decoder processes start
     beside the service, so the first upload does not wait seconds for them; stopped at shutdown."""
+    settings = getattr(runtime, "settings", None)
+    if isinstance(settings, PhotoSettings):
+        _decoders.configure(settings.photo_decode_workers)
     warming = asyncio.create_task(asyncio.to_thread(_decoders.warm))
     try:
         yield {}
@@ -444,6 +453,9 @@ class PhotoSettings(BaseServiceSettings):
     photo_s3_secret_key: SecretStr = SecretStr("")
     # Create the bucket at start-up when it is missing (turn off where the credentials may not).
     photo_s3_create_bucket: bool = True
+    # Photos decoded at once, each in a process of its own (0: one per core the process may use).
+    # Set it in containers: a pod sees the node's cores, and each decoder costs memory.
+    photo_decode_workers: int = Field(default=0, ge=0, le=64)
 
     @model_validator(mode="after")
     def _s3_is_complete(self) -> PhotoSettings:
