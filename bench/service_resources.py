@@ -36,13 +36,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import aio_pika
 import httpx
-import redis.asyncio as aioredis
 from PIL import Image
 
-from bench.service_processes import Processes, service_env, wait_live
-from servicekit.db import drop_database
+from bench.service_processes import Processes, remove_bench_state, service_env, wait_live
 from servicekit.stack import free_port
 from servicekit.tokens import TokenSigner
 
@@ -183,26 +180,9 @@ async def stack(namespace: str, signer: TokenSigner) -> AsyncIterator[tuple[str,
         yield f"http://127.0.0.1:{ports['gateway']}", pids
     finally:
         processes.stop()
-        for name, prefix in SERVICES.items():
-            with contextlib.suppress(Exception):
-                await drop_database(envs[name][f"{prefix}DATABASE_URL"])
-        with contextlib.suppress(Exception):
-            await delete_messaging(namespace)
-        redis = aioredis.from_url("redis://127.0.0.1:6379/0")
-        async for key in redis.scan_iter(match=f"wlbench:{namespace}:*", count=1000):
-            await redis.delete(key)
-        await redis.aclose()
-
-
-async def delete_messaging(namespace: str) -> None:
-    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
-    async with connection:
-        channel = await connection.channel()
-        for service in SERVICES:
-            await channel.queue_delete(f"wlbench.{namespace}.{service}.events")
-            await channel.queue_delete(f"wlbench.{namespace}.{service}.events.dlq")
-        await channel.exchange_delete(f"wlbench.{namespace}.events")
-        await channel.exchange_delete(f"wlbench.{namespace}.dlx")
+        await remove_bench_state(
+            namespace, [envs[name][f"{prefix}DATABASE_URL"] for name, prefix in SERVICES.items()], SERVICES
+        )
 
 
 # -- the load ---------------------------------------------------------------------------------------------

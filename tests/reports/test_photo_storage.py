@@ -13,6 +13,7 @@ from minio import Minio
 from PIL import Image
 
 from reports.config import Settings
+from servicekit import photos
 from servicekit.photos import open_photo_store
 from servicekit.s3_photos import S3PhotoStore
 from servicekit.testing import TEST_S3_ACCESS_KEY, TEST_S3_SECRET_KEY, s3_photo_settings
@@ -29,8 +30,10 @@ def closed_port() -> int:
 
 async def test_a_service_on_object_storage_keeps_and_serves_its_photos(s3_endpoint: str) -> None:
     bucket = new_bucket()
-    async with running_service(**s3_photo_settings(s3_endpoint, bucket)) as service:
+    # One decoder process, as a pod would set it (the default is one per CPU this process may use).
+    async with running_service(**s3_photo_settings(s3_endpoint, bucket), photo_decode_workers=1) as service:
         assert isinstance(service.app.state.photo_store, S3PhotoStore)
+        assert photos.decoder_count() == 1
         ready = await service.client.get("/health/ready")
         assert ready.status_code == 200
         assert ready.json()["checks"]["photo_storage"] == {"ok": True, "required": False}

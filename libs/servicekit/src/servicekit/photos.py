@@ -78,6 +78,7 @@ __all__ = [
     "check_count",
     "clean",
     "clean_off_loop",
+    "decoder_count",
     "decoder_pool",
     "discard",
     "intake",
@@ -186,6 +187,11 @@ class _DecoderPool:
 
 
 _decoders = _DecoderPool()
+
+
+def decoder_count() -> int:
+    """How many photos this process decodes at once (``<P>PHOTO_DECODE_WORKERS`` or one per CPU)."""
+    return _decoders.workers
 
 
 @contextlib.asynccontextmanager
