@@ -34,18 +34,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from bench.service_processes import Processes, service_env, wait_live
+from bench.service_processes import Processes, remove_bench_state, service_env, wait_live
 from errand.adapters.geo_index import GeoIndex
 from errand.config import Settings
 from errand.service_layer.context import ErrandContext
 from errand.service_layer.couriers import feed
 from servicekit.auth import CurrentUser
-from servicekit.db import asyncpg_dsn, drop_database
+from servicekit.db import asyncpg_dsn
 from servicekit.stack import free_port
 from servicekit.tokens import TokenSigner
 
@@ -178,26 +177,11 @@ async def services(namespace: str, signer: TokenSigner) -> AsyncIterator[dict[st
         yield urls
     finally:
         processes.stop()
-        for env, prefix in ((errand_env, "ERRAND_"), (gateway_env, "GATEWAY_")):
-            with contextlib.suppress(Exception):
-                await drop_database(env[f"{prefix}DATABASE_URL"])
-        with contextlib.suppress(Exception):
-            await delete_messaging(namespace)
-        redis = aioredis.from_url("redis://127.0.0.1:6379/0")
-        async for key in redis.scan_iter(match=f"wlbench:{namespace}:*", count=1000):
-            await redis.delete(key)
-        await redis.aclose()
-
-
-async def delete_messaging(namespace: str) -> None:
-    connection = await aio_pika.connect("amqp://guest:guest@127.0.0.1:5672/")
-    async with connection:
-        channel = await connection.channel()
-        for service in ("errand", "gateway"):
-            await channel.queue_delete(f"wlbench.{namespace}.{service}.events")
-            await channel.queue_delete(f"wlbench.{namespace}.{service}.events.dlq")
-        await channel.exchange_delete(f"wlbench.{namespace}.events")
-        await channel.exchange_delete(f"wlbench.{namespace}.dlx")
+        await remove_bench_state(
+            namespace,
+            [errand_env["ERRAND_DATABASE_URL"], gateway_env["GATEWAY_DATABASE_URL"]],
+            ("errand", "gateway"),
+        )
 
 
 QUOTE_SPEC = {

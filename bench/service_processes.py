@@ -9,10 +9,14 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 
+import aio_pika
 import httpx
+import redis.asyncio as aioredis
 
-from servicekit.settings import DEV_DATABASE_HOST
+from servicekit.db import drop_database
+from servicekit.settings import DEV_AMQP_URL, DEV_DATABASE_HOST
 
 
 class Processes:
@@ -98,3 +102,27 @@ async def wait_live(url: str, within_seconds: float = 60.0) -> None:
                     return
             await asyncio.sleep(0.2)
     raise RuntimeError(f"{url} did not come up")
+
+
+async def remove_bench_state(namespace: str, database_urls: Iterable[str], services: Iterable[str]) -> None:
+    """Drop what a benchmark's services made: their databases, their queues and the private
+    exchanges, and the Redis keys under ``wlbench:<namespace>:``. Never raises for a part that is
+    already gone."""
+    for url in database_urls:
+        with contextlib.suppress(Exception):
+            await drop_database(url)
+    with contextlib.suppress(Exception):
+        connection = await aio_pika.connect(DEV_AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            for service in services:
+                await channel.queue_delete(f"wlbench.{namespace}.{service}.events")
+                await channel.queue_delete(f"wlbench.{namespace}.{service}.events.dlq")
+            await channel.exchange_delete(f"wlbench.{namespace}.events")
+            await channel.exchange_delete(f"wlbench.{namespace}.dlx")
+    redis = aioredis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        async for key in redis.scan_iter(match=f"wlbench:{namespace}:*", count=1000):
+            await redis.delete(key)
+    finally:
+        await redis.aclose()

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from servicekit.testing import ISSUED_NAMESPACES, leaked_queues, new_namespace
+from servicekit.testing import ISSUED_NAMESPACES, leaked_queues, local_s3_server, new_namespace
 
 
 def broker_queue_names() -> list[str] | None:
@@ -66,3 +66,16 @@ def restore_logging() -> Iterator[None]:
         root.setLevel(level)
         structlog.reset_defaults()
         structlog.configure(**structlog_config)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A local S3 server for the whole run, started only when a test asks for it."""
+    with local_s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(params=["local", "s3"])
+def photo_backend(request: pytest.FixtureRequest) -> str:
+    """Where photos go: local disk or object storage (tests/photo_backends.py)."""
+    return str(request.param)

@@ -13,13 +13,31 @@ from pathlib import Path
 
 BASE = Path(__file__).parent / "base"
 
-# Requests/limits per pod (deploy/README.md, "Resources"): the memory request is about the loaded
-# RSS of one process with its photo decoder workers, the limit leaves room for a burst of decodes.
-RESOURCES = """            requests:
-              cpu: 100m
-              memory: 256Mi
+# Requests and memory limits per container, from `python -m bench service_resources` (bench/README.md,
+# "service_resources"; deploy/README.md, "Resources"): the CPU request is the loaded CPU of one
+# process, the memory request its loaded peak RSS (the whole process tree: decoders included), the
+# limit room for a burst (photo services: two decodes of a 40-megapixel photo). No CPU limit: a
+# throttled process answers late; the HPA scales on CPU against the request.
+# (cpu request, memory request, memory limit)
+MEASURED = {
+    "gateway": ("100m", "160Mi", "256Mi"),
+    "errand": ("150m", "224Mi", "768Mi"),
+    "reports": ("200m", "384Mi", "768Mi"),
+    "forum": ("150m", "256Mi", "512Mi"),
+}
+# A service not measured yet (e.g. a new one from this scaffold): measure it, then add it above.
+UNMEASURED = ("100m", "256Mi", "512Mi")
+# The init container (`python -m <service> migrate`): peak RSS 119-154 MiB measured, a few seconds.
+MIGRATE = ("100m", "160Mi", "256Mi")
+
+
+def resources(cpu: str, memory: str, limit: str) -> str:
+    return f"""            requests:
+              cpu: {cpu}
+              memory: {memory}
             limits:
-              memory: 768Mi"""
+              memory: {limit}"""
+
 
 # Services other than the gateway get only the public half of the JWT key pair.
 PUBLIC_ONLY = """
@@ -154,7 +172,7 @@ spec:
               mountPath: /run/secrets/jwt_public_key
               subPath: jwt_public_key
           resources:
-{RESOURCES}
+{resources(*MIGRATE)}
       containers:
         - name: {service}
           image: weilinli/{service}:latest
@@ -202,7 +220,7 @@ spec:
             - name: tmp
               mountPath: /tmp
           resources:
-{RESOURCES}
+{resources(*MEASURED.get(service, UNMEASURED))}
       volumes:
         - name: jwt
           secret:

@@ -201,6 +201,20 @@ def test_credentials_match_the_infrastructure_containers(compose: dict[str, Any]
         assert urlsplit(env[f"{prefix}REDIS_URL"]).password == redis_password, name
 
 
+@pytest.mark.parametrize("name", ["errand", "reports"])
+def test_photo_services_keep_photos_in_the_compose_minio(
+    name: str, compose: dict[str, Any], service_env, monkeypatch: pytest.MonkeyPatch, key_files
+) -> None:
+    prefix = SERVICES[name][0]
+    minio = service_env("minio")
+    settings = _instantiate(monkeypatch, compose, name, _prefixed(service_env(name), prefix), key_files)
+    assert settings.photo_storage == "s3"
+    endpoint = urlsplit(settings.photo_s3_endpoint)
+    assert (endpoint.scheme, endpoint.hostname, endpoint.port) == ("http", "minio", 9000)
+    assert settings.photo_s3_access_key.get_secret_value() == minio["MINIO_ROOT_USER"]
+    assert settings.photo_s3_secret_key.get_secret_value() == minio["MINIO_ROOT_PASSWORD"]
+
+
 @service_names
 def test_env_file_example_tunes_real_fields_and_is_accepted(
     name: str, compose: dict[str, Any], service_env, read_env_file, monkeypatch, key_files

@@ -14,7 +14,11 @@ INFRA = {
     "postgres": ("postgres:15", "pg_isready"),
     "redis": ("redis:7", "redis-cli"),
     "rabbitmq": ("rabbitmq:3.10-management", "rabbitmq-diagnostics"),
+    "minio": ("minio/minio:RELEASE.2025-04-22T22-12-26Z", "mc ready local"),
 }
+# Infrastructure every app waits for; MinIO only the apps that keep photos wait for.
+SHARED_INFRA = ("postgres", "redis", "rabbitmq")
+PHOTO_APPS = ("errand", "reports")
 
 app_names = pytest.mark.parametrize("name", list(APPS))
 
@@ -52,7 +56,7 @@ def _named_volume_mounts(service: dict[str, Any]) -> dict[str, str]:
     return mounts
 
 
-def test_the_seven_services(compose: dict[str, Any]) -> None:
+def test_the_eight_services(compose: dict[str, Any]) -> None:
     assert set(compose["services"]) == set(APPS) | set(INFRA)
 
 
@@ -81,6 +85,7 @@ def test_redis_healthcheck_authenticates(compose: dict[str, Any]) -> None:
     [
         ("postgres", "postgres-data", "/var/lib/postgresql/data"),
         ("rabbitmq", "rabbitmq-data", "/var/lib/rabbitmq"),
+        ("minio", "minio-data", "/data"),
     ],
 )
 def test_infrastructure_data_lives_in_named_volumes(
@@ -134,8 +139,9 @@ def test_app_healthcheck_probes_readiness_on_its_own_port(name: str, compose: di
 def test_app_waits_for_healthy_infrastructure(name: str, compose: dict[str, Any]) -> None:
     depends_on = compose["services"][name]["depends_on"]
     assert isinstance(depends_on, dict), "use the long form with conditions"
-    for infra in INFRA:
+    for infra in SHARED_INFRA + (("minio",) if name in PHOTO_APPS else ()):
         assert depends_on.get(infra, {}).get("condition") == "service_healthy", f"{name} -> {infra}"
+    assert ("minio" in depends_on) == (name in PHOTO_APPS), name
 
 
 def test_gateway_waits_for_healthy_services(compose: dict[str, Any]) -> None:

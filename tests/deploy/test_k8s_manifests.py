@@ -38,6 +38,8 @@ PER_SERVICE_KINDS = {
     "NetworkPolicy",
 }
 MAX_CONNECTIONS_KEY = "max_connections"
+# The services that keep photos (servicekit.photos.PhotoSettings).
+PHOTO_SERVICES = ("errand", "reports")
 SUPERUSER_RESERVED = 3
 ADMIN_HEADROOM = 10
 
@@ -162,6 +164,10 @@ def test_settings_are_real_fields_and_start_the_service_in_production(
     settings = cls()
     assert settings.environment == "production"
     assert settings.http_port == port
+    # Replicas share photos only through object storage.
+    assert getattr(settings, "photo_storage", None) == ("s3" if service in PHOTO_SERVICES else None)
+    # The measured resources hold for two decoder processes, whatever the node's core count.
+    assert getattr(settings, "photo_decode_workers", None) == (2 if service in PHOTO_SERVICES else None)
     if service == "gateway":
         for upstream, url in settings.upstreams.items():
             assert url == f"http://{upstream}:{find(docs, 'Service', upstream)['spec']['ports'][0]['port']}"
@@ -188,7 +194,9 @@ def test_every_replica_at_the_autoscalers_maximum_fits_postgresql(
         prefix = str(cls.model_config.get("env_prefix"))
         config = find(docs, "ConfigMap", f"{service}-config")["data"]
         values = {k[len(prefix) :].lower(): v for k, v in config.items() if k.startswith(prefix)}
-        values.pop("environment")  # only the arithmetic is wanted here, not the secrets check
+        # Only the arithmetic is wanted here, not the checks that need the Secret's values.
+        values.pop("environment")
+        values.pop("photo_storage", None)
         per_pod = cls.model_validate(values).max_db_connections
         total += find(docs, "HorizontalPodAutoscaler", service)["spec"]["maxReplicas"] * per_pod
     assert total + ADMIN_HEADROOM <= limit - SUPERUSER_RESERVED, (overlay, total, limit)
@@ -222,7 +230,9 @@ def test_the_scaffold_writes_what_base_holds() -> None:
         expected = module["files"](service, port, f"{service.upper()}_")
         for name, body in expected.items():
             actual = (K8S / "base" / service / name).read_text()
-            if service == "gateway" and name == "configmap.yaml":
+            if (service == "gateway" and name == "configmap.yaml") or (
+                service in PHOTO_SERVICES and name in {"configmap.yaml", "secret.yaml"}
+            ):
                 assert actual.startswith(body)
             else:
                 assert actual == body, (service, name)

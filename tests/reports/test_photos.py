@@ -1,11 +1,14 @@
 """Photo intake (servicekit.photos) through the reports API: bad uploads are refused with
-415/413/422 and leave neither a file nor a row; stored photos are re-encoded without EXIF/GPS;
-photos are served back only to those who may see the report."""
+415/413/422 and leave neither a stored photo nor a row; stored photos are re-encoded without
+EXIF/GPS; photos are served back only to those who may see the report. The tests taking
+``photo_store`` run on local disk and on S3-compatible object storage (tests/photo_backends.py)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
-import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +16,20 @@ from PIL import Image
 
 from servicekit import photos
 from servicekit.errors import ProblemError
+from tests.photo_backends import photos_in, stored_paths
 from tests.reports.helpers import Community, Person, Service, call, gps_exif, image_bytes
 
 
-def stored_files(service: Service) -> list[Path]:
-    return [p for p in Path(service.settings.photo_root).rglob("*") if p.is_file()]
+@pytest.fixture
+async def photo_store(
+    service: Service, photo_backend: str, request: pytest.FixtureRequest
+) -> AsyncIterator[photos.PhotoStorage]:
+    async with photos_in(service.app, photo_backend, request) as store:
+        yield store
+
+
+async def stored_files(service: Service) -> set[str]:
+    return await stored_paths(photos.store_of(service.app))
 
 
 async def photo_rows(service: Service, rid: str) -> int:
@@ -39,24 +51,26 @@ async def upload(
     return {"status": response.status_code, "body": response.json()}
 
 
-async def test_text_named_jpg_is_415_and_leaves_nothing(service: Service, community: Community) -> None:
+async def test_text_named_jpg_is_415_and_leaves_nothing(
+    service: Service, community: Community, photo_store: photos.PhotoStorage
+) -> None:
     reporter = community.resident()
     rid = (await community.submit(reporter))["id"]
-    before = stored_files(service)
+    before = await stored_files(service)
     result = await upload(service, reporter, rid, b"just some text, not a photo\n" * 10, name="photo.jpg")
     assert result["status"] == 415
-    assert stored_files(service) == before
+    assert await stored_files(service) == before
     assert await photo_rows(service, rid) == 0
 
 
 async def test_eleven_megabytes_is_413_and_leaves_nothing(service: Service, community: Community) -> None:
     reporter = community.resident()
     rid = (await community.submit(reporter))["id"]
-    before = stored_files(service)
+    before = await stored_files(service)
     big = image_bytes() + b"\0" * (11 * 1024 * 1024)  # a real JPEG header, padded past the limit
     result = await upload(service, reporter, rid, big)
     assert result["status"] == 413
-    assert stored_files(service) == before
+    assert await stored_files(service) == before
     assert await photo_rows(service, rid) == 0
 
 
@@ -65,15 +79,17 @@ async def test_seventh_photo_is_422_and_leaves_nothing(service: Service, communi
     rid = (await community.submit(reporter))["id"]
     for _ in range(6):
         assert (await upload(service, reporter, rid, image_bytes("PNG"), name="x.png"))["status"] == 201
-    files_before = stored_files(service)
+    files_before = await stored_files(service)
     result = await upload(service, reporter, rid, image_bytes())
     assert result["status"] == 422
     assert result["body"]["code"] == "photo_limit_reached"  # type: ignore[index]
-    assert stored_files(service) == files_before
+    assert await stored_files(service) == files_before
     assert await photo_rows(service, rid) == 6
 
 
-async def test_exif_gps_is_gone_from_the_stored_photo(service: Service, community: Community) -> None:
+async def test_exif_gps_is_gone_from_the_stored_photo(
+    service: Service, community: Community, photo_store: photos.PhotoStorage
+) -> None:
     reporter = community.resident()
     rid = (await community.submit(reporter))["id"]
     original = image_bytes("JPEG", exif=gps_exif())
@@ -84,7 +100,11 @@ async def test_exif_gps_is_gone_from_the_stored_photo(service: Service, communit
     served = await call(service, reporter, "GET", photo["url"])
     assert served.status_code == 200
     assert served.headers["content-type"] == "image/jpeg"
-    for data in (served.content, *(p.read_bytes() for p in stored_files(service) if rid in str(p))):
+    kept = [
+        await (await photo_store.open(path)).read() for path in await stored_files(service) if rid in path
+    ]
+    assert len(kept) == 1
+    for data in (served.content, *kept):
         image = Image.open(io.BytesIO(data))
         assert image.format == "JPEG"
         assert not image.getexif()  # no EXIF at all, so no GPS, camera or time
@@ -93,7 +113,7 @@ async def test_exif_gps_is_gone_from_the_stored_photo(service: Service, communit
 
 
 async def test_photos_are_served_only_to_those_who_see_the_report(
-    service: Service, community: Community
+    service: Service, community: Community, photo_store: photos.PhotoStorage
 ) -> None:
     reporter = community.resident("1")
     stranger = community.resident("2")
@@ -101,7 +121,11 @@ async def test_photos_are_served_only_to_those_who_see_the_report(
     photo = (await upload(service, reporter, rid, image_bytes("WEBP"), name="x.webp"))["body"]["photos"][0]  # type: ignore[index]
     assert photo["content_type"] == "image/webp"
     assert (await call(service, stranger, "GET", photo["url"])).status_code == 404
-    assert (await call(service, reporter, "GET", photo["url"])).status_code == 200
+    served = await call(service, reporter, "GET", photo["url"])
+    assert served.status_code == 200
+    assert Image.open(io.BytesIO(served.content)).format == "WEBP"
+    assert served.headers["content-length"] == str(len(served.content)) == str(photo["size_bytes"])
+    assert served.headers["cache-control"] == "private, max-age=3600"
 
 
 async def test_residents_cannot_upload_after_photos(service: Service, community: Community) -> None:
@@ -118,16 +142,18 @@ def test_sniffing_ignores_the_name_and_refuses_truncated_images() -> None:
     assert caught.value.status == 415
 
 
-def test_photo_store_stays_inside_its_root(tmp_path: Path) -> None:
+async def test_photo_store_stays_inside_its_root(tmp_path: Path) -> None:
     store = photos.PhotoStore(tmp_path)
-    relative = store.save(photos.clean(image_bytes()), "c", "r")
-    assert store.read(relative)[:3] == b"\xff\xd8\xff"
+    relative = await store.save(photos.clean(image_bytes()), "c", "r")
+    assert (await store.read(relative))[:3] == b"\xff\xd8\xff"
     with pytest.raises(ValueError, match="escapes"):
         store.path_of("../../etc/passwd")
     with pytest.raises(ValueError, match="unsafe"):
-        store.save(photos.clean(image_bytes()), "..")
-    store.delete(relative)
+        await store.save(photos.clean(image_bytes()), "..")
+    await store.delete(relative)
     assert not (tmp_path / relative).exists()
+    with pytest.raises(FileNotFoundError):
+        await store.open(relative)
 
 
 def pixel_bomb(side: int = 8944) -> bytes:
@@ -144,7 +170,7 @@ async def test_a_pixel_bomb_is_refused_from_its_header_in_every_language(
     rid = (await community.submit(reporter))["id"]
     bomb = pixel_bomb()
     assert len(bomb) < 20_000  # 80 megapixels in a few kilobytes
-    before = stored_files(service)
+    before = await stored_files(service)
     titles = set()
     for locale in ("zh-CN", "en", "ko"):
         response = await call(
@@ -159,7 +185,7 @@ async def test_a_pixel_bomb_is_refused_from_its_header_in_every_language(
         assert "40" in response.json()["detail"]
         titles.add(response.json()["title"])
     assert len(titles) == 3
-    assert stored_files(service) == before
+    assert await stored_files(service) == before
     assert await photo_rows(service, rid) == 0
 
 
@@ -228,36 +254,76 @@ async def test_a_missing_file_or_a_wrong_kind_is_a_validation_error(
     assert await photo_rows(service, rid) == 0
 
 
-async def test_the_sweep_removes_files_that_no_row_names_once_past_the_grace(
-    service: Service, community: Community
+async def test_the_sweep_removes_photos_that_no_row_names_once_past_the_grace(
+    service: Service, community: Community, photo_store: photos.PhotoStorage
 ) -> None:
-    """A process killed between writing a photo and committing its row leaves a file no row
-    names: the sweep deletes such files once they are older than the grace, and never a file a
-    row names or one young enough to belong to a request still in flight."""
+    """A process killed between storing a photo and committing its row leaves a photo no row
+    names: the sweep deletes such photos once they are older than the grace, and never one a row
+    names or one young enough to belong to a request still in flight. Object storage keeps
+    modification times in whole seconds, hence the pause between the old and the new ones."""
     reporter = community.resident()
     rid = (await community.submit(reporter))["id"]
-    before = set(stored_files(service))
+    before = await stored_files(service)
     uploaded = await upload(service, reporter, rid, image_bytes())
     assert uploaded["status"] == 201, uploaded
-    [kept] = set(stored_files(service)) - before
-    store = photos.PhotoStore(service.settings.photo_root)
+    [kept] = await stored_files(service) - before
     clean = photos.clean(image_bytes())
-    orphan_old = store.path_of(store.save(clean, "killed-mid-request"))
-    orphan_new = store.path_of(store.save(clean, "still-in-flight"))
+    orphan_old = await photo_store.save(clean, "killed-mid-request")
+    await asyncio.sleep(1.1)
+    orphan_new = await photo_store.save(clean, "still-in-flight")
+    modified = {item.path: item.modified for item in await photo_store.listing()}
+    assert max(modified[kept], modified[orphan_old]) < modified[orphan_new]
     sweep: photos.OrphanPhotoSweep = service.app.state.photo_sweep
-    now = orphan_new.stat().st_mtime + 10
-    old = now - sweep.grace_seconds - 60
-    for path in (orphan_old, kept):  # both old enough: only the one no row names may go
-        os.utime(path, (old, old))
+    assert sweep.store is photo_store
+    # The cutoff falls between the old ones (the kept photo too: only the one no row names may
+    # go) and the one still in flight.
+    now = modified[orphan_new] + sweep.grace_seconds - 0.5
 
     removed = await sweep.run_once(now)
 
-    assert [store.path_of(path) for path in removed] == [orphan_old]
-    assert {kept, orphan_new} <= set(stored_files(service))
-    assert orphan_old not in set(stored_files(service))
+    assert removed == [orphan_old]
+    left = await stored_files(service)
+    assert {kept, orphan_new} <= left
+    assert orphan_old not in left
     body = uploaded["body"]
     assert isinstance(body, dict)
     [photo] = body["photos"]
     assert (await call(service, reporter, "GET", photo["url"])).status_code == 200
-    # Again within the interval: nothing is scanned, nothing removed.
+    # Again within the interval: nothing is listed, nothing removed.
     assert await sweep.run_if_due(now + 1) == []
+
+
+async def test_a_photo_whose_row_is_rolled_back_is_not_kept(
+    service: Service, community: Community, photo_store: photos.PhotoStorage
+) -> None:
+    """The photo is stored before its row; when the transaction then fails (here PostgreSQL
+    itself refuses the row, through a trigger on this report alone), the photo goes too."""
+    reporter = community.resident()
+    rid = (await community.submit(reporter))["id"]
+    before = await stored_files(service)
+    function = f"refuse_photo_{rid.replace('-', '_')}"
+    await service.sql(
+        f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NEW.report_id = '{rid}' THEN RAISE EXCEPTION 'refused by the test'; END IF; "
+        "RETURN NEW; END $$"
+    )
+    await service.sql(
+        f"CREATE TRIGGER {function} BEFORE INSERT ON report_photos FOR EACH ROW EXECUTE FUNCTION {function}()"
+    )
+    try:
+        with contextlib.suppress(Exception):  # the app answers 500 (or re-raises into the client)
+            response = await call(
+                service,
+                reporter,
+                "POST",
+                f"/api/v1/reports/{rid}/photos",
+                files={"file": ("p.jpg", image_bytes(), "image/jpeg")},
+            )
+            assert response.status_code == 500
+    finally:
+        await service.sql(f"DROP TRIGGER {function} ON report_photos")
+        await service.sql(f"DROP FUNCTION {function}()")
+    assert await stored_files(service) == before
+    assert await photo_rows(service, rid) == 0
+    # Nothing else was left half-done: the next upload goes through.
+    assert (await upload(service, reporter, rid, image_bytes()))["status"] == 201

@@ -1,8 +1,9 @@
 """Photo intake every service reuses (docs/architecture.md §5): JPEG/PNG/WebP only, recognised from the bytes
 (never from the file name or the client's content type), at most 10 MB, 40 megapixels and 6 per
 object, downscaled to at most 2048 px on the longest side and re-encoded so that EXIF (GPS, camera
-serial, time) and any payload hidden after the image data are gone, stored under a configurable
-root on local disk.
+serial, time) and any payload hidden after the image data are gone, stored on local disk under a
+configurable root (one machine) or in S3-compatible object storage (replicas; servicekit.s3_photos),
+and streamed back by the service after its own authorisation.
 
 Who may upload or see a photo is the service's decision; this module only validates, cleans,
 stores, reads back and deletes. Services check the caller and the count limit *before* reading the
@@ -28,20 +29,24 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from fastapi import Request, UploadFile
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from pydantic import Field, SecretStr, model_validator
 from sqlalchemy import ColumnElement, select
+from starlette.background import BackgroundTask
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from servicekit.db import UnitOfWorkFactory
 from servicekit.errors import ProblemError
-from servicekit.health import HealthCheck
+from servicekit.health import HealthCheck, advisory
 from servicekit.i18n import register_messages
 from servicekit.imaging import (
     MAX_PHOTO_BYTES,
@@ -54,7 +59,7 @@ from servicekit.imaging import (
     start_decoder_worker,
 )
 from servicekit.logging import get_logger
-from servicekit.settings import LOCAL_STATE_DIR
+from servicekit.settings import LOCAL_STATE_DIR, BaseServiceSettings
 
 __all__ = [
     "DECODE_WORKERS",
@@ -65,24 +70,36 @@ __all__ = [
     "MAX_STORED_SIDE",
     "CleanPhoto",
     "OrphanPhotoSweep",
+    "PhotoSettings",
+    "PhotoStorage",
     "PhotoStore",
+    "PhotoStream",
+    "StoredObject",
     "check_count",
     "clean",
     "clean_off_loop",
+    "decoder_count",
     "decoder_pool",
+    "discard",
     "intake",
     "multipart_body",
+    "new_photo_name",
+    "open_photo_store",
     "photo_form",
+    "photo_response",
+    "photo_storage",
     "read_limited",
     "sniff",
+    "store_of",
 ]
 
 MAX_PHOTOS_PER_OBJECT = 6
 log = get_logger(__name__)
 
 DEFAULT_PHOTO_ROOT = LOCAL_STATE_DIR / "photos"
-# How many photos are decoded at once, per service process: one per core.
-DECODE_WORKERS = max(1, os.cpu_count() or 1)
+# How many photos are decoded at once, per service process: one per core this process may run on
+# (``<P>PHOTO_DECODE_WORKERS`` overrides it: in a container the node's cores are not the pod's).
+DECODE_WORKERS = max(1, len(os.sched_getaffinity(0)))
 # Decoder processes run at a lower priority: on a busy machine requests are served first.
 DECODE_NICENESS = 10
 
@@ -123,6 +140,11 @@ class _DecoderPool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
+        self.workers = DECODE_WORKERS
+
+    def configure(self, workers: int) -> None:
+        """Decode ``workers`` photos at once (0: DECODE_WORKERS); applies to the next pool."""
+        self.workers = workers or DECODE_WORKERS
 
     def get(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -131,7 +153,7 @@ class _DecoderPool:
                 # worker lowers its priority and ignores SIGINT first and then imports
                 # servicekit.imaging (Pillow only) for its first job, at the lower priority.
                 self._pool = ProcessPoolExecutor(
-                    max_workers=DECODE_WORKERS,
+                    max_workers=self.workers,
                     mp_context=multiprocessing.get_context("forkserver"),
                     initializer=start_decoder_worker,
                     initargs=(DECODE_NICENESS,),
@@ -147,7 +169,7 @@ class _DecoderPool:
     def warm(self) -> None:
         """Start every worker and have it import Pillow now (blocking: run it in a thread)."""
         pool = self.get()
-        for future in [pool.submit(clean_image, b"") for _ in range(DECODE_WORKERS)]:
+        for future in [pool.submit(clean_image, b"") for _ in range(self.workers)]:
             future.result()
 
     def close(self) -> None:
@@ -167,10 +189,18 @@ class _DecoderPool:
 _decoders = _DecoderPool()
 
 
+def decoder_count() -> int:
+    """How many photos this process decodes at once (``<P>PHOTO_DECODE_WORKERS`` or one per CPU)."""
+    return _decoders.workers
+
+
 @contextlib.asynccontextmanager
 async def decoder_pool(app: object, runtime: object) -> AsyncIterator[Mapping[str, HealthCheck]]:
     """Lifespan hook (servicekit.app) for services that take photos: the decoder processes start
     beside the service, so the first upload does not wait seconds for them; stopped at shutdown."""
+    settings = getattr(runtime, "settings", None)
+    if isinstance(settings, PhotoSettings):
+        _decoders.configure(settings.photo_decode_workers)
     warming = asyncio.create_task(asyncio.to_thread(_decoders.warm))
     try:
         yield {}
@@ -273,24 +303,108 @@ def multipart_body(file_field: str, file_description: str, fields: dict[str, Any
     }
 
 
+@dataclass(frozen=True)
+class StoredObject:
+    """One stored photo as the sweep sees it: its path (relative to the store) and when written."""
+
+    path: str
+    modified: float  # seconds since the epoch
+
+
+class PhotoStream:
+    """A stored photo being read, in chunks; opened only once it is known to exist (so a missing
+    photo is a 404 before any header goes out). Close it, or let ``photo_response`` do it."""
+
+    def __init__(
+        self,
+        size: int | None,
+        read_chunk: Callable[[], bytes],
+        close: Callable[[], None],
+    ) -> None:
+        self.size = size
+        self._read_chunk = read_chunk
+        self._close = close
+        self._closed = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        try:
+            while chunk := await asyncio.to_thread(self._read_chunk):
+                yield chunk
+        finally:
+            await self.aclose()
+
+    async def read(self) -> bytes:
+        return b"".join([chunk async for chunk in self.chunks()])
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await asyncio.to_thread(self._close)
+
+
+class PhotoStorage(Protocol):
+    """Where cleaned photos are kept: ``PhotoStore`` (local disk, the default for one machine) or
+    ``servicekit.s3_photos.S3PhotoStore`` (S3-compatible object storage, for replicas). Paths are
+    ``<owner parts>/<uuid>.<ext>`` in both, so rows do not change with the backend."""
+
+    async def save(self, photo: CleanPhoto, *parts: str) -> str:
+        """Store the photo; its path (relative to the store)."""
+        ...
+
+    async def open(self, relative: str) -> PhotoStream:
+        """The photo's bytes as a stream; FileNotFoundError when there is none."""
+        ...
+
+    async def delete(self, relative: str) -> None:
+        """Remove the photo (nothing when it is not there)."""
+        ...
+
+    async def listing(self) -> list[StoredObject]:
+        """Every stored object of this store (the orphan sweep compares them with the rows)."""
+        ...
+
+    async def prepare(self) -> None:
+        """Ready the storage at start-up (the S3 store creates its bucket when allowed)."""
+        ...
+
+    def health_check(self) -> HealthCheck | None:
+        """A readiness check of the storage, or None when there is nothing outside the process."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def _check_parts(parts: Sequence[str]) -> None:
+    for part in parts:
+        if not part or "/" in part or part in {".", ".."}:
+            raise ValueError(f"unsafe path part {part!r}")
+
+
+def new_photo_name(photo: CleanPhoto, *parts: str) -> str:
+    """``<parts>/<uuid>.<ext>``: the relative path a new photo is stored under."""
+    _check_parts(parts)
+    return "/".join([*parts, f"{uuid.uuid4().hex}.{photo.extension}"])
+
+
 class PhotoStore:
-    """Files under ``root``/<owner parts>/<uuid>.<ext>; paths handed out are relative to root."""
+    """Local disk: files under ``root``/<owner parts>/<uuid>.<ext>; paths handed out are relative
+    to root. A photo is readable only by processes that see this disk (one machine, or a shared
+    volume); replicas use object storage instead."""
 
     def __init__(self, root: Path | str = DEFAULT_PHOTO_ROOT) -> None:
         self.root = Path(root)
 
-    def save(self, photo: CleanPhoto, *parts: str) -> str:
-        for part in parts:
-            if not part or "/" in part or part in {".", ".."}:
-                raise ValueError(f"unsafe path part {part!r}")
-        directory = self.root.joinpath(*parts)
-        directory.mkdir(parents=True, exist_ok=True)
-        name = f"{uuid.uuid4().hex}.{photo.extension}"
-        final = directory / name
-        tmp = directory / f".{name}.tmp"
-        tmp.write_bytes(photo.data)
+    async def save(self, photo: CleanPhoto, *parts: str) -> str:
+        relative = new_photo_name(photo, *parts)
+        await asyncio.to_thread(self._write, relative, photo.data)
+        return relative
+
+    def _write(self, relative: str, data: bytes) -> None:
+        final = self.root / relative
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f".{final.name}.tmp")
+        tmp.write_bytes(data)
         os.replace(tmp, final)
-        return "/".join([*parts, name])
 
     def path_of(self, relative: str) -> Path:
         resolved = (self.root / relative).resolve()
@@ -298,27 +412,151 @@ class PhotoStore:
             raise ValueError("path escapes the photo root")
         return resolved
 
-    def read(self, relative: str) -> bytes:
-        return self.path_of(relative).read_bytes()
+    async def open(self, relative: str) -> PhotoStream:
+        path = self.path_of(relative)
+        handle = await asyncio.to_thread(path.open, "rb")
+        size = os.fstat(handle.fileno()).st_size
+        return PhotoStream(size, functools.partial(handle.read, _READ_CHUNK), handle.close)
 
-    def delete(self, relative: str) -> None:
-        self.path_of(relative).unlink(missing_ok=True)
+    async def read(self, relative: str) -> bytes:
+        return await (await self.open(relative)).read()
+
+    async def delete(self, relative: str) -> None:
+        await asyncio.to_thread(self.path_of(relative).unlink, missing_ok=True)
+
+    async def listing(self) -> list[StoredObject]:
+        return await asyncio.to_thread(self._listing)
+
+    def _listing(self) -> list[StoredObject]:
+        if not self.root.is_dir():
+            return []
+        found: list[StoredObject] = []
+        for path in self.root.rglob("*"):
+            with contextlib.suppress(FileNotFoundError):
+                if path.is_file():
+                    found.append(StoredObject(path.relative_to(self.root).as_posix(), path.stat().st_mtime))
+        return found
+
+    async def prepare(self) -> None:
+        return None
+
+    def health_check(self) -> HealthCheck | None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+class PhotoSettings(BaseServiceSettings):
+    """The photo settings of a service that takes photos (errand, reports). ``photo_storage``:
+    ``local`` (files under ``photo_root``, the default for one machine) or ``s3`` (any
+    S3-compatible object storage: MinIO, Ceph RGW, Aliyun OSS, Tencent COS, AWS S3), needed as
+    soon as a service runs in more than one replica. One bucket can hold every service's photos:
+    each keeps its objects under ``<service_name>/``."""
+
+    photo_root: Path = DEFAULT_PHOTO_ROOT
+    photo_storage: Literal["local", "s3"] = "local"
+    # e.g. http://minio:9000 (https:// for TLS); the path style is used, so any S3 peer works.
+    photo_s3_endpoint: str = ""
+    photo_s3_bucket: str = "weilinli-photos"
+    photo_s3_region: str = "us-east-1"
+    photo_s3_access_key: SecretStr = SecretStr("")
+    photo_s3_secret_key: SecretStr = SecretStr("")
+    # Create the bucket at start-up when it is missing (turn off where the credentials may not).
+    photo_s3_create_bucket: bool = True
+    # Photos decoded at once, each in a process of its own (0: one per core the process may use).
+    # Set it in containers: a pod sees the node's cores, and each decoder costs memory.
+    photo_decode_workers: int = Field(default=0, ge=0, le=64)
+
+    @model_validator(mode="after")
+    def _s3_is_complete(self) -> PhotoSettings:
+        if self.photo_storage == "s3":
+            missing = [
+                name
+                for name in ("photo_s3_endpoint", "photo_s3_access_key", "photo_s3_secret_key")
+                if not _text(getattr(self, name))
+            ]
+            if missing:
+                prefix = self.model_config.get("env_prefix", "")
+                names = ", ".join(f"{prefix}{name.upper()}" for name in missing)
+                raise ValueError(f"{self.service_name}: photo_storage=s3 needs {names}")
+        return self
+
+
+def _text(value: object) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+
+
+def open_photo_store(settings: PhotoSettings) -> PhotoStorage:
+    """The store the settings describe (the S3 client is imported only when it is used)."""
+    if settings.photo_storage == "s3":
+        from servicekit.s3_photos import S3PhotoStore
+
+        return S3PhotoStore.from_settings(settings)
+    return PhotoStore(settings.photo_root)
+
+
+@contextlib.asynccontextmanager
+async def photo_storage(app: Any, runtime: Any) -> AsyncIterator[Mapping[str, HealthCheck]]:
+    """Lifespan hook (servicekit.app), listed before the hooks that use it: the service's store
+    as ``app.state.photo_store``, one per process (the S3 client keeps a connection pool). Object
+    storage is an advisory readiness check: without it only photo routes fail."""
+    settings = runtime.settings
+    assert isinstance(settings, PhotoSettings)
+    store = open_photo_store(settings)
+    app.state.photo_store = store
+    try:
+        await store.prepare()
+    except Exception as exc:  # the service still starts; the readiness report says what is wrong
+        log.error("photo_storage_not_prepared", error=repr(exc)[:300])
+    check = store.health_check()
+    try:
+        yield {} if check is None else {"photo_storage": advisory(check)}
+    finally:
+        await store.aclose()
+
+
+def store_of(app: Any) -> PhotoStorage:
+    store: PhotoStorage = app.state.photo_store
+    return store
+
+
+async def discard(store: PhotoStorage, relative: str) -> None:
+    """Remove a photo whose row did not commit. Never raises over the original failure: an
+    object this cannot remove (storage unreachable) is the orphan sweep's."""
+    try:
+        await store.delete(relative)
+    except Exception as exc:
+        log.warning("photo_discard_failed", path=relative, error=repr(exc)[:300])
+
+
+def photo_response(stream: PhotoStream, content_type: str) -> StreamingResponse:
+    """Stream a stored photo to a caller the service has authorised (same checks as ever: photos
+    are never public, and object storage is never reachable from outside)."""
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if stream.size is not None:
+        headers["Content-Length"] = str(stream.size)
+    return StreamingResponse(
+        stream.chunks(), media_type=content_type, headers=headers, background=BackgroundTask(stream.aclose)
+    )
 
 
 class OrphanPhotoSweep:
-    """Removes photo files that no row names.
+    """Removes stored photos that no row names, on disk or in object storage alike.
 
-    A photo file is written before the transaction that records its row commits (a committed row
-    must never point at a missing file) and deleted when that transaction fails; a process killed
-    in between leaves a file no row names. The sweep deletes such files once they are older than
-    ``grace_seconds`` (no request holds a photo that long before committing). It reads the known
-    paths first and then scans, so a file written meanwhile is younger than the grace and stays.
-    Safe on several replicas sharing one root: each deletes only what no row names.
+    A photo is written before the transaction that records its row commits (a committed row
+    must never point at a missing object) and deleted when that transaction fails; a process
+    killed in between, or a delete the storage refused, leaves an object no row names. The sweep
+    deletes such objects once they are older than ``grace_seconds`` (no request holds a photo that
+    long before committing; it also covers clock skew between the service and the storage). It
+    reads the known paths first and then lists, so an object written meanwhile is younger than
+    the grace and stays. Safe on several replicas sharing one store: each deletes only what no
+    row names.
     """
 
     def __init__(
         self,
-        store: PhotoStore,
+        store: PhotoStorage,
         path_column: ColumnElement[str],
         uows: UnitOfWorkFactory,
         *,
@@ -333,11 +571,16 @@ class OrphanPhotoSweep:
         self._last_run: float | None = None
 
     async def run_once(self, now: float | None = None) -> list[str]:
-        """Delete the orphans; returns their paths (relative to the store's root)."""
+        """Delete the orphans; returns their paths (relative to the store)."""
         now = time.time() if now is None else now
         async with self.uows() as uow:
             known = set((await uow.session.scalars(select(self.path_column))).all())
-        removed = await asyncio.to_thread(self._sweep, known, now - self.grace_seconds)
+        cutoff = now - self.grace_seconds
+        removed: list[str] = []
+        for stored in await self.store.listing():
+            if stored.path not in known and stored.modified < cutoff:
+                await self.store.delete(stored.path)
+                removed.append(stored.path)
         self._last_run = now
         if removed:
             log.info("orphan_photos_removed", count=len(removed))
@@ -349,21 +592,6 @@ class OrphanPhotoSweep:
         if self._last_run is not None and now - self._last_run < self.every_seconds:
             return []
         return await self.run_once(now)
-
-    def _sweep(self, known: set[str], cutoff: float) -> list[str]:
-        root = self.store.root
-        if not root.is_dir():
-            return []
-        removed: list[str] = []
-        for path in root.rglob("*"):
-            relative = path.relative_to(root).as_posix()
-            if relative in known or not path.is_file():
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                if path.stat().st_mtime < cutoff:
-                    path.unlink(missing_ok=True)
-                    removed.append(relative)
-        return removed
 
 
 def check_count(existing: int, limit: int = MAX_PHOTOS_PER_OBJECT) -> None:
@@ -388,6 +616,17 @@ register_messages(
             "zh-CN": ("图片像素过多", "每张图片最多 {max_megapixels} 百万像素。"),
             "en": ("Too many pixels", "Each image may have at most {max_megapixels} megapixels."),
             "ko": ("이미지 해상도가 너무 큼", "이미지는 최대 {max_megapixels}메가픽셀까지 올릴 수 있습니다."),
+        },
+        "photo_storage_unavailable": {
+            "zh-CN": ("图片存储暂不可用", "图片存储暂时无法访问，请稍后再试。"),
+            "en": (
+                "Photo storage unavailable",
+                "Photo storage cannot be reached right now; try again shortly.",
+            ),
+            "ko": (
+                "사진 저장소를 사용할 수 없음",
+                "지금은 사진 저장소에 연결할 수 없습니다. 잠시 후 다시 시도하세요.",
+            ),
         },
         "photo_limit_reached": {
             "zh-CN": ("图片数量已达上限", "每条记录最多 {limit} 张图片。"),

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
 import aio_pika
+from pydantic import SecretStr
 
 from servicekit.db import drop_database, ensure_database
 from servicekit.settings import DEV_AMQP_URL, DEV_DATABASE_HOST, BaseServiceSettings
@@ -125,3 +126,36 @@ def served_in_thread(
     finally:
         loop.call_soon_threadsafe(stopping.set)
         thread.join(timeout)
+
+
+# Any key pair works against the local S3 server; the client signs with it all the same (SigV4).
+TEST_S3_ACCESS_KEY = "weilinli-test"
+TEST_S3_SECRET_KEY = "weilinli-test-secret"  # noqa: S105 (a test server's)
+
+
+@contextlib.contextmanager
+def local_s3_server() -> Iterator[str]:
+    """A local HTTP server speaking the S3 protocol (moto's, a development dependency), on a free
+    loopback port in a thread; yields its endpoint URL. Stands in for MinIO or a cloud's object
+    storage, the outside world of the photo store."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def s3_photo_settings(endpoint: str, bucket: str) -> dict[str, Any]:
+    """The settings that put a service's photos into ``bucket`` at ``endpoint`` (usable as
+    overrides of a Settings class or in ``model_copy(update=...)``)."""
+    return {
+        "photo_storage": "s3",
+        "photo_s3_endpoint": endpoint,
+        "photo_s3_bucket": bucket,
+        "photo_s3_access_key": SecretStr(TEST_S3_ACCESS_KEY),
+        "photo_s3_secret_key": SecretStr(TEST_S3_SECRET_KEY),
+    }

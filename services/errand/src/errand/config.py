@@ -10,11 +10,10 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from errand.domain.rules import CancellationRules, PointsRules, PricingRules, ReleaseRules
-from servicekit.photos import DEFAULT_PHOTO_ROOT
-from servicekit.settings import BaseServiceSettings
+from servicekit.photos import DEFAULT_PHOTO_ROOT, PhotoSettings
 
 
-class Settings(BaseServiceSettings):
+class Settings(PhotoSettings):
     model_config = SettingsConfigDict(env_prefix="ERRAND_", extra="ignore", frozen=True)
 
     service_name: str = "errand"
@@ -33,7 +32,8 @@ class Settings(BaseServiceSettings):
     auto_complete_hours: float = Field(default=24, gt=0)
     delivery_code_max_attempts: int = Field(default=5, ge=1)
     max_tip_fen: int = Field(default=20_000, ge=0)
-    # Where the couriers' proof-of-delivery photos are kept (<root>/<community>/<order>/<uuid>.<ext>).
+    # Where the couriers' proof-of-delivery photos are kept on local disk
+    # (<root>/<community>/<order>/<uuid>.<ext>; photo_storage=s3 keeps them in a bucket instead).
     photo_root: Path = DEFAULT_PHOTO_ROOT / "errand"
 
     # How often the in-service timeout jobs look for dispatching orders to expire and delivered

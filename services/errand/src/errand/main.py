@@ -33,9 +33,7 @@ def errand_components(settings: Settings, clock: Clock, *, run_jobs: bool) -> Li
     async def hook(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Mapping[str, HealthCheck]]:
         ctx = ErrandContext(settings, GeoIndex(runtime.redis, settings.redis_key_prefix), clock)
         app.state.errand = ctx
-        sweep = photos.OrphanPhotoSweep(
-            photos.PhotoStore(settings.photo_root), order_proof_photos.c.path, runtime.uow
-        )
+        sweep = photos.OrphanPhotoSweep(photos.store_of(app), order_proof_photos.c.path, runtime.uow)
         app.state.photo_sweep = sweep
         jobs = TimeoutJobs(ctx, runtime.uow, photo_sweep=sweep)
         app.state.errand_jobs = jobs
@@ -65,6 +63,10 @@ def create_app(
         title="WeiLinli 跑腿服务 Errand: quotes, orders, courier dispatch",
         routers=routers,
         handlers=handlers,
-        lifespan_hooks=[errand_components(resolved, clock, run_jobs=run_jobs), photos.decoder_pool],
+        lifespan_hooks=[
+            photos.photo_storage,  # before the components: the sweep uses the store
+            errand_components(resolved, clock, run_jobs=run_jobs),
+            photos.decoder_pool,
+        ],
         configure_logs=configure_logs,
     )

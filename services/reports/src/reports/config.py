@@ -5,16 +5,16 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from servicekit.photos import DEFAULT_PHOTO_ROOT
-from servicekit.settings import BaseServiceSettings
+from servicekit.photos import DEFAULT_PHOTO_ROOT, PhotoSettings
 
 
-class Settings(BaseServiceSettings):
+class Settings(PhotoSettings):
     model_config = SettingsConfigDict(env_prefix="REPORTS_", extra="ignore", frozen=True)
 
     service_name: str = "reports"
     http_port: int = 8002
 
+    # Local disk (photo_storage=local, the default); photo_storage=s3 keeps photos in a bucket.
     photo_root: Path = DEFAULT_PHOTO_ROOT / "reports"
     # A technician juggling more jobs than this does none of them well; assign/grab refuse past it.
     max_open_jobs_per_staff: int = Field(default=8, ge=1, le=1000)

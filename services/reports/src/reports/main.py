@@ -35,7 +35,7 @@ def create_app(settings: BaseServiceSettings | None = None) -> FastAPI:
         title="WeiLinli 我要报事 Reports: repair reports, SLAs, Open311",
         routers=routers,
         handlers=handlers,
-        lifespan_hooks=[report_jobs, photos.decoder_pool],
+        lifespan_hooks=[photos.photo_storage, report_jobs, photos.decoder_pool],
     )
     _open311_errors(app)
     return app

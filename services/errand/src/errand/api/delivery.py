@@ -20,7 +20,7 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from errand.api.schemas import DeliverIn
 from errand.service_layer.proof_photos import StagedPhoto, stage
-from servicekit.photos import PhotoStore
+from servicekit.photos import PhotoStorage
 
 PHOTO_FIELD = "photo"
 # A form without a file may come url-encoded (what an HTML form or a simple client sends).
@@ -73,7 +73,7 @@ def _validated(data: Any) -> DeliverIn:
 
 
 async def read_delivery(
-    request: Request, store: PhotoStore, *, keep_photo: bool = True
+    request: Request, store: PhotoStorage, *, keep_photo: bool = True
 ) -> tuple[DeliverIn, StagedPhoto | None]:
     """The validated fields and, when one was sent and ``keep_photo``, the cleaned (not yet
     stored) photo. A photo that would not be kept is not read (its form part is still checked)."""
@@ -98,7 +98,7 @@ async def read_delivery(
 
 
 async def _read_form(
-    request: Request, store: PhotoStore, keep_photo: bool
+    request: Request, store: PhotoStorage, keep_photo: bool
 ) -> tuple[DeliverIn, StagedPhoto | None]:
     async with request.form(max_files=1, max_fields=len(_TEXT_FIELDS)) as form:
         fields: dict[str, Any] = {}

@@ -29,7 +29,7 @@ from errand.service_layer import orders as cases
 from errand.service_layer.proof_photos import read_proof_photo
 from servicekit.auth import User
 from servicekit.pagination import Cursor, Limit
-from servicekit.photos import PhotoStore
+from servicekit.photos import photo_response, store_of
 
 router = APIRouter(prefix="/api/v1/errand", tags=["errand orders"])
 
@@ -152,8 +152,7 @@ async def deliver(
 ) -> dict[str, Any]:
     # Who is asking is settled before a byte of the body is read (a stranger gets 404, not 415).
     photo_welcome = await cases.photo_welcome(uow, guard, order_id)
-    store = PhotoStore(ctx.settings.photo_root)
-    body, photo = await read_delivery(request, store, keep_photo=photo_welcome)
+    body, photo = await read_delivery(request, store_of(request.app), keep_photo=photo_welcome)
     return await cases.deliver(ctx, uow, guard, order_id, body.delivery_code, body.proof_note, photo)
 
 
@@ -163,9 +162,9 @@ async def deliver(
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
 )
-async def proof_photo(order_id: uuid.UUID, guard: Viewer, ctx: Ctx, uow: UoW) -> Response:
-    data, content_type = await read_proof_photo(uow, guard, order_id, PhotoStore(ctx.settings.photo_root))
-    return Response(data, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
+async def proof_photo(order_id: uuid.UUID, request: Request, guard: Viewer, uow: UoW) -> Response:
+    stream, content_type = await read_proof_photo(uow, guard, order_id, store_of(request.app))
+    return photo_response(stream, content_type)
 
 
 @router.post(

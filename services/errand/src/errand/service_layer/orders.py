@@ -46,7 +46,7 @@ from errand.service_layer.access import OrderGuard, Party
 from errand.service_layer.context import ErrandContext
 from errand.service_layer.proof_photos import StagedPhoto, attach
 from errand.service_layer.views import feed_card, order_people, order_view
-from servicekit import idempotency
+from servicekit import idempotency, photos
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
@@ -572,7 +572,7 @@ async def deliver(
         return await _finish(ctx, uow, updated, party)
     except BaseException:
         if photo is not None and stored is not None:
-            photo.store.delete(stored)
+            await photos.discard(photo.store, stored)
         raise
 
 

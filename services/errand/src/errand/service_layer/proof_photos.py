@@ -4,8 +4,9 @@ The photo travels with the delivery itself: once the caller is known to be the o
 is read and cleaned (servicekit.photos: sniffed JPEG/PNG/WebP, 10 MB, 40 MP, downscaled, EXIF/GPS
 gone, decoded off the event loop) before the order is locked, written to disk only once the
 delivery code has matched, and its row commits in the same transaction as the delivery. If that
-transaction does not commit, the file is removed again, so a wrong code, a refused image or a
-failed commit leaves neither a file nor a row."""
+transaction does not commit, the photo is removed again (from disk or object storage alike), so a
+wrong code, a refused image or a failed commit leaves neither a stored photo nor a row; what a
+killed process leaves behind is the orphan sweep's."""
 
 from __future__ import annotations
 
@@ -29,10 +30,10 @@ class StagedPhoto:
     """A photo that passed every check and is not stored anywhere yet."""
 
     photo: photos.CleanPhoto
-    store: photos.PhotoStore
+    store: photos.PhotoStorage
 
 
-async def stage(upload: UploadFile, store: photos.PhotoStore) -> StagedPhoto:
+async def stage(upload: UploadFile, store: photos.PhotoStorage) -> StagedPhoto:
     # Re-encoding a phone photo takes a good fraction of a second: intake does it off the loop.
     return StagedPhoto(await photos.intake(upload), store)
 
@@ -40,28 +41,34 @@ async def stage(upload: UploadFile, store: photos.PhotoStore) -> StagedPhoto:
 async def attach(
     uow: UnitOfWork, staged: StagedPhoto, order: Any, *, uploaded_by: uuid.UUID, at: datetime
 ) -> str:
-    """Write the file and its row (uncommitted); the caller removes the file if the commit fails."""
-    path = staged.store.save(staged.photo, str(order.community_id), str(order.id))
-    await uow.session.execute(
-        insert(order_proof_photos).values(
-            order_id=order.id,
-            community_id=order.community_id,
-            path=path,
-            content_type=staged.photo.content_type,
-            width=staged.photo.width,
-            height=staged.photo.height,
-            size_bytes=len(staged.photo.data),
-            uploaded_by=uploaded_by,
-            created_at=at,
+    """Store the photo and write its row (uncommitted). Removes the photo again if the row is
+    refused; once this returned, the caller removes it if the commit fails."""
+    path = await staged.store.save(staged.photo, str(order.community_id), str(order.id))
+    try:
+        await uow.session.execute(
+            insert(order_proof_photos).values(
+                order_id=order.id,
+                community_id=order.community_id,
+                path=path,
+                content_type=staged.photo.content_type,
+                width=staged.photo.width,
+                height=staged.photo.height,
+                size_bytes=len(staged.photo.data),
+                uploaded_by=uploaded_by,
+                created_at=at,
+            )
         )
-    )
+    except BaseException:
+        await photos.discard(staged.store, path)
+        raise
     return path
 
 
 async def read_proof_photo(
-    uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID, store: photos.PhotoStore
-) -> tuple[bytes, str]:
-    """The photo's bytes and type, for the requester, the order's courier and admin; else 404."""
+    uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID, store: photos.PhotoStorage
+) -> tuple[photos.PhotoStream, str]:
+    """The photo (opened, to stream) and its type, for the requester, the order's courier and
+    admin; else 404."""
     order = (
         await uow.session.execute(
             select(orders).where(orders.c.id == order_id, orders.c.community_id == guard.user.community_id)
@@ -80,6 +87,6 @@ async def read_proof_photo(
     if row is None:
         raise NotFound()
     try:
-        return store.read(row.path), row.content_type
+        return await store.open(row.path), row.content_type
     except FileNotFoundError as exc:
         raise NotFound() from exc

@@ -44,7 +44,7 @@ from servicekit.auth import CurrentUser, optional_user, require_roles
 from servicekit.i18n import negotiate_locale
 from servicekit.logging import correlation_id_var
 from servicekit.pagination import Cursor, Limit
-from servicekit.photos import PhotoStore, intake, multipart_body, photo_form
+from servicekit.photos import intake, multipart_body, photo_form, photo_response, store_of
 from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -236,9 +236,8 @@ async def upload_photo(report_id: uuid.UUID, request: Request, ctx: Context) -> 
                 [{**error, "loc": ("body", "kind")} for error in exc.errors(include_url=False)]
             ) from exc
         clean = await intake(upload)
-    store = PhotoStore(ctx.settings.photo_root)
     await photo_cases.add_photo(
-        ctx.uow, ctx.viewer, report_id, kind=kind, clean=clean, store=store, now=ctx.now
+        ctx.uow, ctx.viewer, report_id, kind=kind, clean=clean, store=store_of(request.app), now=ctx.now
     )
     # The upload committed; the same session reads the result in a fresh transaction.
     row = await cases.visible_report(ctx.uow, ctx.viewer, report_id)
@@ -250,11 +249,11 @@ async def upload_photo(report_id: uuid.UUID, request: Request, ctx: Context) -> 
     response_class=Response,
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}}}},
 )
-async def get_photo(report_id: uuid.UUID, photo_id: uuid.UUID, ctx: Context) -> Response:
-    data, content_type = await photo_cases.read_photo(
-        ctx.uow, ctx.viewer, report_id, photo_id, PhotoStore(ctx.settings.photo_root)
+async def get_photo(report_id: uuid.UUID, photo_id: uuid.UUID, request: Request, ctx: Context) -> Response:
+    stream, content_type = await photo_cases.read_photo(
+        ctx.uow, ctx.viewer, report_id, photo_id, store_of(request.app)
     )
-    return Response(data, media_type=content_type, headers={"Cache-Control": "private, max-age=3600"})
+    return photo_response(stream, content_type)
 
 
 # -- the state machine -------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
 from servicekit.metrics import SLA_BREACHES
 from servicekit.periodic import Periodic
-from servicekit.photos import OrphanPhotoSweep, PhotoStore
+from servicekit.photos import OrphanPhotoSweep, store_of
 from servicekit.runtime import ServiceRuntime
 
 log = get_logger(__name__)
@@ -170,7 +170,7 @@ async def report_jobs(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Ma
     app.state.report_jobs = jobs
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    sweep = OrphanPhotoSweep(PhotoStore(settings.photo_root), report_photos.c.path, runtime.uow)
+    sweep = OrphanPhotoSweep(store_of(app), report_photos.c.path, runtime.uow)
     app.state.photo_sweep = sweep
     interval = float(getattr(runtime.settings, "job_interval_seconds", 60.0))
 

@@ -1,7 +1,7 @@
 """Before/after photos of a report. The caller and the count are checked before the upload is
 read; the bytes are validated and cleaned (off the event loop) before anything is written; the
-file is written before the row and removed again if the row does not commit, so a refused or
-failed upload leaves neither a file nor a row."""
+photo is stored (disk or object storage) before the row and removed again if the row does not
+commit, so a refused or failed upload leaves neither a stored photo nor a row."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ async def add_photo(
     *,
     kind: str,
     clean: photos.CleanPhoto,
-    store: photos.PhotoStore,
+    store: photos.PhotoStorage,
     now: datetime,
 ) -> dict[str, Any]:
     """Store a photo that ``check_upload`` admitted and ``photos.intake`` cleaned; every check is
@@ -55,7 +55,7 @@ async def add_photo(
     if not access.may_upload(viewer, facts(row), kind):
         raise DomainError("forbidden", 403)
     photos.check_count(await _count(uow, report_id))
-    path = store.save(clean, str(row["community_id"]), str(report_id))
+    path = await store.save(clean, str(row["community_id"]), str(report_id))
     values = {
         "id": uuid.uuid4(),
         "community_id": row["community_id"],
@@ -73,14 +73,14 @@ async def add_photo(
         await uow.session.execute(insert(report_photos).values(**values))
         await uow.commit()
     except BaseException:
-        store.delete(path)
+        await photos.discard(store, path)
         raise
     return values
 
 
 async def read_photo(
-    uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, photo_id: uuid.UUID, store: photos.PhotoStore
-) -> tuple[bytes, str]:
+    uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, photo_id: uuid.UUID, store: photos.PhotoStorage
+) -> tuple[photos.PhotoStream, str]:
     await visible_report(uow, viewer, report_id)
     row = (
         (
@@ -96,7 +96,7 @@ async def read_photo(
     if row is None:
         raise NotFound()
     try:
-        return store.read(row["path"]), row["content_type"]
+        return await store.open(row["path"]), row["content_type"]
     except FileNotFoundError as exc:
         raise NotFound() from exc
 
