@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from payments.adapters.tables import provider_anomalies
 from payments.adapters.wechatpay import WechatPayError
 from payments.api.deps import Context, Provider
+from payments.api.schemas import AnomalyPage, PayoutsOut, ReconciliationOut
 from payments.domain.errors import ProviderUnavailable
 from payments.service_layer import payouts as cases
 from payments.service_layer.reconciliation import reconcile
@@ -51,7 +52,7 @@ def _shape(week: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-@router.post("/payouts/run")
+@router.post("/payouts/run", response_model=PayoutsOut)
 async def run_payouts(body: RunIn, ctx: Context, _: Admin) -> dict[str, Any]:
     """Pay out every courier's balance of this week (idempotent per week)."""
     week = body.week or cases.iso_week(ctx.now)
@@ -60,7 +61,7 @@ async def run_payouts(body: RunIn, ctx: Context, _: Admin) -> dict[str, Any]:
     return _shape(week, await cases.list_payouts(ctx.uow, ctx.user.community_id, week))
 
 
-@router.get("/payouts")
+@router.get("/payouts", response_model=PayoutsOut)
 async def list_payouts(
     ctx: Context, _: Reader, week: Annotated[str | None, Query(pattern=WEEK)] = None
 ) -> dict[str, Any]:
@@ -74,7 +75,7 @@ class ReconcileIn(BaseModel):
     bill_date: date
 
 
-@router.post("/reconciliations")
+@router.post("/reconciliations", response_model=ReconciliationOut)
 async def run_reconciliation(body: ReconcileIn, ctx: Context, client: Provider, _: Admin) -> dict[str, Any]:
     """Download the day's trade bill and list every difference with the ledger: this community's,
     and those no community can be named for (an order number the service never made)."""
@@ -93,7 +94,7 @@ class AnomalyCursor(CursorModel):
     id: int
 
 
-@router.get("/anomalies")
+@router.get("/anomalies", response_model=AnomalyPage)
 async def list_anomalies(
     ctx: Context,
     _: Admin,

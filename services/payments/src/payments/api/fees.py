@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from payments.adapters.tables import fee_bills, fee_items, household_members
 from payments.api.deps import Context
+from payments.api.schemas import FeeBillOut, FeeBillPage, FeeItemOut, FeeItemPage, ReceiptOut
 from payments.domain.fees import Basis, amount_in_words, bill_amount, is_overdue
 from payments.service_layer.payments import is_member
 from servicekit.auth import require_roles
@@ -98,7 +99,7 @@ def _today(ctx: Any) -> date:
     return now.astimezone(ZoneInfo(ctx.settings.community_timezone)).date()
 
 
-@router.post("/items", status_code=201)
+@router.post("/items", status_code=201, response_model=FeeItemOut)
 async def create_item(body: ItemIn, ctx: Context, _: Writer) -> dict[str, Any]:
     row = {
         "id": uuid.uuid4(),
@@ -117,7 +118,7 @@ async def create_item(body: ItemIn, ctx: Context, _: Writer) -> dict[str, Any]:
     return _item(row)
 
 
-@router.get("/items")
+@router.get("/items", response_model=FeeItemPage)
 async def list_items(
     ctx: Context,
     _: Annotated[Any, Depends(require_roles(*STAFF))],
@@ -131,7 +132,7 @@ async def list_items(
     return await _page(ctx, query, fee_items, "created_at", cursor, limit, _item)
 
 
-@router.post("/bills", status_code=201)
+@router.post("/bills", status_code=201, response_model=FeeBillOut)
 async def issue_bill(body: BillIn, ctx: Context, _: Writer) -> dict[str, Any]:
     item = (
         (
@@ -172,7 +173,7 @@ async def issue_bill(body: BillIn, ctx: Context, _: Writer) -> dict[str, Any]:
     return _bill(row, _today(ctx))
 
 
-@router.get("/bills")
+@router.get("/bills", response_model=FeeBillPage)
 async def list_bills(
     ctx: Context,
     scope: Literal["community", "mine"] = "community",
@@ -242,7 +243,7 @@ async def _page(
     }
 
 
-@router.get("/bills/{bill_id}/receipt")
+@router.get("/bills/{bill_id}/receipt", response_model=ReceiptOut)
 async def receipt(bill_id: uuid.UUID, ctx: Context, request: Request) -> dict[str, Any]:
     """The receipt of a paid bill: the household's members and the office (committee, managers,
     admin) may read it; another household's bill is 404, an unpaid one 409 `fee_bill_unpaid`."""
