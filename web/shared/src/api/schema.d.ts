@@ -14065,6 +14065,7 @@ export interface operations {
                 household_id?: string | null;
                 /** @description page size, at most 100 */
                 limit?: number;
+                /** @description opaque cursor from next_cursor */
                 cursor?: string | null;
             };
             header?: {
@@ -14158,6 +14159,7 @@ export interface operations {
                 household_id?: string | null;
                 /** @description page size, at most 100 */
                 limit?: number;
+                /** @description opaque cursor from next_cursor */
                 cursor?: string | null;
             };
             header?: {

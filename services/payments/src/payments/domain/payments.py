@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from payments.domain.errors import IllegalTransition
+from servicekit.domain import DomainError, Machine
 
 
 class Purpose(StrEnum):
@@ -42,36 +42,37 @@ class Action(StrEnum):
     REFUND_SETTLED = "refund_settled"
 
 
-# (from, action) -> to
-TRANSITIONS: dict[tuple[Status, Action], Status] = {
-    (Status.PENDING, Action.PAY): Status.PAID,
-    (Status.CLOSED, Action.PAY): Status.PAID,
-    (Status.FAILED, Action.PAY): Status.PAID,
-    (Status.PENDING, Action.CLOSE): Status.CLOSED,
-    (Status.PENDING, Action.FAIL): Status.FAILED,
-    (Status.PAID, Action.REFUND): Status.REFUNDING,
-    (Status.REFUNDING, Action.REFUND): Status.REFUNDING,
-}
-
-# Repeating a transition that already happened is a no-op (flaky networks, replayed callbacks).
-IDEMPOTENT = {
-    (Status.PAID, Action.PAY),
-    (Status.REFUNDING, Action.PAY),
-    (Status.REFUNDED, Action.PAY),
-    (Status.CLOSED, Action.CLOSE),
-    (Status.FAILED, Action.FAIL),
-}
+# The only moves. A repeated PAY, CLOSE or FAIL is a no-op (flaky networks, replayed callbacks), and
+# so is money WeChat Pay confirms again for a payment already refunding or refunded.
+MACHINE: Machine[Status, Action] = Machine(
+    {
+        (Status.PENDING, Action.PAY): Status.PAID,
+        (Status.CLOSED, Action.PAY): Status.PAID,
+        (Status.FAILED, Action.PAY): Status.PAID,
+        (Status.REFUNDING, Action.PAY): Status.REFUNDING,
+        (Status.REFUNDED, Action.PAY): Status.REFUNDED,
+        (Status.PENDING, Action.CLOSE): Status.CLOSED,
+        (Status.PENDING, Action.FAIL): Status.FAILED,
+        (Status.PAID, Action.REFUND): Status.REFUNDING,
+        (Status.REFUNDING, Action.REFUND): Status.REFUNDING,
+    },
+    illegal="payment_illegal_transition",
+    repeatable=frozenset({Action.PAY, Action.CLOSE, Action.FAIL}),
+    state_param="status",
+)
 
 LIVE = frozenset({Status.PAID, Status.REFUNDING, Status.REFUNDED})
 
+# WeChat Pay did not answer (or is not configured): the client may try again after this long.
+RETRY_AFTER_SECONDS = 5
 
-def transition(status: Status, action: Action) -> Status:
-    if (status, action) in IDEMPOTENT:
-        return status
-    target = TRANSITIONS.get((status, action))
-    if target is None:
-        raise IllegalTransition(status=status.value, action=action.value)
-    return target
+
+def provider_unavailable() -> DomainError:
+    return DomainError("payment_provider_unavailable", 503, retry_after=RETRY_AFTER_SECONDS)
+
+
+def provider_unconfigured() -> DomainError:
+    return DomainError("payment_provider_unconfigured", 503, retry_after=RETRY_AFTER_SECONDS)
 
 
 def after_refunds(amount_fen: int, refunded_fen: int, in_flight: int) -> Status:
