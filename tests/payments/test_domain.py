@@ -9,7 +9,15 @@ import pytest
 
 from payments.domain import ledger
 from payments.domain.fees import Basis, amount_in_words, bill_amount, is_overdue
-from payments.domain.payments import MACHINE, Action, Status, after_refunds
+from payments.domain.payments import (
+    MACHINE,
+    REFUND_MACHINE,
+    Action,
+    RefundAction,
+    RefundStatus,
+    Status,
+    after_refunds,
+)
 from servicekit.domain import DomainError
 
 C = uuid.uuid4()
@@ -75,7 +83,6 @@ EXPECTED = {
     Action.CLOSE: {Status.PENDING: Status.CLOSED, Status.CLOSED: Status.CLOSED},
     Action.FAIL: {Status.PENDING: Status.FAILED, Status.FAILED: Status.FAILED},
     Action.REFUND: {Status.PAID: Status.REFUNDING, Status.REFUNDING: Status.REFUNDING},
-    Action.REFUND_SETTLED: {},
 }
 
 
@@ -91,6 +98,38 @@ def test_payment_state_machine(status: Status, action: Action) -> None:
         assert refused.value.params == {"status": status.value, "action": action.value}
         return
     step = MACHINE.step(status, action)
+    assert step.after == target
+    assert step.changed == (target != status)
+
+
+REFUND_EXPECTED = {
+    RefundAction.ACCEPT: {
+        RefundStatus.PENDING: RefundStatus.PROCESSING,
+        RefundStatus.PROCESSING: RefundStatus.PROCESSING,
+    },
+    RefundAction.SUCCEED: {
+        RefundStatus.PENDING: RefundStatus.SUCCEEDED,
+        RefundStatus.PROCESSING: RefundStatus.SUCCEEDED,
+        RefundStatus.SUCCEEDED: RefundStatus.SUCCEEDED,  # a replayed callback
+    },
+    RefundAction.FAIL: {
+        RefundStatus.PENDING: RefundStatus.FAILED,
+        RefundStatus.PROCESSING: RefundStatus.FAILED,
+        RefundStatus.FAILED: RefundStatus.FAILED,
+    },
+}
+
+
+@pytest.mark.parametrize("action", list(RefundAction))
+@pytest.mark.parametrize("status", list(RefundStatus))
+def test_refund_state_machine(status: RefundStatus, action: RefundAction) -> None:
+    target = REFUND_EXPECTED[action].get(status)
+    if target is None:
+        with pytest.raises(DomainError) as refused:
+            REFUND_MACHINE.step(status, action)
+        assert refused.value.code == "refund_illegal_transition"
+        return
+    step = REFUND_MACHINE.step(status, action)
     assert step.after == target
     assert step.changed == (target != status)
 

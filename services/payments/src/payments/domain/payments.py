@@ -5,6 +5,8 @@ pending --paid (callback or query)--> paid --refund--> refunding --all refunded-
 pending --close / expiry--> closed        refunding --partly refunded, or refused--> paid
 pending --payment error--> failed         closed|failed --provider says paid--> paid
 ```
+(`MACHINE`; how refunds settle a payment is arithmetic on their sums: `after_refunds`). A refund has
+its own machine (`REFUND_MACHINE`).
 The last line is not a loophole: when WeChat Pay says money arrived for an order we had closed
 (a race between our close and the payer's confirmation), the money is there and is booked; the
 service then refunds what it no longer owes.
@@ -39,7 +41,6 @@ class Action(StrEnum):
     CLOSE = "close"
     FAIL = "fail"
     REFUND = "refund"
-    REFUND_SETTLED = "refund_settled"
 
 
 # The only moves. A repeated PAY, CLOSE or FAIL is a no-op (flaky networks, replayed callbacks), and
@@ -62,6 +63,38 @@ MACHINE: Machine[Status, Action] = Machine(
 )
 
 LIVE = frozenset({Status.PAID, Status.REFUNDING, Status.REFUNDED})
+
+
+# A refund: `pending` (asked, not yet sent or answered) --WeChat Pay accepts--> `processing`
+# --> `succeeded` | `failed` (CLOSED or ABNORMAL at WeChat Pay). An ended refund takes no news.
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RefundAction(StrEnum):
+    ACCEPT = "accept"  # WeChat Pay answers PROCESSING
+    SUCCEED = "succeed"
+    FAIL = "fail"
+
+
+REFUND_MACHINE: Machine[RefundStatus, RefundAction] = Machine(
+    {
+        (RefundStatus.PENDING, RefundAction.ACCEPT): RefundStatus.PROCESSING,
+        # Asked again while it processes: still processing (WeChat Pay's refund id noted again).
+        (RefundStatus.PROCESSING, RefundAction.ACCEPT): RefundStatus.PROCESSING,
+        (RefundStatus.PENDING, RefundAction.SUCCEED): RefundStatus.SUCCEEDED,
+        (RefundStatus.PROCESSING, RefundAction.SUCCEED): RefundStatus.SUCCEEDED,
+        (RefundStatus.PENDING, RefundAction.FAIL): RefundStatus.FAILED,
+        (RefundStatus.PROCESSING, RefundAction.FAIL): RefundStatus.FAILED,
+    },
+    illegal="refund_illegal_transition",
+    repeatable=frozenset({RefundAction.SUCCEED, RefundAction.FAIL}),
+    state_param="status",
+)
+REFUND_ENDED = frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED})
 
 # WeChat Pay did not answer (or is not configured): the client may try again after this long.
 RETRY_AFTER_SECONDS = 5

@@ -30,7 +30,18 @@ from payments.adapters.tables import (
 )
 from payments.adapters.wechatpay import WechatPayClient, WechatPayError
 from payments.domain import ledger
-from payments.domain.payments import MACHINE, Action, Purpose, Status, after_refunds, provider_unavailable
+from payments.domain.payments import (
+    MACHINE,
+    REFUND_ENDED,
+    REFUND_MACHINE,
+    Action,
+    Purpose,
+    RefundAction,
+    RefundStatus,
+    Status,
+    after_refunds,
+    provider_unavailable,
+)
 from servicekit import idempotency
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
@@ -40,7 +51,7 @@ from servicekit.pagination import CursorInt, CursorModel, encode_cursor, read_cu
 
 ERRAND_PURPOSES = frozenset({Purpose.ERRAND_ORDER, Purpose.TIP, Purpose.ERRAND_GOODS})
 LIVE = (Status.PAID.value, Status.REFUNDING.value, Status.REFUNDED.value)
-OPEN_REFUNDS = ("pending", "processing")
+OPEN_REFUNDS = (RefundStatus.PENDING.value, RefundStatus.PROCESSING.value)
 # WeChat Pay writes its times in China Standard Time.
 CHINA = timezone(timedelta(hours=8))
 
@@ -545,7 +556,7 @@ async def request_refund(
             out_refund_no=refund_id.hex,
             amount_fen=amount,
             reason=reason,
-            status="pending",
+            status=RefundStatus.PENDING.value,
             created_at=now,
             updated_at=now,
         )
@@ -593,28 +604,34 @@ async def apply_refund(
         )
         return Outcome.MISMATCH
     status = str(answer.get("refund_status") or answer.get("status") or "")
-    if refund["status"] in ("succeeded", "failed"):
+    current = RefundStatus(refund["status"])
+    if current in REFUND_ENDED:
         return Outcome.ALREADY
     if status == "PROCESSING":
+        step = REFUND_MACHINE.step(current, RefundAction.ACCEPT)
         await uow.session.execute(
             update(refunds)
             .where(refunds.c.id == refund["id"])
-            .values(status="processing", refund_id=answer.get("refund_id"), updated_at=now)
+            .values(status=step.after.value, refund_id=answer.get("refund_id"), updated_at=now)
         )
         return Outcome.NOT_PAID
     if status in ("CLOSED", "ABNORMAL"):
+        step = REFUND_MACHINE.step(current, RefundAction.FAIL)
         await uow.session.execute(
-            update(refunds).where(refunds.c.id == refund["id"]).values(status="failed", updated_at=now)
+            update(refunds)
+            .where(refunds.c.id == refund["id"])
+            .values(status=step.after.value, updated_at=now)
         )
         await _flag(uow, "refund_failed", refund["community_id"], payment["out_trade_no"], _safe(answer), now)
         await _settle_payment_status(uow, payment, now)
         return Outcome.NOT_PAID
     if status != "SUCCESS":
         return Outcome.NOT_PAID
+    step = REFUND_MACHINE.step(current, RefundAction.SUCCEED)
     await uow.session.execute(
         update(refunds)
         .where(refunds.c.id == refund["id"])
-        .values(status="succeeded", refund_id=answer.get("refund_id"), succeeded_at=now, updated_at=now)
+        .values(status=step.after.value, refund_id=answer.get("refund_id"), succeeded_at=now, updated_at=now)
     )
     community_id = payment["community_id"]
     await ledger_store.post(
