@@ -1,6 +1,6 @@
 """Write the gateway's merged OpenAPI document to web/shared/openapi.json, without running servers.
 
-The gateway serves `/openapi.json` as its own document merged with the three services' (see
+The gateway serves `/openapi.json` as its own document merged with the four services' (see
 gateway.api.docs.merge_specs); this script builds the same merge from each app's
 `create_app().openapi()`, so the web client can be generated offline and a test can tell when the
 committed copy is stale (tests/web/test_openapi_export.py).
@@ -32,6 +32,8 @@ def merged_spec() -> dict[str, Any]:
     import forum.main
     import gateway.config
     import gateway.main
+    import payments.config
+    import payments.main
     import reports.config
     import reports.main
     from gateway.api.docs import merge_specs
@@ -41,6 +43,7 @@ def merged_spec() -> dict[str, Any]:
         "errand": errand.main.create_app(errand.config.Settings(**development)).openapi(),
         "reports": reports.main.create_app(reports.config.Settings(**development)).openapi(),
         "forum": forum.main.create_app(forum.config.Settings(**development)).openapi(),
+        "payments": payments.main.create_app(payments.config.Settings(**development)).openapi(),
     }
     gateway_app = gateway.main.create_app(gateway.config.Settings(**development))
     return merge_specs(gateway_app.openapi(), upstreams)

@@ -22,6 +22,7 @@ from contracts import Envelope, EventPayload, OrderAcceptedV1, OrderCreatedV1
 from payments.config import Settings
 from payments.consumers import handlers
 from payments.service_layer.sweep import Sweep, SweepResult
+from servicekit.clock import system_clock
 from servicekit.migrations import migrate
 from servicekit.runtime import ServiceRuntime
 from servicekit.testing import delete_messaging, isolated_database, isolated_settings, new_namespace
@@ -55,8 +56,7 @@ class Service:
 
     def set_clock(self, now: datetime | None) -> None:
         if now is None:
-            if hasattr(self.app.state, "clock"):
-                del self.app.state.clock
+            self.app.state.clock = system_clock
         else:
             self.app.state.clock = lambda: now
 

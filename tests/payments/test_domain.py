@@ -8,9 +8,17 @@ from datetime import date
 import pytest
 
 from payments.domain import ledger
-from payments.domain.errors import IllegalTransition
 from payments.domain.fees import Basis, amount_in_words, bill_amount, is_overdue
-from payments.domain.payments import Action, Status, after_refunds, transition
+from payments.domain.payments import (
+    MACHINE,
+    REFUND_MACHINE,
+    Action,
+    RefundAction,
+    RefundStatus,
+    Status,
+    after_refunds,
+)
+from servicekit.domain import DomainError
 
 C = uuid.uuid4()
 PAYER = ledger.Account(ledger.AccountKind.RESIDENT, uuid.uuid4())
@@ -62,16 +70,71 @@ def test_an_unbalanced_or_empty_movement_cannot_exist() -> None:
         )
 
 
-def test_payment_state_machine() -> None:
-    assert transition(Status.PENDING, Action.PAY) == Status.PAID
-    assert transition(Status.PAID, Action.PAY) == Status.PAID  # a replayed callback
-    assert transition(Status.CLOSED, Action.PAY) == Status.PAID  # money that came anyway is booked
-    assert transition(Status.PENDING, Action.CLOSE) == Status.CLOSED
-    assert transition(Status.PAID, Action.REFUND) == Status.REFUNDING
-    with pytest.raises(IllegalTransition):
-        transition(Status.PAID, Action.CLOSE)
-    with pytest.raises(IllegalTransition):
-        transition(Status.PENDING, Action.REFUND)
+# Every (state, action) pair: where it leads, None for the 409 payment_illegal_transition.
+EXPECTED = {
+    Action.PAY: {
+        Status.PENDING: Status.PAID,
+        Status.CLOSED: Status.PAID,  # money that came anyway is booked
+        Status.FAILED: Status.PAID,
+        Status.PAID: Status.PAID,  # a replayed callback
+        Status.REFUNDING: Status.REFUNDING,
+        Status.REFUNDED: Status.REFUNDED,
+    },
+    Action.CLOSE: {Status.PENDING: Status.CLOSED, Status.CLOSED: Status.CLOSED},
+    Action.FAIL: {Status.PENDING: Status.FAILED, Status.FAILED: Status.FAILED},
+    Action.REFUND: {Status.PAID: Status.REFUNDING, Status.REFUNDING: Status.REFUNDING},
+}
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("status", list(Status))
+def test_payment_state_machine(status: Status, action: Action) -> None:
+    target = EXPECTED[action].get(status)
+    if target is None:
+        with pytest.raises(DomainError) as refused:
+            MACHINE.step(status, action)
+        assert refused.value.code == "payment_illegal_transition"
+        assert refused.value.status == 409
+        assert refused.value.params == {"status": status.value, "action": action.value}
+        return
+    step = MACHINE.step(status, action)
+    assert step.after == target
+    assert step.changed == (target != status)
+
+
+REFUND_EXPECTED = {
+    RefundAction.ACCEPT: {
+        RefundStatus.PENDING: RefundStatus.PROCESSING,
+        RefundStatus.PROCESSING: RefundStatus.PROCESSING,
+    },
+    RefundAction.SUCCEED: {
+        RefundStatus.PENDING: RefundStatus.SUCCEEDED,
+        RefundStatus.PROCESSING: RefundStatus.SUCCEEDED,
+        RefundStatus.SUCCEEDED: RefundStatus.SUCCEEDED,  # a replayed callback
+    },
+    RefundAction.FAIL: {
+        RefundStatus.PENDING: RefundStatus.FAILED,
+        RefundStatus.PROCESSING: RefundStatus.FAILED,
+        RefundStatus.FAILED: RefundStatus.FAILED,
+    },
+}
+
+
+@pytest.mark.parametrize("action", list(RefundAction))
+@pytest.mark.parametrize("status", list(RefundStatus))
+def test_refund_state_machine(status: RefundStatus, action: RefundAction) -> None:
+    target = REFUND_EXPECTED[action].get(status)
+    if target is None:
+        with pytest.raises(DomainError) as refused:
+            REFUND_MACHINE.step(status, action)
+        assert refused.value.code == "refund_illegal_transition"
+        return
+    step = REFUND_MACHINE.step(status, action)
+    assert step.after == target
+    assert step.changed == (target != status)
+
+
+def test_refunds_settle_the_payment_status() -> None:
     assert after_refunds(1000, 1000, 0) == Status.REFUNDED
     assert after_refunds(1000, 800, 0) == Status.PAID
     assert after_refunds(1000, 0, 800) == Status.REFUNDING

@@ -250,6 +250,7 @@ async def test_provider_down_keeps_nothing_and_answers_503(service: Service, com
     answer = await community.pay_intent(payer, order_id, **{"Idempotency-Key": "down-1"})
     assert answer.status_code == 503
     assert answer.json()["code"] == "payment_provider_unavailable"
+    assert answer.headers["Retry-After"] == "5"
     assert (await service.sql("SELECT count(*) FROM payments WHERE ref_id = :r", r=order_id))[0][0] == 0
     service.wechat.down = False
     retried = await community.pay_intent(payer, order_id, **{"Idempotency-Key": "down-1"})

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ["errand", "reports", "forum", "gateway"]
+SERVICES = ["errand", "reports", "forum", "gateway", "payments"]
 SERVICEKIT = ROOT / "libs" / "servicekit" / "src" / "servicekit"
 PURE_SERVICEKIT = ("servicekit.domain", "servicekit.cells")
 STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}

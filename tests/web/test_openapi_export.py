@@ -22,7 +22,15 @@ def test_committed_openapi_matches_the_code(restore_logging: None) -> None:
     assert committed == export.render(spec), f"web/shared/openapi.json is stale: {FIX}"
     assert "x-weilinli-unavailable" not in spec
     # Each service's operations are in the one document, under the gateway's prefixes.
-    for prefix in ("/api/v1/auth/", "/api/v1/errand/", "/api/v1/reports/", "/api/v1/forum/", "/open311/"):
+    for prefix in (
+        "/api/v1/auth/",
+        "/api/v1/errand/",
+        "/api/v1/reports/",
+        "/api/v1/forum/",
+        "/api/v1/payments/",
+        "/api/v1/fees/",
+        "/open311/",
+    ):
         assert any(path.startswith(prefix) for path in spec["paths"]), prefix
 
 

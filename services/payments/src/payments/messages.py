@@ -10,6 +10,11 @@ register_messages(
             "en": ("Not possible in this state", "The payment is {status}; {action} is not possible now."),
             "ko": ("현재 상태에서 불가", "결제가 {status} 상태라서 {action}을(를) 할 수 없습니다."),
         },
+        "refund_illegal_transition": {
+            "zh-CN": ("退款状态不允许此操作", "退款处于「{status}」状态，不能执行「{action}」。"),
+            "en": ("Not possible for this refund", "The refund is {status}; {action} is not possible now."),
+            "ko": ("현재 환불 상태에서 불가", "환불이 {status} 상태라서 {action}을(를) 할 수 없습니다."),
+        },
         "payment_nothing_due": {
             "zh-CN": ("无需支付", "该订单或账单没有待支付的金额。"),
             "en": ("Nothing to pay", "Nothing is due for this order or bill."),

@@ -2474,6 +2474,235 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/payments/wechat/notify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Payment Notify */
+        post: operations["payments_payment_notify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/wechat/refund-notify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Refund Notify */
+        post: operations["payments_refund_notify"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/payouts/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Payouts
+         * @description Pay out every courier's balance of this week (idempotent per week).
+         */
+        post: operations["payments_run_payouts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/payouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Payouts */
+        get: operations["payments_list_payouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/reconciliations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Reconciliation
+         * @description Download the day's trade bill and list every difference with the ledger: this community's,
+         *     and those no community can be named for (an order number the service never made).
+         */
+        post: operations["payments_run_reconciliation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/anomalies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Anomalies
+         * @description What WeChat Pay said that was verified but not believed (an amount or merchant not ours, an
+         *     unknown order or refund, a refund that failed), newest first: this community's and those no
+         *     community can be named for. Nothing here was credited; a person decides.
+         */
+        get: operations["payments_list_anomalies"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create Payment */
+        post: operations["payments_create_payment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/ledger": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Ledger
+         * @description The caller's own account: a courier's earnings and payouts, a resident's payments and refunds.
+         */
+        get: operations["payments_my_ledger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/payments/{payment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Payment */
+        get: operations["payments_get_payment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fees/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Items */
+        get: operations["payments_list_items"];
+        put?: never;
+        /** Create Item */
+        post: operations["payments_create_item"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fees/bills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Bills
+         * @description Staff see the community's bills (`?status=overdue` is the arrears list); `?scope=mine` is a
+         *     resident's own household's bills.
+         */
+        get: operations["payments_list_bills"];
+        put?: never;
+        /** Issue Bill */
+        post: operations["payments_issue_bill"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fees/bills/{bill_id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Receipt
+         * @description The receipt of a paid bill: the household's members and the office (committee, managers,
+         *     admin) may read it; another household's bill is 404, an unpaid one 409 `fee_bill_unpaid`.
+         */
+        get: operations["payments_receipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3112,7 +3341,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, fee_bill_exists, fee_bill_unpaid, fee_receipt, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, payment_illegal_transition, payment_not_payable_now, payment_nothing_due, payment_openid_required, payment_provider_refused, payment_provider_unavailable, payment_provider_unconfigured, payment_purpose_unsupported, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, refund_exceeds_paid, refund_illegal_transition, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, wechatpay_amount_mismatch, wechatpay_bad_algorithm, wechatpay_bad_signature, wechatpay_bad_timestamp, wechatpay_missing_headers, wechatpay_not_configured, wechatpay_stale_timestamp, wechatpay_undecryptable, wechatpay_unknown_order, wechatpay_unknown_serial, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -3848,7 +4077,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, fee_bill_exists, fee_bill_unpaid, fee_receipt, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, payment_illegal_transition, payment_not_payable_now, payment_nothing_due, payment_openid_required, payment_provider_refused, payment_provider_unavailable, payment_provider_unconfigured, payment_purpose_unsupported, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, refund_exceeds_paid, refund_illegal_transition, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, wechatpay_amount_mismatch, wechatpay_bad_algorithm, wechatpay_bad_signature, wechatpay_bad_timestamp, wechatpay_missing_headers, wechatpay_not_configured, wechatpay_stale_timestamp, wechatpay_undecryptable, wechatpay_unknown_order, wechatpay_unknown_serial, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -4584,7 +4813,7 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, fee_bill_exists, fee_bill_unpaid, fee_receipt, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, payment_illegal_transition, payment_not_payable_now, payment_nothing_due, payment_openid_required, payment_provider_refused, payment_provider_unavailable, payment_provider_unconfigured, payment_purpose_unsupported, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, refund_exceeds_paid, refund_illegal_transition, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, wechatpay_amount_mismatch, wechatpay_bad_algorithm, wechatpay_bad_signature, wechatpay_bad_timestamp, wechatpay_missing_headers, wechatpay_not_configured, wechatpay_stale_timestamp, wechatpay_undecryptable, wechatpay_unknown_order, wechatpay_unknown_serial, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -5715,7 +5944,561 @@ export interface components {
             status: number;
             detail: string;
             /**
-             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, window_closed
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, fee_bill_exists, fee_bill_unpaid, fee_receipt, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, payment_illegal_transition, payment_not_payable_now, payment_nothing_due, payment_openid_required, payment_provider_refused, payment_provider_unavailable, payment_provider_unconfigured, payment_purpose_unsupported, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, refund_exceeds_paid, refund_illegal_transition, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, wechatpay_amount_mismatch, wechatpay_bad_algorithm, wechatpay_bad_signature, wechatpay_bad_timestamp, wechatpay_missing_headers, wechatpay_not_configured, wechatpay_stale_timestamp, wechatpay_undecryptable, wechatpay_unknown_order, wechatpay_unknown_serial, window_closed
+             * @example not_found
+             * @example validation_failed
+             * @example forbidden
+             */
+            code: string;
+            request_id: string | null;
+            /** @description One entry per invalid field (validation_error). */
+            errors?: {
+                [key: string]: unknown;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        /** AnomalyOut */
+        "payments.AnomalyOut": {
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Out Trade No */
+            out_trade_no: string | null;
+            /** Detail */
+            detail: {
+                [key: string]: unknown;
+            };
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** AnomalyPage */
+        "payments.AnomalyPage": {
+            /** Items */
+            items: components["schemas"]["payments.AnomalyOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Basis
+         * @enum {string}
+         */
+        "payments.Basis": "area" | "fixed";
+        /** BillIn */
+        "payments.BillIn": {
+            /**
+             * Item Id
+             * Format: uuid
+             */
+            item_id: string;
+            /** Period Label */
+            period_label: string;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+        };
+        /** CheckResult */
+        "payments.CheckResult": {
+            /** Ok */
+            ok: boolean;
+            /** Detail */
+            detail?: string | null;
+            /** Required */
+            required?: boolean | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** DifferenceOut */
+        "payments.DifferenceOut": {
+            /**
+             * Difference
+             * @enum {string}
+             */
+            difference: "missing_in_ledger" | "missing_in_bill" | "amount_differs";
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "payment" | "refund";
+            /** Number */
+            number: string;
+            /** Bill Fen */
+            bill_fen: number | null;
+            /** Ledger Fen */
+            ledger_fen: number | null;
+            /** Community Id */
+            community_id: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** FeeBillOut */
+        "payments.FeeBillOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Item Id
+             * Format: uuid
+             */
+            item_id: string;
+            /**
+             * Household Id
+             * Format: uuid
+             */
+            household_id: string;
+            /** Period Label */
+            period_label: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /** Due Date */
+            due_date: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "issued" | "paid";
+            /** Overdue */
+            overdue: boolean;
+            /**
+             * Issued At
+             * Format: date-time
+             */
+            issued_at: string;
+            /** Paid At */
+            paid_at: string | null;
+            /** Payment Id */
+            payment_id: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** FeeBillPage */
+        "payments.FeeBillPage": {
+            /** Items */
+            items: components["schemas"]["payments.FeeBillOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** FeeItemOut */
+        "payments.FeeItemOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Household Id
+             * Format: uuid
+             */
+            household_id: string;
+            /** Name */
+            name: string;
+            /**
+             * Basis
+             * @enum {string}
+             */
+            basis: "area" | "fixed";
+            /** Unit Price Fen */
+            unit_price_fen: number;
+            /** Area M2 */
+            area_m2: number | null;
+            /**
+             * Period
+             * @enum {string}
+             */
+            period: "month" | "quarter" | "year";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** FeeItemPage */
+        "payments.FeeItemPage": {
+            /** Items */
+            items: components["schemas"]["payments.FeeItemOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ItemIn */
+        "payments.ItemIn": {
+            /**
+             * Household Id
+             * Format: uuid
+             */
+            household_id: string;
+            /** Name */
+            name: string;
+            basis: components["schemas"]["payments.Basis"];
+            /** Unit Price Fen */
+            unit_price_fen: number;
+            /** Area M2 */
+            area_m2?: number | null;
+            /**
+             * Period
+             * @enum {string}
+             */
+            period: "month" | "quarter" | "year";
+        };
+        /** JsapiParams */
+        "payments.JsapiParams": {
+            /** Appid */
+            appId: string;
+            /** Timestamp */
+            timeStamp: string;
+            /** Noncestr */
+            nonceStr: string;
+            /** Package */
+            package: string;
+            /**
+             * Signtype
+             * @constant
+             */
+            signType: "RSA";
+            /** Paysign */
+            paySign: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** LedgerEntryOut */
+        "payments.LedgerEntryOut": {
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Ref */
+            ref: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** LedgerOut */
+        "payments.LedgerOut": {
+            /**
+             * Account
+             * @enum {string}
+             */
+            account: "resident" | "courier";
+            /** Balance Fen */
+            balance_fen: number;
+            /** Items */
+            items: components["schemas"]["payments.LedgerEntryOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** Live */
+        "payments.Live": {
+            /**
+             * Status
+             * @constant
+             */
+            status: "live";
+            /** Service */
+            service: string;
+        };
+        /** PaymentCreated */
+        "payments.PaymentCreated": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Purpose */
+            purpose: string;
+            /**
+             * Ref Id
+             * Format: uuid
+             */
+            ref_id: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "paid" | "closed" | "refunding" | "refunded" | "failed";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Paid At */
+            paid_at: string | null;
+            /** Refunds */
+            refunds: components["schemas"]["payments.RefundOut"][];
+            jsapi: components["schemas"]["payments.JsapiParams"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * PaymentIn
+         * @description What to pay for. The amount is not here on purpose: it comes from the referenced object.
+         */
+        "payments.PaymentIn": {
+            /**
+             * Purpose
+             * @enum {string}
+             */
+            purpose: "errand_order" | "errand_goods" | "tip" | "property_bill" | "repair_charge";
+            /**
+             * Ref Id
+             * Format: uuid
+             */
+            ref_id: string;
+            /** Openid */
+            openid: string;
+        };
+        /** PaymentOut */
+        "payments.PaymentOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Purpose */
+            purpose: string;
+            /**
+             * Ref Id
+             * Format: uuid
+             */
+            ref_id: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "paid" | "closed" | "refunding" | "refunded" | "failed";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Paid At */
+            paid_at: string | null;
+            /** Refunds */
+            refunds: components["schemas"]["payments.RefundOut"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** PayoutOut */
+        "payments.PayoutOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Courier Id
+             * Format: uuid
+             */
+            courier_id: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /** Status */
+            status: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** PayoutsOut */
+        "payments.PayoutsOut": {
+            /** Week */
+            week: string;
+            /** Payouts */
+            payouts: components["schemas"]["payments.PayoutOut"][];
+            instruction: components["schemas"]["payments.TransferInstruction"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** ProviderAnswer */
+        "payments.ProviderAnswer": {
+            /**
+             * Code
+             * @constant
+             */
+            code: "FAIL";
+            /** Message */
+            message: string;
+        };
+        /** Readiness */
+        "payments.Readiness": {
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "ready" | "not_ready";
+            /** Service */
+            service: string;
+            /** Checks */
+            checks: {
+                [key: string]: components["schemas"]["payments.CheckResult"];
+            };
+        };
+        /** ReceiptOut */
+        "payments.ReceiptOut": {
+            /** Title */
+            title: string;
+            /** Receipt No */
+            receipt_no: string;
+            /**
+             * Bill Id
+             * Format: uuid
+             */
+            bill_id: string;
+            /**
+             * Household Id
+             * Format: uuid
+             */
+            household_id: string;
+            /** Item */
+            item: string;
+            /** Period Label */
+            period_label: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /** Amount In Words */
+            amount_in_words: string;
+            /**
+             * Paid At
+             * Format: date-time
+             */
+            paid_at: string;
+            /**
+             * Payment Id
+             * Format: uuid
+             */
+            payment_id: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** ReconcileIn */
+        "payments.ReconcileIn": {
+            /**
+             * Bill Date
+             * Format: date
+             */
+            bill_date: string;
+        };
+        /** ReconciliationOut */
+        "payments.ReconciliationOut": {
+            /** Bill Date */
+            bill_date: string;
+            /** Rows */
+            rows: number;
+            /** Differences */
+            differences: components["schemas"]["payments.DifferenceOut"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /** RefundOut */
+        "payments.RefundOut": {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Amount Fen */
+            amount_fen: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "processing" | "succeeded" | "failed";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Succeeded At */
+            succeeded_at: string | null;
+        } & {
+            [key: string]: unknown;
+        };
+        /** RunIn */
+        "payments.RunIn": {
+            /** Week */
+            week?: string | null;
+        };
+        /** TransferDetail */
+        "payments.TransferDetail": {
+            /** Out Detail No */
+            out_detail_no: string;
+            /** Transfer Amount */
+            transfer_amount: number;
+            /** Transfer Remark */
+            transfer_remark: string;
+            /**
+             * Courier Id
+             * Format: uuid
+             */
+            courier_id: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * TransferInstruction
+         * @description A batch in the shape of WeChat Pay's 商家转账 API (carried out by finance).
+         */
+        "payments.TransferInstruction": {
+            /** Out Batch No */
+            out_batch_no: string | null;
+            /** Batch Name */
+            batch_name: string;
+            /** Batch Remark */
+            batch_remark: string;
+            /** Total Amount */
+            total_amount: number;
+            /** Total Num */
+            total_num: number;
+            /** Transfer Detail List */
+            transfer_detail_list: components["schemas"]["payments.TransferDetail"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * Problem
+         * @description An error (RFC 9457). `code` is stable and meant for programs; `title` and `detail` are in the language Accept-Language chose.
+         */
+        "payments.Problem": {
+            /** @example urn:weilinli:problem:not_found */
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            /**
+             * @description One of: account_deleted, after_photo_required, already_decided, application_exists, bad_credentials, bad_gateway, cannot_accept_own_order, category_not_grabbable, category_unknown, claim_exists, claim_not_pending, community_code_taken, community_query_required, community_required, confirmation_failed, content_blocked, courier_at_capacity, courier_not_verified, courier_offline, delivery_code_incorrect, delivery_code_locked, directory_column_missing, directory_conflict, directory_file_empty, directory_file_unreadable, directory_file_unsupported, directory_flag_invalid, directory_floor_invalid, directory_lift_conflict, directory_room_duplicate, directory_rows_invalid, directory_value_required, directory_value_too_long, duplicate_of_required, duplicate_of_unknown, duplicate_post, fee_bill_exists, fee_bill_unpaid, fee_receipt, first_day_cap, forbidden, household_already_counted, household_required, idempotency_key_in_progress, idempotency_key_invalid, idempotency_key_reused, internal_error, invalid_cursor, invalid_parties, invalid_text, invalid_time_range, lexicon_topic_required, lexicon_word_invalid, location_required, login_throttled, mention_ambiguous, mention_unknown, method_not_allowed, no_community_yet, no_ratings, not_a_mediator, not_affected, not_found, open311_key_not_found, order_already_rated, order_already_taken, order_details_invalid, order_not_delivered_yet, order_transition_not_allowed, outside_service_area, own_post, payload_too_large, payment_illegal_transition, payment_not_payable_now, payment_nothing_due, payment_openid_required, payment_provider_refused, payment_provider_unavailable, payment_provider_unconfigured, payment_purpose_unsupported, phone_taken, photo_limit_reached, photo_too_large, photo_too_many_pixels, photo_type_unsupported, posting_too_fast, quote_already_used, quote_expired, quote_not_found, rate_limited, rate_limiter_unavailable, recipient_household_unknown, refresh_invalid, refresh_reused, refund_exceeds_paid, refund_illegal_transition, reject_reason_required, release_daily_limit_reached, release_window_passed, reopen_window_passed, report_already_assigned, report_already_rated, report_illegal_transition, report_not_open, report_not_rateable, role_not_grantable, service_busy, service_unavailable, sms_code_dead, sms_code_invalid, sms_code_required, sms_rate_limited, sms_unavailable, staff_at_capacity, staff_id_required, staff_not_in_department, staff_only_board, state_unchanged, stream_ticket_invalid, stream_unavailable, term_party_unknown, thread_not_editable, token_expired, token_invalid, transfer_to_same_staff, transition_not_allowed, trust_too_low, unauthorized, upstream_timeout, upstream_unavailable, urge_too_soon, user_not_in_community, validation_failed, web_not_built, wechat_code_invalid, wechat_not_linked, wechat_rejected, wechat_template_unknown, wechat_unavailable, wechatpay_amount_mismatch, wechatpay_bad_algorithm, wechatpay_bad_signature, wechatpay_bad_timestamp, wechatpay_missing_headers, wechatpay_not_configured, wechatpay_stale_timestamp, wechatpay_undecryptable, wechatpay_unknown_order, wechatpay_unknown_serial, window_closed
              * @example not_found
              * @example validation_failed
              * @example forbidden
@@ -12827,6 +13610,680 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["forum.Problem"];
+                };
+            };
+        };
+    };
+    payments_payment_notify: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not believed; nothing credited */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description not believed; nothing credited */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description not believed; nothing credited */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description not believed; nothing credited */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.ProviderAnswer"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_refund_notify: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not believed; nothing credited */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description not believed; nothing credited */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description not believed; nothing credited */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description not believed; nothing credited */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.ProviderAnswer"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_run_payouts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["payments.RunIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.PayoutsOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_list_payouts: {
+        parameters: {
+            query?: {
+                week?: string | null;
+            };
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.PayoutsOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_run_reconciliation: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["payments.ReconcileIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.ReconciliationOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_list_anomalies: {
+        parameters: {
+            query?: {
+                /** @description page size, at most 100 */
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.AnomalyPage"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_create_payment: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["payments.PaymentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.PaymentCreated"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_my_ledger: {
+        parameters: {
+            query?: {
+                /** @description page size, at most 100 */
+                limit?: number;
+                cursor?: string | null;
+                as?: ("resident" | "courier") | null;
+            };
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.LedgerOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_get_payment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path: {
+                payment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.PaymentOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_list_items: {
+        parameters: {
+            query?: {
+                household_id?: string | null;
+                /** @description page size, at most 100 */
+                limit?: number;
+                /** @description opaque cursor from next_cursor */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.FeeItemPage"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_create_item: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["payments.ItemIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.FeeItemOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_list_bills: {
+        parameters: {
+            query?: {
+                scope?: "community" | "mine";
+                status?: ("issued" | "paid" | "overdue") | null;
+                household_id?: string | null;
+                /** @description page size, at most 100 */
+                limit?: number;
+                /** @description opaque cursor from next_cursor */
+                cursor?: string | null;
+            };
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.FeeBillPage"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_issue_bill: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["payments.BillIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.FeeBillOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+        };
+    };
+    payments_receipt: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
+                "Accept-Language"?: string;
+            };
+            path: {
+                bill_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["payments.ReceiptOut"];
+                };
+            };
+            /** @description Validation error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["payments.Problem"];
                 };
             };
         };

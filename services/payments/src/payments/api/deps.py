@@ -3,24 +3,25 @@ tests via app.state.clock), the settings and the WeChat Pay client."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
 from payments.adapters.wechatpay import WechatPayClient
 from payments.config import Settings
-from payments.domain.errors import ProviderNotConfigured
+from payments.domain.payments import provider_unconfigured
 from servicekit.app import get_runtime
 from servicekit.auth import CurrentUser, User
+from servicekit.clock import Clock, system_clock
 from servicekit.db import UnitOfWork
 from servicekit.logging import correlation_id_var
 
 
 def clock(request: Request) -> datetime:
-    now: Callable[[], datetime] = getattr(request.app.state, "clock", lambda: datetime.now(UTC))
+    now: Clock = getattr(request.app.state, "clock", system_clock)
     return now()
 
 
@@ -36,7 +37,7 @@ def provider_of(request: Request) -> WechatPayClient | None:
 def require_provider(request: Request) -> WechatPayClient:
     client = provider_of(request)
     if client is None:
-        raise ProviderNotConfigured()
+        raise provider_unconfigured()
     return client
 
 

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from payments.adapters.wechatpay import SignatureRejected, WechatPayClient
 from payments.api.deps import clock, provider_of
 from payments.api.schemas import ProviderAnswer
-from payments.service_layer.payments import Outcome, apply_refund, apply_transaction
+from payments.service_layer.payments import Outcome, on_payment_notification, on_refund_notification
 from servicekit.app import get_runtime
 from servicekit.db import UnitOfWork
 from servicekit.i18n import negotiate_locale, translate
@@ -70,12 +70,12 @@ async def _open(request: Request) -> tuple[Any, Response | None]:
 
 @router.post("/notify", status_code=204, responses=_FAIL)
 async def payment_notify(request: Request) -> Response:
-    return await _apply(request, apply_transaction)
+    return await _apply(request, on_payment_notification)
 
 
 @router.post("/refund-notify", status_code=204, responses=_FAIL)
 async def refund_notify(request: Request) -> Response:
-    return await _apply(request, apply_refund)
+    return await _apply(request, on_refund_notification)
 
 
 Apply = Callable[[UnitOfWork, WechatPayClient, dict[str, Any], datetime], Awaitable[Outcome]]
@@ -88,7 +88,6 @@ async def _apply(request: Request, apply: Apply) -> Response:
     client, notification = opened
     async with get_runtime(request).uow() as uow:
         outcome = await apply(uow, client, notification.resource, clock(request))
-        await uow.commit()  # an anomaly is kept even when the answer is FAIL
     return _answer(request, outcome)
 
 

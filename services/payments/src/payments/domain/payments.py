@@ -5,6 +5,8 @@ pending --paid (callback or query)--> paid --refund--> refunding --all refunded-
 pending --close / expiry--> closed        refunding --partly refunded, or refused--> paid
 pending --payment error--> failed         closed|failed --provider says paid--> paid
 ```
+(`MACHINE`; how refunds settle a payment is arithmetic on their sums: `after_refunds`). A refund has
+its own machine (`REFUND_MACHINE`).
 The last line is not a loophole: when WeChat Pay says money arrived for an order we had closed
 (a race between our close and the payer's confirmation), the money is there and is booked; the
 service then refunds what it no longer owes.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from payments.domain.errors import IllegalTransition
+from servicekit.domain import DomainError, Machine
 
 
 class Purpose(StrEnum):
@@ -39,39 +41,71 @@ class Action(StrEnum):
     CLOSE = "close"
     FAIL = "fail"
     REFUND = "refund"
-    REFUND_SETTLED = "refund_settled"
 
 
-# (from, action) -> to
-TRANSITIONS: dict[tuple[Status, Action], Status] = {
-    (Status.PENDING, Action.PAY): Status.PAID,
-    (Status.CLOSED, Action.PAY): Status.PAID,
-    (Status.FAILED, Action.PAY): Status.PAID,
-    (Status.PENDING, Action.CLOSE): Status.CLOSED,
-    (Status.PENDING, Action.FAIL): Status.FAILED,
-    (Status.PAID, Action.REFUND): Status.REFUNDING,
-    (Status.REFUNDING, Action.REFUND): Status.REFUNDING,
-}
-
-# Repeating a transition that already happened is a no-op (flaky networks, replayed callbacks).
-IDEMPOTENT = {
-    (Status.PAID, Action.PAY),
-    (Status.REFUNDING, Action.PAY),
-    (Status.REFUNDED, Action.PAY),
-    (Status.CLOSED, Action.CLOSE),
-    (Status.FAILED, Action.FAIL),
-}
+# The only moves. A repeated PAY, CLOSE or FAIL is a no-op (flaky networks, replayed callbacks), and
+# so is money WeChat Pay confirms again for a payment already refunding or refunded.
+MACHINE: Machine[Status, Action] = Machine(
+    {
+        (Status.PENDING, Action.PAY): Status.PAID,
+        (Status.CLOSED, Action.PAY): Status.PAID,
+        (Status.FAILED, Action.PAY): Status.PAID,
+        (Status.REFUNDING, Action.PAY): Status.REFUNDING,
+        (Status.REFUNDED, Action.PAY): Status.REFUNDED,
+        (Status.PENDING, Action.CLOSE): Status.CLOSED,
+        (Status.PENDING, Action.FAIL): Status.FAILED,
+        (Status.PAID, Action.REFUND): Status.REFUNDING,
+        (Status.REFUNDING, Action.REFUND): Status.REFUNDING,
+    },
+    illegal="payment_illegal_transition",
+    repeatable=frozenset({Action.PAY, Action.CLOSE, Action.FAIL}),
+    state_param="status",
+)
 
 LIVE = frozenset({Status.PAID, Status.REFUNDING, Status.REFUNDED})
 
 
-def transition(status: Status, action: Action) -> Status:
-    if (status, action) in IDEMPOTENT:
-        return status
-    target = TRANSITIONS.get((status, action))
-    if target is None:
-        raise IllegalTransition(status=status.value, action=action.value)
-    return target
+# A refund: `pending` (asked, not yet sent or answered) --WeChat Pay accepts--> `processing`
+# --> `succeeded` | `failed` (CLOSED or ABNORMAL at WeChat Pay). An ended refund takes no news.
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RefundAction(StrEnum):
+    ACCEPT = "accept"  # WeChat Pay answers PROCESSING
+    SUCCEED = "succeed"
+    FAIL = "fail"
+
+
+REFUND_MACHINE: Machine[RefundStatus, RefundAction] = Machine(
+    {
+        (RefundStatus.PENDING, RefundAction.ACCEPT): RefundStatus.PROCESSING,
+        # Asked again while it processes: still processing (WeChat Pay's refund id noted again).
+        (RefundStatus.PROCESSING, RefundAction.ACCEPT): RefundStatus.PROCESSING,
+        (RefundStatus.PENDING, RefundAction.SUCCEED): RefundStatus.SUCCEEDED,
+        (RefundStatus.PROCESSING, RefundAction.SUCCEED): RefundStatus.SUCCEEDED,
+        (RefundStatus.PENDING, RefundAction.FAIL): RefundStatus.FAILED,
+        (RefundStatus.PROCESSING, RefundAction.FAIL): RefundStatus.FAILED,
+    },
+    illegal="refund_illegal_transition",
+    repeatable=frozenset({RefundAction.SUCCEED, RefundAction.FAIL}),
+    state_param="status",
+)
+REFUND_ENDED = frozenset({RefundStatus.SUCCEEDED, RefundStatus.FAILED})
+
+# WeChat Pay did not answer (or is not configured): the client may try again after this long.
+RETRY_AFTER_SECONDS = 5
+
+
+def provider_unavailable() -> DomainError:
+    return DomainError("payment_provider_unavailable", 503, retry_after=RETRY_AFTER_SECONDS)
+
+
+def provider_unconfigured() -> DomainError:
+    return DomainError("payment_provider_unconfigured", 503, retry_after=RETRY_AFTER_SECONDS)
 
 
 def after_refunds(amount_fen: int, refunded_fen: int, in_flight: int) -> Status:

@@ -28,21 +28,30 @@ from payments.adapters.tables import (
     provider_anomalies,
     refunds,
 )
-from payments.adapters.wechatpay import WechatPayClient
+from payments.adapters.wechatpay import WechatPayClient, WechatPayError
 from payments.domain import ledger
-from payments.domain.errors import (
-    NothingToPay,
-    NotPayableNow,
-    PurposeNotSupported,
+from payments.domain.payments import (
+    MACHINE,
+    REFUND_ENDED,
+    REFUND_MACHINE,
+    Action,
+    Purpose,
+    RefundAction,
+    RefundStatus,
+    Status,
+    after_refunds,
+    provider_unavailable,
 )
-from payments.domain.payments import Action, Purpose, Status, after_refunds, transition
+from servicekit import idempotency
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
+from servicekit.domain import DomainError
 from servicekit.errors import NotFound
+from servicekit.pagination import CursorInt, CursorModel, encode_cursor, read_cursor
 
 ERRAND_PURPOSES = frozenset({Purpose.ERRAND_ORDER, Purpose.TIP, Purpose.ERRAND_GOODS})
 LIVE = (Status.PAID.value, Status.REFUNDING.value, Status.REFUNDED.value)
-OPEN_REFUNDS = ("pending", "processing")
+OPEN_REFUNDS = (RefundStatus.PENDING.value, RefundStatus.PROCESSING.value)
 # WeChat Pay writes its times in China Standard Time.
 CHINA = timezone(timedelta(hours=8))
 
@@ -88,10 +97,10 @@ async def amount_due(
         if order is None or order["requester_id"] != user.id:
             raise NotFound()
         if order["status"] in ("cancelled", "expired", "failed"):
-            raise NotPayableNow(status=order["status"])
+            raise DomainError("payment_not_payable_now", 409, status=order["status"])
         if purpose == Purpose.ERRAND_ORDER:
             if timing == "on_delivery" and order["status"] not in ("delivered", "completed"):
-                raise NotPayableNow(status=order["status"])
+                raise DomainError("payment_not_payable_now", 409, status=order["status"])
             owed = order["price_fen"] + order["order_tip_fen"]
             text = "跑腿服务费"
         elif purpose == Purpose.TIP:
@@ -102,7 +111,7 @@ async def amount_due(
             text = "跑腿代购商品"
         due = owed - await paid_for(uow, purpose, ref_id)
         if due <= 0:
-            raise NothingToPay()
+            raise DomainError("payment_nothing_due", 409)
         return Due(user.community_id, purpose, ref_id, due, text)
     if purpose == Purpose.PROPERTY_BILL:
         bill = (
@@ -119,11 +128,11 @@ async def amount_due(
         if bill is None or not await is_member(uow, user, bill["household_id"]):
             raise NotFound()
         if bill["status"] != "issued" or await paid_for(uow, purpose, ref_id) > 0:
-            raise NothingToPay()
+            raise DomainError("payment_nothing_due", 409)
         return Due(
             user.community_id, purpose, ref_id, int(bill["amount_fen"]), f"物业费 {bill['period_label']}"
         )
-    raise PurposeNotSupported(purpose=purpose.value)
+    raise DomainError("payment_purpose_unsupported", 422, purpose=purpose.value)
 
 
 async def is_member(uow: UnitOfWork, user: CurrentUser, household_id: uuid.UUID) -> bool:
@@ -227,6 +236,75 @@ async def open_payment(
     body = view(row, [])
     body["jsapi"] = client.jsapi_params(str(row["prepay_id"]))
     return body
+
+
+@dataclass(frozen=True)
+class Created:
+    status: int
+    body: dict[str, Any]
+
+
+async def create_payment(
+    uow: UnitOfWork,
+    client: WechatPayClient,
+    user: CurrentUser,
+    body: dict[str, Any],
+    *,
+    idempotency_key: str | None,
+    timing: str,
+    now: datetime,
+    ttl_seconds: int,
+) -> Created:
+    """`POST /api/v1/payments`: what is due for the referenced object, an order at WeChat Pay (or
+    the open one again) and the client's JSAPI parameters, once per Idempotency-Key. The
+    transaction is held while WeChat Pay answers, so its failure keeps nothing: the client tries
+    again with the same key."""
+    claim, stored = await idempotency.claim(
+        uow,
+        scope="payments.create",
+        user_id=user.id,
+        key=idempotency_key,
+        request_fingerprint=idempotency.fingerprint(body),
+    )
+    if stored is not None:
+        return Created(stored.status, stored.body)
+    due = await amount_due(uow, user, Purpose(body["purpose"]), uuid.UUID(body["ref_id"]), timing)
+    try:
+        created = await open_payment(
+            uow, client, user=user, due=due, openid=body["openid"], now=now, ttl_seconds=ttl_seconds
+        )
+    except WechatPayError as exc:
+        if exc.status in (400, 403) and exc.code in ("PARAM_ERROR", "INVALID_REQUEST", "NO_AUTH"):
+            raise DomainError("payment_provider_refused", 422, code=exc.code) from exc
+        raise provider_unavailable() from exc
+    if claim is not None:
+        await claim.record(uow, 201, created)
+    await uow.commit()
+    return Created(201, created)
+
+
+class EntryCursor(CursorModel):
+    id: CursorInt
+
+
+async def ledger_page(
+    uow: UnitOfWork, user: CurrentUser, kind: str, *, cursor: str | None, limit: int
+) -> dict[str, Any]:
+    """The caller's own account (`resident` or `courier`), newest entries first, with its balance."""
+    if kind == "courier" and not user.has_any("courier"):
+        raise DomainError("forbidden", 403)
+    own = ledger.Account(ledger.AccountKind(kind), user.id)
+    position = read_cursor(cursor, EntryCursor)
+    before_id = position.id if position else None
+    rows = await ledger_store.entries(uow, user.community_id, own, before_id=before_id, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "account": kind,
+        "balance_fen": await ledger_store.balance(uow, user.community_id, own),
+        "items": [row.as_json() for row in rows],
+        "next_cursor": encode_cursor({"id": rows[-1].id}) if more and rows else None,
+    }
 
 
 def view(row: Any, refund_rows: list[Any]) -> dict[str, Any]:
@@ -339,6 +417,25 @@ async def apply_transaction(
     return Outcome.NOT_PAID
 
 
+async def on_payment_notification(
+    uow: UnitOfWork, client: WechatPayClient, resource: dict[str, Any], now: datetime
+) -> Outcome:
+    """A verified payment callback: applied and committed (an anomaly is kept even when the
+    answer to WeChat Pay is FAIL)."""
+    outcome = await apply_transaction(uow, client, resource, now)
+    await uow.commit()
+    return outcome
+
+
+async def on_refund_notification(
+    uow: UnitOfWork, client: WechatPayClient, resource: dict[str, Any], now: datetime
+) -> Outcome:
+    """A verified refund callback: applied and committed, like a payment callback."""
+    outcome = await apply_refund(uow, client, resource, now)
+    await uow.commit()
+    return outcome
+
+
 def _safe(transaction: dict[str, Any]) -> dict[str, Any]:
     """What an anomaly keeps: no payer identity."""
     return {
@@ -351,7 +448,7 @@ async def _credit(uow: UnitOfWork, row: Any, transaction_id: str, now: datetime)
     status = Status(row["status"])
     if status in (Status.PAID, Status.REFUNDING, Status.REFUNDED):
         return Outcome.ALREADY
-    transition(status, Action.PAY)
+    MACHINE.step(status, Action.PAY)
     community_id = row["community_id"]
     await uow.session.execute(
         update(payments)
@@ -406,9 +503,10 @@ def target_of(row: Any) -> ledger.Account:
 
 async def end_unpaid(uow: UnitOfWork, row: Any, action: Action, now: datetime) -> None:
     status = Status(row["status"])
-    target = transition(status, action)
-    if target == status:
+    step = MACHINE.step(status, action)
+    if not step.changed:
         return
+    target = step.after
     await uow.session.execute(
         update(payments).where(payments.c.id == row["id"]).values(status=target.value, updated_at=now)
     )
@@ -448,7 +546,7 @@ async def request_refund(
     amount = min(amount_fen, int(payment["amount_fen"]) - succeeded - in_flight)
     if amount <= 0:
         return None
-    transition(Status(payment["status"]), Action.REFUND)
+    MACHINE.step(Status(payment["status"]), Action.REFUND)
     refund_id = uuid.uuid4()
     await uow.session.execute(
         insert(refunds).values(
@@ -458,7 +556,7 @@ async def request_refund(
             out_refund_no=refund_id.hex,
             amount_fen=amount,
             reason=reason,
-            status="pending",
+            status=RefundStatus.PENDING.value,
             created_at=now,
             updated_at=now,
         )
@@ -506,28 +604,34 @@ async def apply_refund(
         )
         return Outcome.MISMATCH
     status = str(answer.get("refund_status") or answer.get("status") or "")
-    if refund["status"] in ("succeeded", "failed"):
+    current = RefundStatus(refund["status"])
+    if current in REFUND_ENDED:
         return Outcome.ALREADY
     if status == "PROCESSING":
+        step = REFUND_MACHINE.step(current, RefundAction.ACCEPT)
         await uow.session.execute(
             update(refunds)
             .where(refunds.c.id == refund["id"])
-            .values(status="processing", refund_id=answer.get("refund_id"), updated_at=now)
+            .values(status=step.after.value, refund_id=answer.get("refund_id"), updated_at=now)
         )
         return Outcome.NOT_PAID
     if status in ("CLOSED", "ABNORMAL"):
+        step = REFUND_MACHINE.step(current, RefundAction.FAIL)
         await uow.session.execute(
-            update(refunds).where(refunds.c.id == refund["id"]).values(status="failed", updated_at=now)
+            update(refunds)
+            .where(refunds.c.id == refund["id"])
+            .values(status=step.after.value, updated_at=now)
         )
         await _flag(uow, "refund_failed", refund["community_id"], payment["out_trade_no"], _safe(answer), now)
         await _settle_payment_status(uow, payment, now)
         return Outcome.NOT_PAID
     if status != "SUCCESS":
         return Outcome.NOT_PAID
+    step = REFUND_MACHINE.step(current, RefundAction.SUCCEED)
     await uow.session.execute(
         update(refunds)
         .where(refunds.c.id == refund["id"])
-        .values(status="succeeded", refund_id=answer.get("refund_id"), succeeded_at=now, updated_at=now)
+        .values(status=step.after.value, refund_id=answer.get("refund_id"), succeeded_at=now, updated_at=now)
     )
     community_id = payment["community_id"]
     await ledger_store.post(

@@ -109,3 +109,32 @@ def instruction(week: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
             for row in rows
         ],
     }
+
+
+def view(week: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A week's payouts and their transfer instruction, as the office reads them."""
+    return {
+        "week": week,
+        "payouts": [
+            {
+                "id": str(row["id"]),
+                "courier_id": str(row["courier_id"]),
+                "amount_fen": int(row["amount_fen"]),
+                "status": row["status"],
+                "created_at": row["created_at"].isoformat(),
+            }
+            for row in rows
+        ],
+        "instruction": instruction(week, rows),
+    }
+
+
+async def run_week(uow: UnitOfWork, community_id: uuid.UUID, week: str, now: datetime) -> dict[str, Any]:
+    """The office's run of one week (idempotent per week): the week's payouts, old and new."""
+    await run_settlement(uow, community_id, week, now)
+    await uow.commit()
+    return await week_view(uow, community_id, week)
+
+
+async def week_view(uow: UnitOfWork, community_id: uuid.UUID, week: str) -> dict[str, Any]:
+    return view(week, await list_payouts(uow, community_id, week))

@@ -12,6 +12,7 @@ The result is kept per bill date (a second run replaces it).
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,7 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from payments.adapters.tables import payments, reconciliations, refunds
-from payments.adapters.wechatpay import parse_trade_bill
+from payments.adapters.wechatpay import WechatPayClient, WechatPayError, parse_trade_bill
+from payments.domain.payments import provider_unavailable
 from payments.service_layer.payments import CHINA, LIVE
 from servicekit.db import UnitOfWork
 
@@ -35,6 +37,23 @@ def fen(yuan: str) -> int | None:
 def day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=CHINA)
     return start, start + timedelta(days=1)
+
+
+async def reconcile_day(
+    uow: UnitOfWork, client: WechatPayClient, community_id: uuid.UUID, day: date, now: datetime
+) -> dict[str, Any]:
+    """Download the day's trade bill and reconcile it (kept for every community); the answer lists
+    this community's differences and those no community can be named for (an order number the
+    service never made). WeChat Pay unreachable: 503, nothing kept."""
+    try:
+        bill = await client.trade_bill(day.isoformat())
+    except WechatPayError as exc:
+        raise provider_unavailable() from exc
+    result = await reconcile(uow, day, bill, now)
+    await uow.commit()
+    mine = str(community_id)
+    result["differences"] = [item for item in result["differences"] if item["community_id"] in (mine, None)]
+    return result
 
 
 async def reconcile(uow: UnitOfWork, day: date, bill: bytes, now: datetime) -> dict[str, Any]:

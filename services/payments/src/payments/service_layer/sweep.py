@@ -14,12 +14,11 @@ per round; a refund the round itself made (late money for an ended order) is sen
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fastapi import FastAPI
 from sqlalchemy import func, or_, select, update
@@ -31,9 +30,11 @@ from payments.domain.ledger import AccountKind
 from payments.domain.payments import Action, Status
 from payments.service_layer.payments import apply_refund, apply_transaction, end_unpaid
 from payments.service_layer.payouts import iso_week, run_settlement
+from servicekit.clock import system_clock
 from servicekit.db import UnitOfWorkFactory
 from servicekit.health import HealthCheck
 from servicekit.logging import get_logger
+from servicekit.periodic import Periodic
 from servicekit.runtime import ServiceRuntime
 
 log = get_logger(__name__)
@@ -200,11 +201,12 @@ _REASONS = {
 }
 
 
-def sweep_hook(
-    clock: Callable[[], datetime] | None = None,
-) -> Callable[[FastAPI, ServiceRuntime], contextlib.AbstractAsyncContextManager[Mapping[str, HealthCheck]]]:
+def sweep_hook() -> Callable[
+    [FastAPI, ServiceRuntime], contextlib.AbstractAsyncContextManager[Mapping[str, HealthCheck]]
+]:
     """The lifespan hook: the WeChat Pay client on app.state.wechatpay (None while unconfigured) and
-    the sweep on app.state.sweep, run every `sweep_interval_seconds` (0: tests drive it)."""
+    the sweep on app.state.sweep, run every `sweep_interval_seconds` (0: tests drive it) at the
+    time of app.state.clock."""
 
     @contextlib.asynccontextmanager
     async def hook(app: FastAPI, runtime: ServiceRuntime) -> AsyncIterator[Mapping[str, HealthCheck]]:
@@ -213,35 +215,24 @@ def sweep_hook(
         config = settings.wechatpay
         client = WechatPayClient(config) if config is not None else None
         app.state.wechatpay = client
-        app.state.sweep = Sweep(runtime.uow, client, settings) if client is not None else None
-        task: asyncio.Task[None] | None = None
-        if app.state.sweep is not None and settings.sweep_interval_seconds > 0:
-            task = asyncio.create_task(_loop(app.state.sweep, settings.sweep_interval_seconds, clock))
+        sweep = Sweep(runtime.uow, client, settings) if client is not None else None
+        app.state.sweep = sweep
         if client is None:
             log.warning("wechatpay_not_configured")
+
+        async def round_() -> None:
+            if sweep is None:
+                return
+            now = getattr(app.state, "clock", system_clock)()
+            await sweep.run_once(now)
+            await sweep.run_weekly_payouts(now)
+
+        interval = settings.sweep_interval_seconds if sweep is not None else 0
         try:
-            yield {}
+            async with Periodic("payments-sweep", interval, round_):
+                yield {}
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             if client is not None:
                 await client.aclose()
 
     return hook
-
-
-async def _loop(sweep: Sweep, interval: float, clock: Callable[[], datetime] | None) -> None:
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            now = (clock or _now)()
-            await sweep.run_once(now)
-            await sweep.run_weekly_payouts(now)
-        except Exception:
-            log.exception("payments_sweep_failed")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
