@@ -4318,6 +4318,8 @@ export interface components {
              * @default false
              */
             anonymous: boolean;
+            /** On Behalf Of */
+            on_behalf_of?: string | null;
         };
         /** SubmittedOut */
         "reports.SubmittedOut": {

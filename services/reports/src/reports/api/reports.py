@@ -15,7 +15,7 @@ from sqlalchemy import and_, or_, select, update
 
 from contracts.common import Department
 from reports.adapters import repository as repo
-from reports.adapters.tables import categories, reports
+from reports.adapters.tables import categories, people, reports
 from reports.api.deps import Context
 from reports.api.present import detail, names_for, summary
 from reports.api.schemas import (
@@ -41,9 +41,10 @@ from reports.service_layer import photos as photo_cases
 from reports.service_layer import reports as cases
 from reports.service_layer import stats as stats_cases
 from servicekit import idempotency
-from servicekit.auth import CurrentUser, require_roles
+from servicekit.auth import CurrentUser, User, require_roles
 from servicekit.errors import NotFound, ProblemError
 from servicekit.pagination import Cursor, Limit, TimeIdCursor, encode_cursor, read_cursor
+from servicekit.people import require_members
 from servicekit.photos import PhotoStore, intake, multipart_body, photo_form
 from servicekit.text import Text
 
@@ -111,7 +112,7 @@ async def edit_category(code: str, body: CategoryPatch, ctx: Context, _: Manager
 async def submit_report(
     body: SubmitIn,
     ctx: Context,
-    _: Resident,
+    user: User,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Any:
     claim, stored = await idempotency.claim(
@@ -124,10 +125,20 @@ async def submit_report(
     if stored is not None:
         return JSONResponse(stored.body, status_code=stored.status)
     location = body.location
+    reporter_id, source, filed_by = ctx.viewer.user_id, "app", None
+    if body.on_behalf_of is not None:
+        # 代客报修: only the office files for someone else, and only for a person of its community.
+        if not {"property_staff", "property_manager"} & set(user.roles):
+            raise ProblemError("forbidden", 403)
+        await require_members(ctx.uow.session, ctx.viewer.community_id, [body.on_behalf_of], people)
+        reporter_id, source, filed_by = body.on_behalf_of, "office", ctx.viewer.user_id
+    elif "resident" not in user.roles:
+        raise ProblemError("forbidden", 403)
     created = await cases.submit(
         ctx.uow,
         community_id=ctx.viewer.community_id,
-        reporter_id=ctx.viewer.user_id,
+        reporter_id=reporter_id,
+        filed_by=filed_by,
         new=cases.NewReport(
             category=body.category,
             description=body.description,
@@ -139,6 +150,7 @@ async def submit_report(
             lng=location.lng,
             public_area=body.public_area,
             anonymous=body.anonymous,
+            source=source,
         ),
         now=ctx.now,
     )

@@ -112,8 +112,10 @@ async def submit(
     new: NewReport,
     now: datetime,
     on_conflict_thread: bool = False,
+    filed_by: uuid.UUID | None = None,
 ) -> RowMapping | None:
     """Insert the report, its first timeline row and the submitted event (the caller commits).
+    ``filed_by``: the staff member who filed it for the reporter (代客报修), the timeline's actor.
     With ``on_conflict_thread`` a second report for one forum thread is silently not created
     (returns None)."""
     category = await repo.get_category(uow.session, community_id, new.category)
@@ -159,8 +161,8 @@ async def submit(
         uow.session,
         values,
         at=now,
-        actor_id=reporter_id,
-        action="submit",
+        actor_id=filed_by or reporter_id,
+        action="submit_on_behalf" if filed_by else "submit",
         from_status=None,
         to_status=Status.SUBMITTED.value,
         note=None,
