@@ -20,6 +20,13 @@ export interface Screen {
 
 export const screens: Screen[] = [
   { key: "home", path: "", roles: CONSOLE_ROLES, component: () => import("./views/HomeView.vue") },
+  {
+    key: "queue",
+    path: "reports",
+    roles: ["property_staff", "property_manager", "committee"],
+    component: () => import("./views/QueueView.vue"),
+  },
+  { key: "inbox", path: "inbox", roles: CONSOLE_ROLES, component: () => import("./views/InboxView.vue") },
 ];
 
 export function allowed(screen: Screen, roles: readonly string[]): boolean {
