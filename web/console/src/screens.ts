@@ -26,6 +26,12 @@ export const screens: Screen[] = [
     roles: ["property_staff", "property_manager", "committee"],
     component: () => import("./views/QueueView.vue"),
   },
+  {
+    key: "supervision",
+    path: "supervision",
+    roles: ["property_manager", "committee"],
+    component: () => import("./views/StatsView.vue"),
+  },
   { key: "inbox", path: "inbox", roles: CONSOLE_ROLES, component: () => import("./views/InboxView.vue") },
 ];
 
