@@ -32,6 +32,7 @@ export const screens: Screen[] = [
     roles: ["property_manager", "committee"],
     component: () => import("./views/StatsView.vue"),
   },
+  { key: "directory", path: "directory", roles: ["committee", "admin"], component: () => import("./views/DirectoryView.vue") },
   { key: "inbox", path: "inbox", roles: CONSOLE_ROLES, component: () => import("./views/InboxView.vue") },
 ];
 
