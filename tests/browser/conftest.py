@@ -77,6 +77,8 @@ CAST = {
     # the console's tests (tests/browser/test_console_*.py)
     "staff": ("张师傅", "property_staff"),
     "committee": ("赵委员", "committee"),
+    "mediator": ("陈调解", "mediator"),
+    "neighbour": ("刘先生", None),
 }
 
 

@@ -33,6 +33,12 @@ export const screens: Screen[] = [
     component: () => import("./views/StatsView.vue"),
   },
   { key: "directory", path: "directory", roles: ["committee", "admin"], component: () => import("./views/DirectoryView.vue") },
+  {
+    key: "disputes",
+    path: "disputes",
+    roles: ["mediator", "committee", "property_manager", "admin"],
+    component: () => import("./views/DisputesView.vue"),
+  },
   { key: "inbox", path: "inbox", roles: CONSOLE_ROLES, component: () => import("./views/InboxView.vue") },
 ];
 
