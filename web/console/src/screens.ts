@@ -39,6 +39,12 @@ export const screens: Screen[] = [
     roles: ["mediator", "committee", "property_manager", "admin"],
     component: () => import("./views/DisputesView.vue"),
   },
+  {
+    key: "deliberations",
+    path: "deliberations",
+    roles: ["committee", "property_manager", "admin"],
+    component: () => import("./views/DeliberationsView.vue"),
+  },
   { key: "inbox", path: "inbox", roles: CONSOLE_ROLES, component: () => import("./views/InboxView.vue") },
 ];
 
