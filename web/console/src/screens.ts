@@ -45,6 +45,14 @@ export const screens: Screen[] = [
     roles: ["committee", "property_manager", "admin"],
     component: () => import("./views/DeliberationsView.vue"),
   },
+  {
+    key: "moderation",
+    path: "moderation",
+    roles: ["mediator", "admin", "committee", "property_manager"],
+    component: () => import("./views/ModerationView.vue"),
+  },
+  { key: "people", path: "people", roles: ["admin", "committee"], component: () => import("./views/PeopleView.vue") },
+  { key: "errands", path: "errands", roles: ["committee", "admin"], component: () => import("./views/ErrandsView.vue") },
   { key: "inbox", path: "inbox", roles: CONSOLE_ROLES, component: () => import("./views/InboxView.vue") },
 ];
 

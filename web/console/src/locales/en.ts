@@ -5,7 +5,7 @@ export default {
     noAccess: "Your account has no console access (it needs a property, committee, mediator or admin role).",
     welcome: "Hello, {name}",
     roles: "Roles",
-    nav: { deliberations: "Deliberations", disputes: "Disputes", home: "Home", queue: "Repair queue", supervision: "Supervision & stats", directory: "Directory", inbox: "Notifications" },
+    nav: { moderation: "Moderation & hotspots", people: "People & roles", errands: "Errands", deliberations: "Deliberations", disputes: "Disputes", home: "Home", queue: "Repair queue", supervision: "Supervision & stats", directory: "Directory", inbox: "Notifications" },
     home: { intro: "Choose your work from the menu on the left." },
     notFound: "This page does not exist",
     backHome: "Back to home",
@@ -211,6 +211,20 @@ export default {
       collecting: "Collecting", screening: "Screening", deliberating: "Deliberating", voting: "Voting", decided: "Decided",
       acting: "Acting", supervising: "Supervising", evaluating: "Evaluating", closed: "Closed", rejected: "Rejected", expired: "Expired",
     },
+  },
+  moderation: {
+    queue: "Flag queue", log: "Audit trail", hotspots: "Hotspots", post: "Post", cause: "Cause", flags: "Flags",
+    restore: "Restore", keepHidden: "Keep hidden", who: "By", action: "Action", keyword: "Keyword", week: "Week",
+    evidence: "Evidence", evidenceCount: "{posts} posts · {reports} reports", openDeliberation: "Open a deliberation",
+  },
+  people: {
+    search: "Name or building", name: "Name", grant: "Grant", role: "Role",
+    department: { property: "Property", heating: "Heating", police: "Police", urban_management: "Urban management", committee: "Committee" },
+  },
+  errands: {
+    days: "Last {n} days", couriersOnline: "Couriers online", couriersActive: "Couriers active", expiryRate: "Expired unaccepted",
+    acceptance: "Time to accept", date: "Date", created: "Ordered", completed: "Completed", expired: "Expired", cancelled: "Cancelled",
+    merchants: "Merchants of the living circle", hours: "Opening hours",
   },
   inbox: { title: "Notifications", empty: "No notifications", unreadOnly: "Unread only", all: "All" },
 };

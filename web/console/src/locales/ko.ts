@@ -5,7 +5,7 @@ export default {
     noAccess: "이 계정에는 콘솔 권한이 없습니다(관리사무소, 입주자대표회의, 조정위원 또는 관리자 역할이 필요합니다).",
     welcome: "{name}님, 안녕하세요",
     roles: "역할",
-    nav: { deliberations: "주민 협의", disputes: "분쟁 조정", home: "홈", queue: "수리 접수", supervision: "감독 및 통계", directory: "단지 명부", inbox: "알림" },
+    nav: { moderation: "게시판 관리·이슈", people: "사람과 역할", errands: "심부름 현황", deliberations: "주민 협의", disputes: "분쟁 조정", home: "홈", queue: "수리 접수", supervision: "감독 및 통계", directory: "단지 명부", inbox: "알림" },
     home: { intro: "왼쪽 메뉴에서 처리할 업무를 선택하세요." },
     notFound: "페이지가 없습니다",
     backHome: "홈으로",
@@ -211,6 +211,20 @@ export default {
       collecting: "지지 모집", screening: "심사 중", deliberating: "협의 중", voting: "투표 중", decided: "의결됨",
       acting: "실행 중", supervising: "감독 중", evaluating: "평가 중", closed: "완료", rejected: "부결", expired: "기간 만료",
     },
+  },
+  moderation: {
+    queue: "신고 대기열", log: "처리 기록", hotspots: "이슈", post: "게시글", cause: "사유", flags: "신고 수",
+    restore: "다시 표시", keepHidden: "숨김 유지", who: "처리자", action: "조치", keyword: "키워드", week: "주",
+    evidence: "근거", evidenceCount: "게시글 {posts} · 신고 {reports}", openDeliberation: "협의 시작",
+  },
+  people: {
+    search: "이름 또는 동", name: "이름", grant: "부여", role: "역할",
+    department: { property: "관리사무소", heating: "난방", police: "지역 경찰", urban_management: "도시 관리", committee: "주민센터" },
+  },
+  errands: {
+    days: "최근 {n}일", couriersOnline: "접속 중인 기사", couriersActive: "활동 기사", expiryRate: "미수락 만료율",
+    acceptance: "수락 소요 시간", date: "날짜", created: "주문", completed: "완료", expired: "만료", cancelled: "취소",
+    merchants: "생활권 상점", hours: "영업시간",
   },
   inbox: { title: "알림", empty: "알림이 없습니다", unreadOnly: "읽지 않은 것만", all: "전체" },
 };

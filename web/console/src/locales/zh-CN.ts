@@ -5,7 +5,7 @@ export default {
     noAccess: "您的账号没有工作台权限（需要物业、业委会、调解员或管理员角色）。",
     welcome: "{name}，您好",
     roles: "角色",
-    nav: { deliberations: "议事厅", disputes: "调解案件", home: "首页", queue: "报修工单", supervision: "督办与统计", directory: "社区名录", inbox: "通知" },
+    nav: { moderation: "版务与热点", people: "人员与角色", errands: "跑腿概览", deliberations: "议事厅", disputes: "调解案件", home: "首页", queue: "报修工单", supervision: "督办与统计", directory: "社区名录", inbox: "通知" },
     home: { intro: "从左侧菜单选择要处理的工作。" },
     notFound: "页面不存在",
     backHome: "返回首页",
@@ -211,6 +211,20 @@ export default {
       collecting: "征集中", screening: "审查中", deliberating: "协商中", voting: "投票中", decided: "已决议",
       acting: "办理中", supervising: "督办中", evaluating: "评价中", closed: "已办结", rejected: "未通过", expired: "已过期",
     },
+  },
+  moderation: {
+    queue: "举报队列", log: "处理记录", hotspots: "热点", post: "帖子", cause: "原因", flags: "举报数",
+    restore: "恢复显示", keepHidden: "维持隐藏", who: "处理人", action: "操作", keyword: "关键词", week: "周",
+    evidence: "证据", evidenceCount: "{posts} 帖 · {reports} 报修", openDeliberation: "发起议事",
+  },
+  people: {
+    search: "姓名或楼栋", name: "姓名", grant: "授予", role: "角色",
+    department: { property: "物业", heating: "供热", police: "社区民警", urban_management: "城管", committee: "居委会" },
+  },
+  errands: {
+    days: "近 {n} 天", couriersOnline: "在线跑腿员", couriersActive: "活跃跑腿员", expiryRate: "超时未接单率",
+    acceptance: "接单用时", date: "日期", created: "下单", completed: "完成", expired: "过期", cancelled: "取消",
+    merchants: "生活圈商家", hours: "营业时间",
   },
   inbox: { title: "通知", empty: "没有通知", unreadOnly: "只看未读", all: "全部" },
 };
