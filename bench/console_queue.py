@@ -12,8 +12,8 @@ virtualised table. Figures:
 
 - Event Timing (the browser's own interaction-to-next-paint: from the input event to the next frame
   presented after its handlers, the figure INP is built from): p50 / p90 / max per interaction kind;
-- the view's own mark `queue-filter-to-paint` (the input's timestamp to a task after the frame that
-  shows the filtered rows);
+- the view's own mark `queue-filter-to-paint` (the filter's change, synchronously in the input
+  handler, to a task after the frame that shows the filtered rows);
 - scrolling: frames over 50 ms while scrolling 5,000 rows (long animation frames), and rows in the DOM.
 
 Prints figures beside the 100 ms limit, never asserts; plain lines, then one JSON line last.
