@@ -74,6 +74,11 @@ CAST = {
     "admin": ("管理员甲", None),
     "manager": ("李经理", "property_manager"),
     "resident": ("王阿姨", None),
+    # the console's tests (tests/browser/test_console_*.py)
+    "staff": ("张师傅", "property_staff"),
+    "committee": ("赵委员", "committee"),
+    "mediator": ("陈调解", "mediator"),
+    "neighbour": ("刘先生", None),
 }
 
 
@@ -138,7 +143,8 @@ async def _seed(web: WebStack) -> None:
             if person.role:
                 granted = await gw.post(
                     f"/api/v1/admin/users/{person.id}/roles",
-                    json={"role": person.role, "department": "property"},
+                    json={"role": person.role}
+                    | ({"department": "property"} if person.role.startswith("property_") else {}),
                     headers=admin,
                 )
                 assert granted.status_code == 200, granted.text
@@ -164,7 +170,7 @@ async def _context(browser: Browser, web: WebStack, **options: object) -> AsyncI
         yield context
     finally:
         await context.close()
-    foreign = sorted({host for host in hosts if host != web.host and not host.startswith("data:")})
+    foreign = sorted({host for host in hosts if host != web.host and not host.startswith(("data:", "blob:"))})
     assert not foreign, f"the page contacted hosts other than the gateway ({web.host}): {foreign}"
     assert hosts, "no request was recorded"
     assert not errors, f"uncaught errors in the page: {errors}"

@@ -12,8 +12,8 @@ async def test_console_sign_in_reaches_the_role_aware_shell(
     page: Page, web_stack: WebStack, shot: Shot
 ) -> None:
     manager = web_stack.people["manager"]
-    await page.goto("/console/reports?status=new")  # a deep link, before signing in
-    await expect(page).to_have_url(f"{web_stack.base_url}/console/sign-in?next=/reports?status=new")
+    await page.goto("/console/nowhere?status=new")  # a deep link, before signing in
+    await expect(page).to_have_url(f"{web_stack.base_url}/console/sign-in?next=/nowhere?status=new")
     await expect(page.get_by_role("heading", name="登录物业工作台")).to_be_visible()
     assert await page.evaluate("document.documentElement.lang") == "zh-CN"
     await shot(page, "console-sign-in-zh-CN")
@@ -32,7 +32,7 @@ async def test_console_sign_in_reaches_the_role_aware_shell(
     await expect(shell).to_contain_text("物业经理")
     await expect(page.locator("[data-test=nav]")).to_contain_text("首页")
     await expect(page.locator("[data-test=bell]")).to_be_visible()
-    # /reports is not a screen yet: the shell's own not-found page, not a blank one.
+    # /nowhere is no screen: the shell's own not-found page, not a blank one.
     await expect(page.locator("[data-test=not-found]")).to_be_visible()
     await page.locator("[data-test=nav]").get_by_text("首页").click()
     await expect(page.locator("[data-test=home]")).to_contain_text(f"{manager.name}，您好")

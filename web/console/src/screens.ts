@@ -20,6 +20,40 @@ export interface Screen {
 
 export const screens: Screen[] = [
   { key: "home", path: "", roles: CONSOLE_ROLES, component: () => import("./views/HomeView.vue") },
+  {
+    key: "queue",
+    path: "reports",
+    roles: ["property_staff", "property_manager", "committee"],
+    component: () => import("./views/QueueView.vue"),
+  },
+  {
+    key: "supervision",
+    path: "supervision",
+    roles: ["property_manager", "committee"],
+    component: () => import("./views/StatsView.vue"),
+  },
+  { key: "directory", path: "directory", roles: ["committee", "admin"], component: () => import("./views/DirectoryView.vue") },
+  {
+    key: "disputes",
+    path: "disputes",
+    roles: ["mediator", "committee", "property_manager", "admin"],
+    component: () => import("./views/DisputesView.vue"),
+  },
+  {
+    key: "deliberations",
+    path: "deliberations",
+    roles: ["committee", "property_manager", "admin"],
+    component: () => import("./views/DeliberationsView.vue"),
+  },
+  {
+    key: "moderation",
+    path: "moderation",
+    roles: ["mediator", "admin", "committee", "property_manager"],
+    component: () => import("./views/ModerationView.vue"),
+  },
+  { key: "people", path: "people", roles: ["admin", "committee"], component: () => import("./views/PeopleView.vue") },
+  { key: "errands", path: "errands", roles: ["committee", "admin"], component: () => import("./views/ErrandsView.vue") },
+  { key: "inbox", path: "inbox", roles: CONSOLE_ROLES, component: () => import("./views/InboxView.vue") },
 ];
 
 export function allowed(screen: Screen, roles: readonly string[]): boolean {

@@ -4681,6 +4681,8 @@ export interface components {
              * @default false
              */
             anonymous: boolean;
+            /** On Behalf Of */
+            on_behalf_of?: string | null;
         };
         /** SubmittedOut */
         "reports.SubmittedOut": {

@@ -40,7 +40,8 @@ from reports.service_layer import reports as cases
 from reports.service_layer import stats as stats_cases
 from servicekit import idempotency
 from servicekit.app import get_runtime
-from servicekit.auth import CurrentUser, optional_user, require_roles
+from servicekit.auth import CurrentUser, User, optional_user, require_roles
+from servicekit.domain import DomainError
 from servicekit.i18n import negotiate_locale
 from servicekit.logging import correlation_id_var
 from servicekit.pagination import Cursor, Limit
@@ -103,10 +104,15 @@ async def edit_category(
 async def submit_report(
     body: SubmitIn,
     ctx: Context,
-    _: Resident,
+    user: User,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> Any:
     location = body.location
+    # 代客报修: only the office files for someone else; anyone else files as a resident.
+    office = bool({"property_staff", "property_manager"} & set(user.roles))
+    allowed = office if body.on_behalf_of is not None else "resident" in user.roles
+    if not allowed:
+        raise DomainError("forbidden", 403)
     new = cases.NewReport(
         category=body.category,
         description=body.description,
@@ -118,6 +124,7 @@ async def submit_report(
         lng=location.lng,
         public_area=body.public_area,
         anonymous=body.anonymous,
+        source="app" if body.on_behalf_of is None else "office",
     )
 
     async def answer(created: Any, duplicates: list[dict[str, Any]]) -> dict[str, Any]:
@@ -134,6 +141,7 @@ async def submit_report(
         new,
         key=idempotency_key,
         fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
+        on_behalf_of=body.on_behalf_of,
         now=ctx.now,
         window_days=ctx.settings.duplicate_window_days,
         answer=answer,

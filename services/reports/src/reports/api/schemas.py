@@ -32,6 +32,9 @@ class SubmitIn(In):
     description: Text = LONG_TEXT
     public_area: bool | None = None
     anonymous: bool = False
+    # 代客报修: property staff file for a resident who phoned or walked in. The resident is the
+    # reporter; the report's `source` is "office" and its first timeline row names the staff member.
+    on_behalf_of: uuid.UUID | None = None
 
 
 class NoteIn(In):

@@ -114,8 +114,10 @@ async def submit(
     new: NewReport,
     now: datetime,
     on_conflict_thread: bool = False,
+    filed_by: uuid.UUID | None = None,
 ) -> RowMapping | None:
     """Insert the report, its first timeline row and the submitted event (the caller commits).
+    ``filed_by``: the staff member who filed it for the reporter (代客报修), the timeline's actor.
     With ``on_conflict_thread`` a second report for one forum thread is silently not created
     (returns None)."""
     category = await repo.get_category(uow.session, community_id, new.category)
@@ -161,8 +163,8 @@ async def submit(
         uow.session,
         values,
         at=now,
-        actor_id=reporter_id,
-        action="submit",
+        actor_id=filed_by or reporter_id,
+        action="submit_on_behalf" if filed_by else "submit",
         from_status=None,
         to_status=Status.SUBMITTED.value,
         note=None,
@@ -202,17 +204,30 @@ async def submit_once(
     now: datetime,
     window_days: int,
     answer: Answer,
+    on_behalf_of: uuid.UUID | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """A resident's report, at most once per Idempotency-Key: the key, the report, its event and
     the stored answer (``answer`` shapes it from the report and its possible duplicates) commit
-    together; the same key and body again replay the stored answer."""
+    together; the same key and body again replay the stored answer.
+
+    ``on_behalf_of`` (代客报修): property staff or a manager files for a person of the community who
+    phoned or walked in; that person is the reporter, the staff member the first row's actor."""
     claim, stored = await idempotency.claim(
         uow, scope="reports.submit", user_id=viewer.user_id, key=key, request_fingerprint=fingerprint
     )
     if stored is not None:
         return stored.status, stored.body
+    reporter_id, filed_by = viewer.user_id, None
+    if on_behalf_of is not None:
+        await require_members(uow.session, viewer.community_id, [on_behalf_of], people)
+        reporter_id, filed_by = on_behalf_of, viewer.user_id
     created = await submit(
-        uow, community_id=viewer.community_id, reporter_id=viewer.user_id, new=new, now=now
+        uow,
+        community_id=viewer.community_id,
+        reporter_id=reporter_id,
+        filed_by=filed_by,
+        new=new,
+        now=now,
     )
     assert created is not None  # only thread escalations can conflict
     duplicates = await possible_duplicates(
