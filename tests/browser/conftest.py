@@ -59,6 +59,7 @@ class WebStack:
     stack: Stack
     base_url: str
     people: dict[str, Person] = field(default_factory=dict)
+    community_code: str = ""
 
     @property
     def host(self) -> str:
@@ -103,6 +104,7 @@ async def web_stack() -> AsyncIterator[WebStack]:
 async def _seed(web: WebStack) -> None:
     """A community and its people, as `dev.py run` seeds the first admin and the API does the rest."""
     community_id, code = uuid.uuid4(), f"b-{uuid.uuid4().hex[:10]}"
+    web.community_code = code
     runtime = web.stack.apps["gateway"].state.runtime
     async with runtime.uow() as uow:
         await uow.session.execute(insert(communities).values(id=community_id, code=code, name="浏览器社区"))
@@ -164,7 +166,8 @@ async def _context(browser: Browser, web: WebStack, **options: object) -> AsyncI
         yield context
     finally:
         await context.close()
-    foreign = sorted({host for host in hosts if host != web.host and not host.startswith("data:")})
+    # data: and blob: (an object URL of a photo the page itself holds) never leave the browser.
+    foreign = sorted({host for host in hosts if host != web.host and not host.startswith(("data:", "blob:"))})
     assert not foreign, f"the page contacted hosts other than the gateway ({web.host}): {foreign}"
     assert hosts, "no request was recorded"
     assert not errors, f"uncaught errors in the page: {errors}"

@@ -3,19 +3,40 @@ import { session } from "./services";
 import { loadProfile } from "./profile";
 import { tabs } from "./tabs";
 
+/** Screens reached from a tab (a child of the shell, so the tab bar stays). */
+const screens: RouteRecordRaw[] = [
+  { path: "errand/new/:type", component: () => import("./views/ErrandNewView.vue") },
+  { path: "errand/orders/:id", component: () => import("./views/OrderView.vue") },
+  { path: "courier/orders/:id", component: () => import("./views/CourierOrderView.vue") },
+  { path: "repairs/new", component: () => import("./views/RepairNewView.vue") },
+  { path: "repairs/:id", component: () => import("./views/RepairView.vue") },
+  { path: "forum/new", component: () => import("./views/ThreadNewView.vue") },
+  { path: "forum/threads/:id", component: () => import("./views/ThreadView.vue") },
+  { path: "forum/deliberations/:id", component: () => import("./views/DeliberationView.vue") },
+  { path: "notifications", component: () => import("./views/NotificationsView.vue") },
+  { path: "me/household", component: () => import("./views/HouseholdClaimView.vue") },
+  { path: "me/courier", component: () => import("./views/CourierApplyView.vue") },
+];
+
 const routes: RouteRecordRaw[] = [
   { path: "/sign-in", name: "sign-in", component: () => import("./views/SignInView.vue"), meta: { public: true } },
+  { path: "/register", name: "register", component: () => import("./views/RegisterView.vue"), meta: { public: true } },
   {
     path: "/",
     component: () => import("./views/TabsShell.vue"),
     children: [
       ...tabs.map((tab) => ({ path: tab.path, name: tab.key, component: tab.component, meta: { tab } })),
+      ...screens,
       { path: ":rest(.*)*", name: "not-found", component: () => import("./views/NotFoundView.vue") },
     ],
   },
 ];
 
-export const router = createRouter({ history: createWebHistory(import.meta.env.BASE_URL), routes });
+export const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes,
+  scrollBehavior: () => ({ top: 0 }),
+});
 
 router.beforeEach(async (to) => {
   if (to.meta.public) return true;
