@@ -150,8 +150,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: f
     raise AssertionError(f"never happened: {what}")
 
 
-@pytest.fixture
-async def office(web_stack: WebStack) -> AsyncIterator[Office]:
+async def office_for(web_stack: WebStack) -> AsyncIterator[Office]:
     o = Office(web_stack)
     try:
         yield o
@@ -162,8 +161,7 @@ async def office(web_stack: WebStack) -> AsyncIterator[Office]:
 PhoneFactory = Callable[..., Awaitable[Page]]
 
 
-@pytest.fixture
-async def phones(browser: Browser, web_stack: WebStack) -> AsyncIterator[PhoneFactory]:
+async def phones_for(browser: Browser, web_stack: WebStack) -> AsyncIterator[PhoneFactory]:
     """Open more phones (360×640, zh-CN), each its own context; `location` grants geolocation."""
     opened: list[AsyncIterator[Any]] = []
 

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -205,3 +206,22 @@ def shot() -> Shot:
         return path
 
     return take
+
+
+# -- the app's tests (tests/browser/test_app_*.py; helpers in app_support.py) ---------------------------
+@pytest.fixture
+async def office(web_stack: WebStack) -> AsyncIterator[Any]:
+    """The office's and admin's steps through the gateway's API (app_support.Office)."""
+    from tests.browser.app_support import office_for
+
+    async for made in office_for(web_stack):
+        yield made
+
+
+@pytest.fixture
+async def phones(browser: Browser, web_stack: WebStack) -> AsyncIterator[Any]:
+    """A factory of more 360×640 phones, each its own context, with a granted location by default."""
+    from tests.browser.app_support import phones_for
+
+    async for made in phones_for(browser, web_stack):
+        yield made

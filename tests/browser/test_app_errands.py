@@ -13,15 +13,13 @@
 
 from __future__ import annotations
 
-from playwright.async_api import Page, Route, expect
+from playwright.async_api import Route, expect
 
 from tests.browser.app_support import (
     HOME_WGS84,
     Office,
     PhoneFactory,
     eventually,
-    office,  # noqa: F401 (fixture)
-    phones,  # noqa: F401 (fixture)
     photo_jpeg,
     screens,
     sign_in,
@@ -112,7 +110,8 @@ async def test_a_daughter_orders_a_meal_for_her_mother_and_a_courier_delivers_it
     await page.locator("[data-test=confirm-order]").click()
     await expect(page.locator("[data-test=status]")).to_have_text("等人接单")
     await page.unroute("**/api/v1/errand/orders")
-    assert len(keys) == 2 and keys[0] == keys[1] and keys[0], keys
+    assert len(keys) == 2, keys
+    assert keys[0] == keys[1] != "", keys
     mine = await office.call(daughter, "GET", "/api/v1/errand/orders", params={"as": "requester"})
     assert len(mine.json()["items"]) == 1, "a retried confirmation created a second order"
     order_id = page.url.rsplit("/", 1)[1]
@@ -144,7 +143,8 @@ async def test_a_daughter_orders_a_meal_for_her_mother_and_a_courier_delivers_it
         await courier.locator("[data-test=go-online]").click()
     sent = await (await presence_answer.value).json()  # the position as the server stored it
     assert sent["online"] is True
-    assert abs(sent["lat"] - GCJ[0]) < 1e-6 and abs(sent["lng"] - GCJ[1]) < 1e-6, sent  # GCJ-02, not WGS-84
+    assert abs(sent["lat"] - GCJ[0]) < 1e-6, sent  # GCJ-02, not WGS-84
+    assert abs(sent["lng"] - GCJ[1]) < 1e-6, sent
     card = courier.locator("[data-test=feed-card]").first
     await expect(card).to_contain_text("帮买")
     await expect(card.locator("[data-test=priority]")).to_have_text("关爱优先")
@@ -177,7 +177,8 @@ async def test_a_daughter_orders_a_meal_for_her_mother_and_a_courier_delivers_it
     await courier.locator("[data-test=deliver]").click()
     await expect(courier.locator("[data-test=status]")).to_have_text("已送达")
     proof = await office.call(runner, "GET", f"/api/v1/errand/orders/{order_id}/proof-photo")
-    assert proof.status_code == 200 and proof.headers["content-type"].startswith("image/"), proof.status_code
+    assert proof.status_code == 200, proof.text
+    assert proof.headers["content-type"].startswith("image/")
 
     # -- the daughter confirms, rates, tips --------------------------------------------------------------
     await expect(page.locator("[data-test=status]")).to_have_text("已送达", timeout=15000)
@@ -188,7 +189,7 @@ async def test_a_daughter_orders_a_meal_for_her_mother_and_a_courier_delivers_it
     await page.locator("[data-test=tip-submit]").click()
     await expect(page.locator("[data-test=order-total]")).not_to_have_text("")
     done = (await office.call(daughter, "GET", f"/api/v1/errand/orders/{order_id}")).json()
-    assert done["status"] == "completed" and done["rating"]["stars"] == 5 and done["tip_fen"] == 200, done
+    assert (done["status"], done["rating"]["stars"], done["tip_fen"]) == ("completed", 5, 200), done
     await screens(page, shot, "errand-done")
 
     # The courier's record: level, points, earnings by day and month.
