@@ -229,3 +229,16 @@ async def screens(page: Page, shot: Shot, name: str) -> None:
         assert await layout_problems(page) == [], f"{name} ({'large' if large else 'normal'} text)"
         await shot(page, f"app-{name}{'-large-text' if large else ''}-zh-CN")
     await page.evaluate("(on) => document.documentElement.classList.toggle('large-text', on)", was_large)
+
+
+async def staff(office: Office, name: str, role: str, department: str) -> Person:
+    """A member of staff registered and granted a role in a department by the admin."""
+    person = await office.register(name)
+    granted = await office.call(
+        office.web.people["admin"],
+        "POST",
+        f"/api/v1/admin/users/{person.id}/roles",
+        json={"role": role, "department": department},
+    )
+    assert granted.status_code == 200, granted.text
+    return person

@@ -171,6 +171,7 @@ export default {
       assignee: "Repairer",
       dueResolve: "Due by",
       photoCount: "{n} photos",
+      urged: "Sent: they will hurry",
       urge: "Hurry up",
       confirm: "Fixed, confirm",
       reopen: "Not fixed, report again",

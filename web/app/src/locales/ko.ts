@@ -171,6 +171,7 @@ export default {
       assignee: "수리 담당",
       dueResolve: "완료 예정",
       photoCount: "사진 {n}장",
+      urged: "재촉했습니다",
       urge: "재촉하기",
       confirm: "고쳐졌어요, 확인",
       reopen: "안 고쳐졌어요, 다시 신청",

@@ -171,6 +171,7 @@ export default {
       assignee: "维修人员",
       dueResolve: "预计完成",
       photoCount: "{n} 张照片",
+      urged: "已催促，维修人员会尽快处理",
       urge: "催一催",
       confirm: "已修好，确认",
       reopen: "没修好，重新报修",
