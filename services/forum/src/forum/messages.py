@@ -80,6 +80,17 @@ register_messages(
             "en": ("Not an affected household", "Only households of the topic's building can rate it."),
             "ko": ("해당 세대 아님", "해당 동의 세대만 평가할 수 있습니다."),
         },
+        "household_already_counted": {
+            "zh-CN": ("本户已经算过了", "您家里已有其他成员支持或投票，每户只算一次。"),
+            "en": (
+                "Your household already counted",
+                "Another member of your household already supported or voted: each household counts once.",
+            ),
+            "ko": (
+                "이미 반영된 세대",
+                "같은 세대의 다른 구성원이 이미 지지하거나 투표했습니다. 세대당 한 번만 반영됩니다.",
+            ),
+        },
         "window_closed": {
             "zh-CN": ("征集已结束", "该议题的征集期已结束。"),
             "en": ("Window closed", "Support collection for this topic has ended."),

@@ -346,11 +346,14 @@ async def support(uow: UnitOfWork, actor: Actor, deliberation_id: uuid.UUID, now
         raise DomainError("window_closed", 409)
     # The primary key (deliberation, household) makes the second account of a household a no-op,
     # whatever the concurrency.
-    await uow.session.execute(
+    counted = await uow.session.execute(
         pg_insert(deliberation_supports)
         .values(deliberation_id=deliberation_id, household_id=household, user_id=actor.id, created_at=now)
         .on_conflict_do_nothing()
+        .returning(deliberation_supports.c.user_id)
     )
+    if counted.first() is None:
+        await _already_counted(uow, deliberation_supports, deliberation_id, household, actor)
     count = (
         await uow.session.execute(
             select(func.count())
@@ -371,7 +374,7 @@ async def vote(
     row = await _load(uow, actor, deliberation_id)
     if row.state != S.VOTING.value:
         raise DomainError("transition_not_allowed", 409, {"state": row.state, "action": "vote"})
-    await uow.session.execute(
+    counted = await uow.session.execute(
         pg_insert(deliberation_votes)
         .values(
             deliberation_id=deliberation_id,
@@ -381,9 +384,29 @@ async def vote(
             created_at=now,
         )
         .on_conflict_do_nothing()
+        .returning(deliberation_votes.c.user_id)
     )
+    if counted.first() is None:
+        await _already_counted(uow, deliberation_votes, deliberation_id, household, actor)
     await uow.commit()
     return await get_deliberation(uow, actor, deliberation_id)
+
+
+async def _already_counted(
+    uow: UnitOfWork, table: Any, deliberation_id: uuid.UUID, household: uuid.UUID, actor: Actor
+) -> None:
+    """The household was counted already (the primary key kept it to one row). The same account
+    repeating itself is a retry and answers the state; another account of the household: 409
+    `household_already_counted` (API.md), so the second member learns why nothing changed."""
+    by = (
+        await uow.session.execute(
+            select(table.c.user_id).where(
+                table.c.deliberation_id == deliberation_id, table.c.household_id == household
+            )
+        )
+    ).scalar_one_or_none()
+    if by is not None and by != actor.id:
+        raise DomainError("household_already_counted", 409)
 
 
 def _require(condition: bool) -> None:
