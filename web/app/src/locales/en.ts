@@ -207,7 +207,7 @@ export default {
       body: "Text",
       mention: "Mention a neighbour",
       mentionHint: "Type a neighbour's name",
-      mentionAdd: "@{name}",
+      mentionAdd: "{'@'}{name}",
       post: "Post",
       reply: "Reply",
       replyHint: "Say something",

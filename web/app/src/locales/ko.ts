@@ -207,7 +207,7 @@ export default {
       body: "내용",
       mention: "이웃 언급",
       mentionHint: "이웃 이름을 입력하세요",
-      mentionAdd: "@{name}",
+      mentionAdd: "{'@'}{name}",
       post: "올리기",
       reply: "댓글",
       replyHint: "한마디 남기기",

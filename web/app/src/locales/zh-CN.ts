@@ -207,7 +207,7 @@ export default {
       body: "内容",
       mention: "提到邻居",
       mentionHint: "输入邻居名字查找",
-      mentionAdd: "@{name}",
+      mentionAdd: "{'@'}{name}",
       post: "发布",
       reply: "回复",
       replyHint: "说点什么",
