@@ -2,6 +2,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from "vue-router"
 import { session } from "./services";
 import { loadProfile } from "./profile";
 import { tabs } from "./tabs";
+import { isChunkError, online } from "./lib/network";
 
 /** Screens reached from a tab (a child of the shell, so the tab bar stays). */
 const screens: RouteRecordRaw[] = [
@@ -49,3 +50,17 @@ router.beforeEach(async (to) => {
 session.onChange((tokens) => {
   if (tokens === null && router.currentRoute.value.name !== "sign-in") void router.push({ name: "sign-in" });
 });
+
+// A screen's chunk that could not be loaded (offline): stay where we are and show the offline banner;
+// the navigation (from a tab, a link, a button) resolves instead of rejecting with nobody to catch it.
+router.onError((error) => {
+  if (isChunkError(error)) online.value = false;
+});
+for (const method of ["push", "replace"] as const) {
+  const original = router[method].bind(router);
+  router[method] = (to) =>
+    original(to).catch((error: unknown) => {
+      if (isChunkError(error)) return undefined;
+      throw error;
+    });
+}

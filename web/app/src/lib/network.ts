@@ -22,3 +22,16 @@ export function watchNetwork(target: Window = window): void {
     }
   };
 }
+
+/** A lazy screen that cannot be fetched (no network): say so in the banner instead of failing silently. */
+export function watchChunkErrors(target: Window = window): void {
+  target.addEventListener("vite:preloadError", (event) => {
+    event.preventDefault();
+    online.value = false;
+  });
+}
+
+export function isChunkError(error: unknown): boolean {
+  const text = String(error instanceof Error ? error.message : error);
+  return /dynamically imported module|Importing a module script failed|preload|Couldn't resolve component/i.test(text);
+}

@@ -249,6 +249,7 @@ export default {
       sendCode: "Send code",
       codeSent: "Code sent",
       submit: "Register",
+      community: "Community code",
       haveAccount: "Have an account? Sign in",
       noAccount: "No account? Register",
     },

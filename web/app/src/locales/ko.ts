@@ -249,6 +249,7 @@ export default {
       sendCode: "인증번호 보내기",
       codeSent: "인증번호를 보냈습니다",
       submit: "가입하기",
+      community: "단지 코드",
       haveAccount: "계정이 있나요? 로그인",
       noAccount: "계정이 없나요? 가입",
     },

@@ -249,6 +249,7 @@ export default {
       sendCode: "发送验证码",
       codeSent: "验证码已发送",
       submit: "注册",
+      community: "社区编号",
       haveAccount: "已有账号？去登录",
       noAccount: "没有账号？注册",
     },
