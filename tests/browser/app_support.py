@@ -215,6 +215,18 @@ LAYOUT_CHECK = """() => {
 }"""
 
 
+# What a finger must hit (as tests/browser/test_faces.py checks the shell): >= 44 px in large text.
+TARGETS = ".van-button, .van-tabbar-item, .van-cell, .van-field__control, .van-switch, a, button, input"
+TOO_SMALL = """(selector) => [...document.querySelectorAll(selector)]
+    .filter((el) => el.offsetParent !== null)
+    .map((el) => {
+        const target = el.classList.contains('van-switch') ? el.closest('.van-cell') ?? el : el;
+        return [el, target.getBoundingClientRect()];
+    })
+    .filter(([el, box]) => box.height < 44 || box.width < 44)
+    .map(([el, box]) => `${el.tagName.toLowerCase()}.${el.className}: ${box.width}x${box.height}`)"""
+
+
 async def layout_problems(page: Page) -> list[str]:
     return list(await page.evaluate(LAYOUT_CHECK))
 
@@ -227,6 +239,8 @@ async def screens(page: Page, shot: Shot, name: str) -> None:
         await page.evaluate("(on) => document.documentElement.classList.toggle('large-text', on)", large)
         await page.wait_for_timeout(150)
         assert await layout_problems(page) == [], f"{name} ({'large' if large else 'normal'} text)"
+        if large:
+            assert await page.evaluate(TOO_SMALL, TARGETS) == [], f"{name}: touch targets under 44 px"
         await shot(page, f"app-{name}{'-large-text' if large else ''}-zh-CN")
     await page.evaluate("(on) => document.documentElement.classList.toggle('large-text', on)", was_large)
 
