@@ -219,3 +219,39 @@ async def test_cancelling_shows_the_fee_first(
     await expect(page.locator("[data-test=cancel-fee]")).to_have_text("¥0.00")
     await page.locator("[data-test=cancel-confirm]").click()
     await expect(page.locator("[data-test=status]")).to_have_text("已取消")
+
+
+async def test_every_errand_type_gets_an_itemised_quote(
+    web_stack: WebStack, office: Office, phones: PhoneFactory
+) -> None:
+    """Each type's form asks what the type needs and the real service prices it (no order placed)."""
+    resident = await office.register("钱叔叔")
+    shop = await office.call(
+        web_stack.people["admin"],
+        "POST",
+        "/api/v1/errand/merchants",
+        json={"name": "便民超市", "category": "supermarket", "address": "南门", "lat": GCJ[0], "lng": GCJ[1]},
+    )
+    assert shop.status_code == 201, shop.text
+    page = await phones()
+    await sign_in(page, resident)
+    fills = {
+        "buy": {"textarea[name=items]": "牛奶 两盒"},
+        "deliver": {"input[name=pickup_building]": "2号楼", "textarea[name=items]": "钥匙"},
+        "pickup_parcel": {"input[name=pickup_building]": "菜鸟驿站", "input[name=parcel_code]": "5-2-1107"},
+        "pay_bill": {"input[name=bill_account]": "0012345678"},
+        "queue": {"input[name=pickup_building]": "社区医院"},
+        "home_service": {"input[name=service_kind]": "修水龙头", "input[name=slot_date]": "2099-01-01"},
+    }
+    for order_type, fields in fills.items():
+        await page.goto(f"/app/errand/new/{order_type}")
+        await expect(page.locator("[data-test=located]")).to_be_visible()
+        await page.locator("input[name=building]").fill("4号楼")
+        for selector, value in fields.items():
+            await page.locator(selector).fill(value)
+        if order_type == "home_service":  # a slot within the week the service takes
+            tomorrow = await page.evaluate("new Date(Date.now() + 86400000).toLocaleDateString('sv-SE')")
+            await page.locator("input[name=slot_date]").fill(tomorrow)
+        await page.locator("[data-test=get-quote]").click()
+        await expect(page.locator("[data-test=quote]"), order_type).to_contain_text("起步价")
+        await expect(page.locator("[data-test=problem]")).to_have_count(0)
