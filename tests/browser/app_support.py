@@ -81,7 +81,8 @@ class Office:
         return person
 
     async def call(self, who: Person, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.http.request(method, path, headers=await self.headers(who), **kwargs)
+        headers = {**await self.headers(who), **kwargs.pop("headers", {})}
+        return await self.http.request(method, path, headers=headers, **kwargs)
 
     async def household(self, building: str, unit: str, room: str, *, elderly_alone: bool = False) -> str:
         admin = self.web.people["admin"]

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from playwright.async_api import Route, expect
 
 from tests.browser.app_support import (
@@ -255,3 +257,60 @@ async def test_every_errand_type_gets_an_itemised_quote(
         await page.locator("[data-test=get-quote]").click()
         await expect(page.locator("[data-test=quote]"), order_type).to_contain_text("起步价")
         await expect(page.locator("[data-test=problem]")).to_have_count(0)
+
+
+async def test_a_courier_gives_an_order_back_then_fails_one_with_a_reason(
+    web_stack: WebStack, office: Office, phones: PhoneFactory
+) -> None:
+    resident, runner = await office.register("郑阿姨"), await office.register("马师傅")
+    applied = await office.call(
+        runner,
+        "POST",
+        "/api/v1/me/courier-application",
+        json={"real_name": "马强", "id_number_last4": "4321"},
+    )
+    assert applied.status_code == 201, applied.text
+    await office.approve_courier_applications()
+
+    async def errand_knows_the_courier() -> bool:
+        answer = await office.call(runner, "PUT", "/api/v1/errand/courier/presence", json={"online": False})
+        return answer.status_code == 200
+
+    await eventually(errand_knows_the_courier, "errand's courier profile")
+    quote = await office.call(
+        resident,
+        "POST",
+        "/api/v1/errand/quotes",
+        json={
+            "type": "deliver",
+            "pickup": {"building": "1号楼", "lat": GCJ[0], "lng": GCJ[1]},
+            "dropoff": {"building": "9号楼", "lat": GCJ[0], "lng": GCJ[1]},
+            "items": ["一袋米"],
+        },
+    )
+    assert quote.status_code == 201, quote.text
+    order = await office.call(
+        resident,
+        "POST",
+        "/api/v1/errand/orders",
+        json={"quote_id": quote.json()["quote_id"]},
+        headers={"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert order.status_code == 201, order.text
+
+    page = await phones()
+    await sign_in(page, runner, "/app/courier")
+    await page.locator("[data-test=go-online]").click()
+    await page.locator("[data-test=feed-card]").first.locator("[data-test=accept]").click()
+    await expect(page.locator("[data-test=status]")).to_have_text("已接单")
+    await page.locator("[data-test=release]").click()  # given back: to the feed again
+    await expect(page.locator("[data-test=go-online]")).to_be_visible()
+    await page.locator("[data-test=go-online]").click()
+    await page.locator("[data-test=feed-card]").first.locator("[data-test=accept]").click()
+    await page.locator("[data-test=arrive]").click()
+    await page.locator("[data-test=pickup]").click()
+    await page.locator("input[name=fail_reason]").fill("米店关门了")
+    await page.locator("[data-test=fail]").click()
+    await expect(page.locator("[data-test=status]")).to_have_text("未能完成")
+    failed = (await office.call(resident, "GET", f"/api/v1/errand/orders/{order.json()['id']}")).json()
+    assert (failed["status"], failed["fail_reason"]) == ("failed", "米店关门了")
