@@ -23,7 +23,8 @@ KB = 1024
 # face: (limit in KiB gzipped, the source files of the first screens)
 BUDGETS: dict[str, tuple[int, tuple[str, ...]]] = {
     "console": (250, ("src/views/SignInView.vue", "src/views/ShellView.vue", "src/views/HomeView.vue")),
-    "app": (200, ("src/views/SignInView.vue", "src/views/TabsShell.vue", "src/views/HomeView.vue")),
+    # The app's sign-in screen is in its entry chunk (its router imports it statically).
+    "app": (200, ("src/views/TabsShell.vue", "src/views/HomeView.vue")),
 }
 
 

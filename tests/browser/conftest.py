@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,6 +60,7 @@ class WebStack:
     stack: Stack
     base_url: str
     people: dict[str, Person] = field(default_factory=dict)
+    community_code: str = ""
 
     @property
     def host(self) -> str:
@@ -108,6 +110,7 @@ async def web_stack() -> AsyncIterator[WebStack]:
 async def _seed(web: WebStack) -> None:
     """A community and its people, as `dev.py run` seeds the first admin and the API does the rest."""
     community_id, code = uuid.uuid4(), f"b-{uuid.uuid4().hex[:10]}"
+    web.community_code = code
     runtime = web.stack.apps["gateway"].state.runtime
     async with runtime.uow() as uow:
         await uow.session.execute(insert(communities).values(id=community_id, code=code, name="浏览器社区"))
@@ -170,6 +173,7 @@ async def _context(browser: Browser, web: WebStack, **options: object) -> AsyncI
         yield context
     finally:
         await context.close()
+    # data: and blob: (an object URL of a photo the page itself holds) never leave the browser.
     foreign = sorted({host for host in hosts if host != web.host and not host.startswith(("data:", "blob:"))})
     assert not foreign, f"the page contacted hosts other than the gateway ({web.host}): {foreign}"
     assert hosts, "no request was recorded"
@@ -208,3 +212,22 @@ def shot() -> Shot:
         return path
 
     return take
+
+
+# -- the app's tests (tests/browser/test_app_*.py; helpers in app_support.py) ---------------------------
+@pytest.fixture
+async def office(web_stack: WebStack) -> AsyncIterator[Any]:
+    """The office's and admin's steps through the gateway's API (app_support.Office)."""
+    from tests.browser.app_support import office_for
+
+    async for made in office_for(web_stack):
+        yield made
+
+
+@pytest.fixture
+async def phones(browser: Browser, web_stack: WebStack) -> AsyncIterator[Any]:
+    """A factory of more 360×640 phones, each its own context, with a granted location by default."""
+    from tests.browser.app_support import phones_for
+
+    async for made in phones_for(browser, web_stack):
+        yield made

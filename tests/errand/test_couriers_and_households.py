@@ -95,6 +95,10 @@ async def test_elderly_alone_households_come_first_in_the_feed(errand_app: Erran
     ids = [card["id"] for card in feed]
     assert ids.index(far["id"]) < ids.index(near["id"])  # farther, but an elderly-alone household's
     assert "elderly" not in str(feed)  # the flag itself stays with committee/admin
+    assert {card["id"]: card["priority"] for card in feed if card["id"] in (far["id"], near["id"])} == {
+        far["id"]: True,
+        near["id"]: False,
+    }  # the courier sees the order marked as a priority (关爱优先), not why
     distances = [card["distance_m"] for card in feed if card["id"] != far["id"]]
     assert distances == sorted(distances)
 

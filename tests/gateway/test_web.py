@@ -4,6 +4,7 @@ deep links answered with index.html, hashed assets cached for a year and index.h
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import httpx
@@ -13,6 +14,7 @@ import gateway.main
 from gateway.config import Settings
 from tests.gateway.conftest import ADMIN_PASSWORD, ADMIN_PHONE, Gateway
 
+VENDOR = "export const big = '" + "微邻里" * 2000 + "';"
 INDEX = (
     '<!doctype html><html><head><script type="module" src="/console/assets/index-abc123.js">'
     "</script></head></html>"
@@ -26,6 +28,8 @@ def web_dir(tmp_path: Path) -> Path:
     (dist / "index.html").write_text(INDEX, encoding="utf-8")
     (dist / "assets" / "index-abc123.js").write_text("console.log('console')", encoding="utf-8")
     (dist / "favicon.svg").write_text("<svg/>", encoding="utf-8")
+    (dist / "assets" / "vendor-def456.js").write_text(VENDOR, encoding="utf-8")
+    (dist / "assets" / "vendor-def456.js.gz").write_bytes(gzip.compress(VENDOR.encode()))
     (tmp_path / "secret.txt").write_text("outside the build", encoding="utf-8")
     return tmp_path  # web/app was never built
 
@@ -129,3 +133,23 @@ async def test_neighbours_of_the_faces_are_not_the_faces(client: httpx.AsyncClie
     # Not in the API description.
     spec = client._transport.app.openapi()  # type: ignore[attr-defined]
     assert not [path for path in spec["paths"] if path.startswith(("/console", "/app"))]
+
+
+async def test_a_precompressed_asset_goes_to_browsers_that_take_gzip(client: httpx.AsyncClient) -> None:
+    packed = await client.get("/console/assets/vendor-def456.js", headers={"Accept-Encoding": "gzip, br"})
+    assert packed.status_code == 200
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "javascript" in packed.headers["content-type"]
+    assert packed.headers["vary"] == "Accept-Encoding"
+    assert packed.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert int(packed.headers["content-length"]) < len(VENDOR.encode()) / 5  # the .gz was sent
+    assert packed.text == VENDOR  # httpx decodes it: the same file
+
+    plain = await client.get("/console/assets/vendor-def456.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.text == VENDOR
+    refused = await client.get("/console/assets/vendor-def456.js", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "content-encoding" not in refused.headers
+
+    no_twin = await client.get("/console/assets/index-abc123.js", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in no_twin.headers

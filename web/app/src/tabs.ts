@@ -16,6 +16,9 @@ export interface Tab {
 
 export const tabs: Tab[] = [
   { key: "home", path: "", icon: "home-o", component: () => import("./views/HomeView.vue") },
+  { key: "repairs", path: "repairs", icon: "setting-o", component: () => import("./views/RepairsView.vue") },
+  { key: "forum", path: "forum", icon: "chat-o", component: () => import("./views/ForumView.vue") },
+  { key: "courier", path: "courier", icon: "logistics", roles: ["courier"], component: () => import("./views/CourierView.vue") },
   { key: "me", path: "me", icon: "user-o", component: () => import("./views/MeView.vue") },
 ];
 

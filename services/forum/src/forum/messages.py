@@ -14,14 +14,6 @@ register_messages(
             "en": ("Nothing to do", "It is already “{state}”; “{action}” would change nothing."),
             "ko": ("변경 사항 없음", "이미 “{state}” 상태라서 “{action}”(으)로 바뀌는 것이 없습니다."),
         },
-        "household_already_counted": {
-            "zh-CN": ("本户已计入", "您的家庭已经支持或投票过，每户只计一次。"),
-            "en": (
-                "Household already counted",
-                "Your household has already been counted; one per household.",
-            ),
-            "ko": ("이미 반영된 세대", "회원님 세대는 이미 반영되었습니다. 세대당 한 번만 가능합니다."),
-        },
         "staff_only_board": {
             "zh-CN": ("仅限工作人员", "公告板只有物业、居委会和管理员可以发帖。"),
             "en": ("Staff only", "Only staff can post on the announcements board."),
@@ -92,6 +84,17 @@ register_messages(
             "zh-CN": ("不是受影响住户", "只有该事项所在楼栋的住户可以评价。"),
             "en": ("Not an affected household", "Only households of the topic's building can rate it."),
             "ko": ("해당 세대 아님", "해당 동의 세대만 평가할 수 있습니다."),
+        },
+        "household_already_counted": {
+            "zh-CN": ("本户已经算过了", "您家里已有其他成员支持或投票，每户只算一次。"),
+            "en": (
+                "Your household already counted",
+                "Another member of your household already supported or voted: each household counts once.",
+            ),
+            "ko": (
+                "이미 반영된 세대",
+                "같은 세대의 다른 구성원이 이미 지지하거나 투표했습니다. 세대당 한 번만 반영됩니다.",
+            ),
         },
         "window_closed": {
             "zh-CN": ("征集已结束", "该议题的征集期已结束。"),

@@ -3517,6 +3517,11 @@ export interface components {
             created_at?: string | null;
             /** Distance M */
             distance_m?: number | null;
+            /**
+             * Priority
+             * @default false
+             */
+            priority: boolean;
         } & {
             [key: string]: unknown;
         };

@@ -292,6 +292,8 @@ class FeedCard(Out):
     scheduled_at: Timestamp | None = None
     created_at: Timestamp | None = None
     distance_m: Number | None = None
+    priority: bool = False
+    """Received by an elderly-alone household: shown first and marked (关爱优先)."""
 
 
 class FeedOut(Out):

@@ -85,6 +85,9 @@ def feed_card(order: Any) -> dict[str, Any]:
         "weight_kg": details.get("weight_kg"),
         "scheduled_at": _iso(order.scheduled_at),
         "created_at": _iso(order.created_at),
+        # Orders received by an elderly-alone household go first and are marked for the courier as
+        # "priority" (关爱优先); the household flag itself is not named (it stays with committee/admin).
+        "priority": bool(order.elderly_alone),
     }
 
 

@@ -349,15 +349,16 @@ async def support(uow: UnitOfWork, actor: Actor, deliberation_id: uuid.UUID, now
     if now >= row.window_ends_at:
         raise DomainError("window_closed", 409)
     # The primary key (deliberation, household) counts a household once, whatever the
-    # concurrency; the second account of a household (or a repeat) is told so.
+    # concurrency; another account of a counted household is told so (the same account again is a
+    # retry and sees the topic).
     counted = await uow.session.execute(
         pg_insert(deliberation_supports)
         .values(deliberation_id=deliberation_id, household_id=household, user_id=actor.id, created_at=now)
         .on_conflict_do_nothing()
-        .returning(deliberation_supports.c.household_id)
+        .returning(deliberation_supports.c.user_id)
     )
     if counted.first() is None:
-        raise DomainError("household_already_counted", 409)
+        await _already_counted(uow, deliberation_supports, deliberation_id, household, actor)
     count = (
         await uow.session.execute(
             select(func.count())
@@ -388,12 +389,29 @@ async def vote(
             created_at=now,
         )
         .on_conflict_do_nothing()
-        .returning(deliberation_votes.c.household_id)
+        .returning(deliberation_votes.c.user_id)
     )
     if counted.first() is None:
-        raise DomainError("household_already_counted", 409)
+        await _already_counted(uow, deliberation_votes, deliberation_id, household, actor)
     await uow.commit()
     return await get_deliberation(uow, actor, deliberation_id)
+
+
+async def _already_counted(
+    uow: UnitOfWork, table: Any, deliberation_id: uuid.UUID, household: uuid.UUID, actor: Actor
+) -> None:
+    """The household was counted already (the primary key kept it to one row). The same account
+    repeating itself is a retry and answers the state; another account of the household: 409
+    `household_already_counted` (API.md), so the second member learns why nothing changed."""
+    by = (
+        await uow.session.execute(
+            select(table.c.user_id).where(
+                table.c.deliberation_id == deliberation_id, table.c.household_id == household
+            )
+        )
+    ).scalar_one_or_none()
+    if by is not None and by != actor.id:
+        raise DomainError("household_already_counted", 409)
 
 
 def _require(condition: bool) -> None:

@@ -10,6 +10,7 @@ router and gets index.html; a missing asset is a 404 problem, and an app that wa
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -43,6 +44,18 @@ def _file_in(dist: Path, relative: str) -> Path | None:
     return candidate
 
 
+def _takes_gzip(request: Request) -> bool:
+    for part in request.headers.get("accept-encoding", "").split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*") and params.replace(" ", "") not in (
+            "q=0",
+            "q=0.0",
+            "q=0.00",
+        ):
+            return True
+    return False
+
+
 def _serve(request: Request, dist: Path, face: str, relative: str) -> Response:
     index = dist / "index.html"
     if not index.is_file():
@@ -53,6 +66,15 @@ def _serve(request: Request, dist: Path, face: str, relative: str) -> Response:
         headers = {"Cache-Control": cache, "X-Content-Type-Options": "nosniff"}
         if found == index.resolve():
             headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        # A build may ship `<asset>.gz` beside an asset (web/app does): sent as is to a browser that
+        # takes gzip, so a phone on 3G loads a third of the bytes and the gateway compresses nothing.
+        packed = found.with_name(found.name + ".gz")
+        if relative.startswith("assets/") and packed.is_file():
+            headers["Vary"] = "Accept-Encoding"
+            if _takes_gzip(request):
+                headers["Content-Encoding"] = "gzip"
+                media_type = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+                return FileResponse(packed, headers=headers, media_type=media_type)
         return FileResponse(found, headers=headers)
     last = relative.rsplit("/", 1)[-1]
     if relative.startswith("assets/") or "." in last:
