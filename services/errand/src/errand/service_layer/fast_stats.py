@@ -1,0 +1,202 @@
+"""`/api/v1/errand/stats` from maintained cells instead of a scan of every order (issue 16.1),
+the reports approach (reports.service_layer.fast_stats) with the shared histogram code
+(servicekit.loghist).
+
+What is kept (migration 0008): statement triggers on `orders` and `order_timeline` append signed
+change rows (-1 the old contribution, +1 the new) whenever what an order contributes changes:
+its community, creation time, status, courier or first acceptance. The fold (`fold`, run by the
+timeout jobs' round) moves them, one statement per batch, into
+- day cells per community and local day: exact counts (created, completed, expired, cancelled)
+  and a sparse histogram of the time to the first acceptance, bins 1 % wide;
+- courier cells per community, local day and courier: the accepted orders the courier holds,
+  so that the distinct active couriers of any range are exact.
+
+How a request is answered (`stats`), in one SQL statement, hence one snapshot: the whole local
+days before today from the cells, the change rows not folded yet for those days as signed
+contributions, and today (and anything later) straight from `orders` like the exact computation.
+Counts, the expiry rate and the active couriers are exact; the acceptance p50/p90 are
+percentile_cont's with each order statistic replaced by its bin's representative (< 0.5 % off,
+see servicekit.loghist). Until cells are built for the community time zone the exact computation
+answers (`ready`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from errand.service_layer.context import ErrandContext
+from servicekit.auth import CurrentUser
+from servicekit.db import UnitOfWork
+from servicekit.loghist import CellFold, fetch, percentiles
+
+_FROM_ORDERS = """
+    SELECT o.community_id, o.created_at, o.status, o.courier_id,
+           extract(epoch FROM a.at - o.created_at)::float8 AS accept_s, 1 AS sign
+    FROM orders o LEFT JOIN (
+        SELECT order_id, min(at) AS at FROM order_timeline WHERE action = 'accept' GROUP BY order_id
+    ) AS a ON a.order_id = o.id"""
+
+# Signed contributions (`source`) into the cells: day scalars added, histograms merged bin by bin
+# with the touched cells' old bins, courier counts added.
+_FOLD_TEMPLATE = """
+WITH {moved}
+src AS (
+    SELECT community_id, (created_at AT TIME ZONE :tz)::date AS day, status, courier_id, accept_s,
+           sign::int AS sign
+    FROM ({source}) AS s
+),
+scalars AS (
+    SELECT community_id, day, sum(sign)::int AS created,
+           COALESCE(sum(sign) FILTER (WHERE status = 'completed'), 0)::int AS completed,
+           COALESCE(sum(sign) FILTER (WHERE status = 'expired'), 0)::int AS expired,
+           COALESCE(sum(sign) FILTER (WHERE status = 'cancelled'), 0)::int AS cancelled
+    FROM src GROUP BY 1, 2
+),
+bins AS (
+    SELECT community_id, day, errand_stats_bin(accept_s) AS bin, sign AS n FROM src
+    WHERE accept_s IS NOT NULL
+    UNION ALL
+    SELECT c.community_id, c.day, u.bin, u.n
+    FROM errand_stats_cells c JOIN scalars s USING (community_id, day),
+         unnest(c.accept_bins, c.accept_counts) AS u(bin, n)
+),
+summed AS (
+    SELECT community_id, day, bin, sum(n)::int AS n FROM bins GROUP BY 1, 2, 3 HAVING sum(n) <> 0
+),
+hist AS (
+    SELECT community_id, day, array_agg(bin ORDER BY bin) AS bins, array_agg(n ORDER BY bin) AS counts,
+           string_agg(int4send(bin) || int4send(n), ''::bytea ORDER BY bin) AS packed
+    FROM summed GROUP BY 1, 2
+),
+couriers AS (
+    INSERT INTO errand_stats_couriers (community_id, day, courier_id, orders)
+    SELECT community_id, day, courier_id, sum(sign)::int FROM src
+    WHERE accept_s IS NOT NULL AND courier_id IS NOT NULL GROUP BY 1, 2, 3
+    ON CONFLICT (community_id, day, courier_id) DO UPDATE
+        SET orders = errand_stats_couriers.orders + EXCLUDED.orders
+    RETURNING 1
+)
+INSERT INTO errand_stats_cells
+    (community_id, day, created, completed, expired, cancelled, accept_bins, accept_counts, accept_hist)
+SELECT s.community_id, s.day, s.created, s.completed, s.expired, s.cancelled,
+       COALESCE(h.bins, '{{}}'), COALESCE(h.counts, '{{}}'), COALESCE(h.packed, ''::bytea)
+FROM scalars s LEFT JOIN hist h USING (community_id, day)
+ON CONFLICT (community_id, day) DO UPDATE SET
+    created = errand_stats_cells.created + EXCLUDED.created,
+    completed = errand_stats_cells.completed + EXCLUDED.completed,
+    expired = errand_stats_cells.expired + EXCLUDED.expired,
+    cancelled = errand_stats_cells.cancelled + EXCLUDED.cancelled,
+    accept_bins = EXCLUDED.accept_bins, accept_counts = EXCLUDED.accept_counts,
+    accept_hist = EXCLUDED.accept_hist
+"""
+_FOLD_SQL = _FOLD_TEMPLATE.format(
+    moved="moved AS (DELETE FROM errand_stats_changes WHERE id <= :upto RETURNING *),",
+    source="SELECT * FROM moved",
+)
+_REBUILD_SQL = _FOLD_TEMPLATE.format(moved="", source=_FROM_ORDERS)
+
+# The request in one statement: whole days before today from the cells and the pending change
+# rows, today and later from `orders`; every row carries the range's distinct active couriers.
+_READ_SQL = """
+WITH src AS (
+    SELECT (created_at AT TIME ZONE :tz)::date AS day, status, courier_id, accept_s, sign::int AS sign
+    FROM errand_stats_changes
+    WHERE community_id = :community_id AND created_at >= :start AND created_at < :tail
+    UNION ALL
+    SELECT (o.created_at AT TIME ZONE :tz)::date, o.status, o.courier_id,
+           extract(epoch FROM (SELECT min(t.at) FROM order_timeline t
+               WHERE t.order_id = o.id AND t.action = 'accept') - o.created_at)::float8, 1
+    FROM orders o WHERE o.community_id = :community_id AND o.created_at >= :tail
+),
+couriers AS (
+    SELECT count(DISTINCT courier_id)::int AS n FROM (
+        SELECT day, courier_id FROM (
+            SELECT day, courier_id, orders AS n FROM errand_stats_couriers
+            WHERE community_id = :community_id AND day >= :first_day AND day < :tail_day
+            UNION ALL
+            SELECT day, courier_id, sign FROM src WHERE accept_s IS NOT NULL AND courier_id IS NOT NULL
+        ) AS u GROUP BY day, courier_id HAVING sum(n) > 0
+    ) AS per_day
+)
+SELECT day, created, completed, expired, cancelled, accept_hist, (SELECT n FROM couriers) AS couriers
+FROM errand_stats_cells
+WHERE community_id = :community_id AND day >= :first_day AND day < :tail_day
+UNION ALL
+SELECT day, sum(sign)::int, COALESCE(sum(sign) FILTER (WHERE status = 'completed'), 0)::int,
+       COALESCE(sum(sign) FILTER (WHERE status = 'expired'), 0)::int,
+       COALESCE(sum(sign) FILTER (WHERE status = 'cancelled'), 0)::int,
+       COALESCE(string_agg(int4send(errand_stats_bin(accept_s)) || int4send(sign), ''::bytea)
+                FILTER (WHERE accept_s IS NOT NULL), ''::bytea),
+       (SELECT n FROM couriers)
+FROM src GROUP BY day
+"""
+
+
+def window(ctx: ErrandContext, days: int) -> tuple[datetime, datetime]:
+    """The range `/stats` covers: local midnight `days - 1` days ago until now."""
+    now = ctx.now()
+    start = (now.astimezone(ctx.zone) - timedelta(days=days - 1)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return start, now
+
+
+CELLS = CellFold(
+    lock=7_316_008,
+    changes="errand_stats_changes",
+    cells=("errand_stats_cells", "errand_stats_couriers"),
+    state="errand_stats_state",
+    fold_sql=_FOLD_SQL,
+    rebuild_sql=_REBUILD_SQL,
+    count_sql="SELECT count(*) FROM orders",
+)
+fold = CELLS.fold
+ready = CELLS.ready
+
+
+async def stats(ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, *, days: int) -> dict[str, Any]:
+    """What errand.service_layer.stats.stats_exact answers, from the cells."""
+    zone = ctx.settings.community_timezone
+    start, now = window(ctx, days)
+    tail = now.astimezone(ctx.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    params = {
+        "community_id": user.community_id,
+        "tz": zone,
+        "start": start,
+        "tail": tail,
+        "first_day": start.date(),
+        "tail_day": tail.date(),
+    }
+    rows = await fetch(uow, _READ_SQL, params)
+    per_day: dict[Any, list[int]] = {}
+    for row in rows:
+        sums = per_day.setdefault(row["day"], [0, 0, 0, 0])
+        for position, name in enumerate(("created", "completed", "expired", "cancelled")):
+            sums[position] += row[name]
+    ((p50, p90),) = percentiles([row["accept_hist"] for row in rows], [0] * len(rows), 1, (0.5, 0.9))
+    days_out = [(day, sums) for day, sums in sorted(per_day.items()) if sums[0] > 0]
+    created = sum(sums[0] for _, sums in days_out)
+    expired = sum(sums[2] for _, sums in days_out)
+    return {
+        "from": start.isoformat(),
+        "to": now.isoformat(),
+        "timezone": zone,
+        "orders_per_day": [
+            {
+                "date": day.isoformat(),
+                "created": sums[0],
+                "completed": sums[1],
+                "expired": sums[2],
+                "cancelled": sums[3],
+            }
+            for day, sums in days_out
+        ],
+        "acceptance_seconds": {
+            "p50": round(p50, 1) if p50 is not None else None,
+            "p90": round(p90, 1) if p90 is not None else None,
+        },
+        "expiry_rate": round(expired / created, 4) if created else 0.0,
+        "couriers_active": int(rows[0]["couriers"]) if rows else 0,
+        "couriers_online": await ctx.index.online_count(user.community_id),
+    }
