@@ -100,6 +100,14 @@ async def test_cells_answer_like_the_exact_scan(errand_app: ErrandApp) -> None:
         c=community,
         k=couriers[0],
     )
+    # A courier known only from pending change rows, on one accepted order 10 days ago.
+    await sql(
+        errand_app,
+        "UPDATE orders SET courier_id = gen_random_uuid() WHERE id = (SELECT o.id FROM orders o "
+        "JOIN order_timeline t ON t.order_id = o.id AND t.action = 'accept' WHERE o.community_id = :c "
+        "AND o.created_at BETWEEN now() - interval '12 days' AND now() - interval '8 days' LIMIT 1)",
+        c=community,
+    )
     # A released order accepted again keeps its first acceptance; an earlier one moves it.
     await sql(
         errand_app,
@@ -118,6 +126,9 @@ async def test_cells_answer_like_the_exact_scan(errand_app: ErrandApp) -> None:
         errand_app, "UPDATE orders SET note = 'no statistics change' WHERE community_id = :c", c=community
     )
     pending = (await sql(errand_app, "SELECT count(*) FROM errand_stats_changes"))[0][0]
+    async with uows() as uow:
+        month = await stats_exact(errand_app.app.state.errand, uow, supervisor(community), days=30)
+    assert month["couriers_active"] == 10
     assert 0 < pending < 3000  # the note-only update added nothing
     await compare(errand_app, community)
     assert await fast_stats.fold(uows, tz) == pending

@@ -8,8 +8,9 @@ its community, creation time, status, courier or first acceptance. The fold (`fo
 timeout jobs' round) moves them, one statement per batch, into
 - day cells per community and local day: exact counts (created, completed, expired, cancelled)
   and a sparse histogram of the time to the first acceptance, bins 1 % wide;
-- courier cells per community, local day and courier: the accepted orders the courier holds,
-  so that the distinct active couriers of any range are exact.
+- courier cells per community, courier and local day: the accepted orders the courier holds,
+  and the community's courier list, so that the distinct active couriers of any range are exact
+  at one index probe per courier.
 
 How a request is answered (`stats`), in one SQL statement, hence one snapshot: the whole local
 days before today from the cells, the change rows not folded yet for those days as signed
@@ -73,8 +74,14 @@ couriers AS (
     INSERT INTO errand_stats_couriers (community_id, day, courier_id, orders)
     SELECT community_id, day, courier_id, sum(sign)::int FROM src
     WHERE accept_s IS NOT NULL AND courier_id IS NOT NULL GROUP BY 1, 2, 3
-    ON CONFLICT (community_id, day, courier_id) DO UPDATE
+    ON CONFLICT (community_id, courier_id, day) DO UPDATE
         SET orders = errand_stats_couriers.orders + EXCLUDED.orders
+    RETURNING 1
+),
+listed AS (
+    INSERT INTO errand_stats_courier_list (community_id, courier_id)
+    SELECT DISTINCT community_id, courier_id FROM src WHERE accept_s IS NOT NULL AND courier_id IS NOT NULL
+    ON CONFLICT DO NOTHING
     RETURNING 1
 )
 INSERT INTO errand_stats_cells
@@ -109,15 +116,26 @@ WITH src AS (
                WHERE t.order_id = o.id AND t.action = 'accept') - o.created_at)::float8, 1
     FROM orders o WHERE o.community_id = :community_id AND o.created_at >= :tail
 ),
+touched AS (
+    SELECT day, courier_id, sum(sign) AS n FROM src
+    WHERE accept_s IS NOT NULL AND courier_id IS NOT NULL GROUP BY 1, 2
+),
 couriers AS (
-    SELECT count(DISTINCT courier_id)::int AS n FROM (
-        SELECT day, courier_id FROM (
-            SELECT day, courier_id, orders AS n FROM errand_stats_couriers
-            WHERE community_id = :community_id AND day >= :first_day AND day < :tail_day
-            UNION ALL
-            SELECT day, courier_id, sign FROM src WHERE accept_s IS NOT NULL AND courier_id IS NOT NULL
-        ) AS u GROUP BY day, courier_id HAVING sum(n) > 0
-    ) AS per_day
+    SELECT count(*)::int AS n FROM (
+        -- a courier-day of the cells no pending change touches: one index probe per courier
+        SELECT l.courier_id FROM errand_stats_courier_list l
+        WHERE l.community_id = :community_id AND EXISTS (
+            SELECT 1 FROM errand_stats_couriers x
+            WHERE x.community_id = :community_id AND x.courier_id = l.courier_id
+              AND x.day >= :first_day AND x.day < :tail_day AND x.orders > 0
+              AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.day = x.day AND t.courier_id = x.courier_id))
+        UNION
+        -- the touched courier-days (and today's), cell and pending changes added up
+        SELECT t.courier_id FROM touched t
+        LEFT JOIN errand_stats_couriers x ON x.community_id = :community_id AND x.courier_id = t.courier_id
+            AND x.day = t.day AND x.day < :tail_day
+        WHERE t.n + COALESCE(x.orders, 0) > 0
+    ) AS active
 )
 SELECT day, created, completed, expired, cancelled, accept_hist, (SELECT n FROM couriers) AS couriers
 FROM errand_stats_cells
@@ -145,7 +163,7 @@ def window(ctx: ErrandContext, days: int) -> tuple[datetime, datetime]:
 CELLS = CellFold(
     lock=7_316_008,
     changes="errand_stats_changes",
-    cells=("errand_stats_cells", "errand_stats_couriers"),
+    cells=("errand_stats_cells", "errand_stats_couriers", "errand_stats_courier_list"),
     state="errand_stats_state",
     fold_sql=_FOLD_SQL,
     rebuild_sql=_REBUILD_SQL,

@@ -3,7 +3,7 @@ every change to what an order contributes (community, created_at, status, courie
 first acceptance) appends signed change rows in the same transaction, by statement triggers on
 `orders` and `order_timeline`; the fold (errand.service_layer.fast_stats) moves them into
 per-community local-day cells (exact counts, a log-binned histogram of the acceptance time) and
-per-day courier cells (for the distinct active couriers).
+per-day courier cells and the community's courier list (for the distinct active couriers).
 
 Revision ID: 0008
 Revises: 0007
@@ -108,8 +108,14 @@ CREATE TABLE errand_stats_couriers (
     day date NOT NULL,
     courier_id uuid NOT NULL,
     orders integer NOT NULL,
-    PRIMARY KEY (community_id, day, courier_id)
+    PRIMARY KEY (community_id, courier_id, day)
 )"""
+    )
+    # Every courier that ever held an accepted order, per community: `/stats` probes each one's
+    # days (PRIMARY KEY above) instead of reading every courier-day of the range.
+    op.execute(
+        "CREATE TABLE errand_stats_courier_list (community_id uuid NOT NULL, courier_id uuid NOT NULL, "
+        "PRIMARY KEY (community_id, courier_id))"
     )
     op.execute(
         "CREATE TABLE errand_stats_state (id smallint PRIMARY KEY CHECK (id = 1), "
