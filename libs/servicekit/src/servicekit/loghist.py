@@ -151,6 +151,8 @@ class CellFold:
         for table in (self.changes, *self.cells):
             await session.execute(text(f"DELETE FROM {table}"))  # noqa: S608 (table names of the service)
         await session.execute(text(self.rebuild_sql), {"tz": timezone})
+        for table in self.cells:  # plans for the readers fit the rebuilt tables at once
+            await session.execute(text(f"ANALYZE {table}"))
         await session.execute(
             text(
                 f"INSERT INTO {self.state} (id, timezone, built_at) VALUES (1, :tz, now()) "  # noqa: S608

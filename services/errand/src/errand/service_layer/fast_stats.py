@@ -123,12 +123,16 @@ touched AS (
 couriers AS (
     SELECT count(*)::int AS n FROM (
         -- a courier-day of the cells no pending change touches: one index probe per courier
+        -- (LIMIT 1 keeps the planner from turning the probes into one scan of every courier-day)
         SELECT l.courier_id FROM errand_stats_courier_list l
-        WHERE l.community_id = :community_id AND EXISTS (
+        CROSS JOIN LATERAL (
             SELECT 1 FROM errand_stats_couriers x
             WHERE x.community_id = :community_id AND x.courier_id = l.courier_id
               AND x.day >= :first_day AND x.day < :tail_day AND x.orders > 0
-              AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.day = x.day AND t.courier_id = x.courier_id))
+              AND NOT EXISTS (SELECT 1 FROM touched t WHERE t.day = x.day AND t.courier_id = x.courier_id)
+            LIMIT 1
+        ) AS probe
+        WHERE l.community_id = :community_id
         UNION
         -- the touched courier-days (and today's), cell and pending changes added up
         SELECT t.courier_id FROM touched t
