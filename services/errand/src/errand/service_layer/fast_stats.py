@@ -7,7 +7,8 @@ change rows (-1 the old contribution, +1 the new) whenever what an order contrib
 its community, creation time, status, courier or first acceptance. The fold (`fold`, run by the
 timeout jobs' round) moves them, one statement per batch, into
 - day cells per community and local day: exact counts (created, completed, expired, cancelled)
-  and a sparse histogram of the time to the first acceptance, bins 1 % wide;
+  and a sparse histogram of the time to the first acceptance, bins 1 % wide; the same histogram
+  per local month (a year's answer merges 12 months and the days of the partial months);
 - courier cells per community, courier and local day: the accepted orders the courier holds,
   and the community's courier list, so that the distinct active couriers of any range are exact
   at one index probe per courier.
@@ -23,7 +24,7 @@ answers (`ready`).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from errand.service_layer.context import ErrandContext
@@ -76,6 +77,31 @@ couriers AS (
     WHERE accept_s IS NOT NULL AND courier_id IS NOT NULL GROUP BY 1, 2, 3
     ON CONFLICT (community_id, courier_id, day) DO UPDATE
         SET orders = errand_stats_couriers.orders + EXCLUDED.orders
+    RETURNING 1
+),
+touched_months AS (SELECT DISTINCT community_id, date_trunc('month', day)::date AS month FROM src),
+month_bins AS (
+    SELECT community_id, date_trunc('month', day)::date AS month, errand_stats_bin(accept_s) AS bin, sign AS n
+    FROM src WHERE accept_s IS NOT NULL
+    UNION ALL
+    SELECT m.community_id, m.month, u.bin, u.n
+    FROM errand_stats_months m JOIN touched_months t USING (community_id, month),
+         unnest(m.accept_bins, m.accept_counts) AS u(bin, n)
+),
+month_hist AS (
+    SELECT community_id, month, array_agg(bin ORDER BY bin) AS bins, array_agg(n ORDER BY bin) AS counts,
+           string_agg(int4send(bin) || int4send(n), ''::bytea ORDER BY bin) AS packed
+    FROM (SELECT community_id, month, bin, sum(n)::int AS n FROM month_bins
+          GROUP BY 1, 2, 3 HAVING sum(n) <> 0) AS summed
+    GROUP BY 1, 2
+),
+months AS (
+    INSERT INTO errand_stats_months (community_id, month, accept_bins, accept_counts, accept_hist)
+    SELECT t.community_id, t.month, COALESCE(h.bins, '{{}}'), COALESCE(h.counts, '{{}}'),
+           COALESCE(h.packed, ''::bytea)
+    FROM touched_months t LEFT JOIN month_hist h USING (community_id, month)
+    ON CONFLICT (community_id, month) DO UPDATE SET accept_bins = EXCLUDED.accept_bins,
+        accept_counts = EXCLUDED.accept_counts, accept_hist = EXCLUDED.accept_hist
     RETURNING 1
 ),
 listed AS (
@@ -141,9 +167,14 @@ couriers AS (
         WHERE t.n + COALESCE(x.orders, 0) > 0
     ) AS active
 )
-SELECT day, created, completed, expired, cancelled, accept_hist, (SELECT n FROM couriers) AS couriers
+SELECT day, created, completed, expired, cancelled,
+       CASE WHEN day = ANY(:hist_days) THEN accept_hist ELSE ''::bytea END AS accept_hist,
+       (SELECT n FROM couriers) AS couriers
 FROM errand_stats_cells
 WHERE community_id = :community_id AND day >= :first_day AND day < :tail_day
+UNION ALL
+SELECT NULL, 0, 0, 0, 0, accept_hist, (SELECT n FROM couriers)
+FROM errand_stats_months WHERE community_id = :community_id AND month = ANY(:months)
 UNION ALL
 SELECT day, sum(sign)::int, COALESCE(sum(sign) FILTER (WHERE status = 'completed'), 0)::int,
        COALESCE(sum(sign) FILTER (WHERE status = 'expired'), 0)::int,
@@ -167,7 +198,7 @@ def window(ctx: ErrandContext, days: int) -> tuple[datetime, datetime]:
 CELLS = CellFold(
     lock=7_316_008,
     changes="errand_stats_changes",
-    cells=("errand_stats_cells", "errand_stats_couriers", "errand_stats_courier_list"),
+    cells=("errand_stats_cells", "errand_stats_months", "errand_stats_couriers", "errand_stats_courier_list"),
     state="errand_stats_state",
     fold_sql=_FOLD_SQL,
     rebuild_sql=_REBUILD_SQL,
@@ -182,7 +213,7 @@ async def stats(ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, *, days:
     zone = ctx.settings.community_timezone
     start, now = window(ctx, days)
     tail = now.astimezone(ctx.zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    params = {
+    params: dict[str, Any] = {
         "community_id": user.community_id,
         "tz": zone,
         "start": start,
@@ -190,9 +221,24 @@ async def stats(ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, *, days:
         "first_day": start.date(),
         "tail_day": tail.date(),
     }
+    # Whole local months inside the range take their month histogram, the other days their own.
+    months: list[date] = []
+    hist_days: list[date] = []
+    day = start.date()
+    while day < tail.date():
+        month_end = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if day.day == 1 and month_end <= tail.date():
+            months.append(day)
+            day = month_end
+        else:
+            hist_days.append(day)
+            day += timedelta(days=1)
+    params["months"], params["hist_days"] = months, hist_days
     rows = await fetch(uow, _READ_SQL, params)
     per_day: dict[Any, list[int]] = {}
     for row in rows:
+        if row["day"] is None:  # a month's histogram
+            continue
         sums = per_day.setdefault(row["day"], [0, 0, 0, 0])
         for position, name in enumerate(("created", "completed", "expired", "cancelled")):
             sums[position] += row[name]

@@ -111,6 +111,19 @@ CREATE TABLE errand_stats_couriers (
     PRIMARY KEY (community_id, courier_id, day)
 )"""
     )
+    # The acceptance histogram per local month too: a year's answer merges 12 of them and the
+    # days of the partial months, not 366.
+    op.execute(
+        """
+CREATE TABLE errand_stats_months (
+    community_id uuid NOT NULL,
+    month date NOT NULL,
+    accept_bins integer[] NOT NULL,
+    accept_counts integer[] NOT NULL,
+    accept_hist bytea NOT NULL,
+    PRIMARY KEY (community_id, month)
+)"""
+    )
     # Every courier that ever held an accepted order, per community: `/stats` probes each one's
     # days (PRIMARY KEY above) instead of reading every courier-day of the range.
     op.execute(
