@@ -207,6 +207,8 @@ def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS errand_stats_bin(float8)")
     for table in (
         "errand_stats_state",
+        "errand_stats_months",
+        "errand_stats_courier_list",
         "errand_stats_couriers",
         "errand_stats_cells",
         "errand_stats_changes",
