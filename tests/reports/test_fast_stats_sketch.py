@@ -10,7 +10,7 @@ import struct
 
 import numpy as np
 
-from reports.service_layer.fast_stats import GAMMA, MIN_SECONDS, percentiles
+from servicekit.loghist import GAMMA, MIN_SECONDS, percentiles
 
 
 def bin_of(x: float) -> int:  # the SQL report_stats_bin

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from errand.adapters.tables import orders
 from errand.domain.orders import OrderStatus
+from errand.service_layer import fast_stats
 from errand.service_layer import orders as order_cases
 from errand.service_layer.context import ErrandContext
 from errand.service_layer.views import feed_card
@@ -103,6 +104,7 @@ class TimeoutJobs:
             log.info("timeout_jobs_ran", expired=result.expired, completed=result.completed)
         if self.photo_sweep is not None:
             await self.photo_sweep.run_if_due()
+        await fast_stats.fold(self.uows, self.ctx.settings.community_timezone)
 
 
 async def rebuild_open_index(ctx: ErrandContext, uows: UnitOfWorkFactory) -> int:

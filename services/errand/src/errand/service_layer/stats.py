@@ -3,23 +3,27 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, literal_column, select
 
 from errand.adapters.tables import order_timeline, orders
+from errand.service_layer import fast_stats
 from errand.service_layer.context import ErrandContext
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
 
 
 async def stats(ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, *, days: int) -> dict[str, Any]:
+    """From the maintained cells (fast_stats) once they are built for the community time zone."""
+    if await fast_stats.ready(uow, ctx.settings.community_timezone):
+        return await fast_stats.stats(ctx, uow, user, days=days)
+    return await stats_exact(ctx, uow, user, days=days)
+
+
+async def stats_exact(ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, *, days: int) -> dict[str, Any]:
     zone = ctx.settings.community_timezone
-    now = ctx.now()
-    start = (now.astimezone(ctx.zone) - timedelta(days=days - 1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    start, now = fast_stats.window(ctx, days)
     scope = and_(orders.c.community_id == user.community_id, orders.c.created_at >= start)
     day = func.date(func.timezone(zone, orders.c.created_at)).label("day")
     per_day = (

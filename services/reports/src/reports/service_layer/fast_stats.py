@@ -28,23 +28,14 @@ also goes to the exact computation (one category is a fifteenth of the rows).
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-from numpy.typing import NDArray
-from sqlalchemy import text
-
-from servicekit.db import UnitOfWork, UnitOfWorkFactory
-
-GAMMA = 1.01
-MIN_SECONDS = 0.01
-FOLD_BATCH = 50_000
-_FOLD_LOCK = 7_316_001  # pg_advisory_xact_lock key: one fold or rebuild at a time
+from servicekit.db import UnitOfWork
+from servicekit.loghist import CellFold, fetch, percentiles
 
 _CONTRIBUTION_FROM_REPORTS = """
     SELECT community_id, (submitted_at AT TIME ZONE :tz)::date AS day, category,
@@ -231,58 +222,17 @@ _EDGES = """
         AND submitted_at >= :head_end AND submitted_at < :tail_start) AS pending"""
 
 
-async def fold(uows: UnitOfWorkFactory, timezone: str, *, batch: int = FOLD_BATCH) -> int:
-    """Move change rows into cells, a batch per transaction (or rebuild every cell when none were
-    built for `timezone`). Returns the change rows folded (or the reports counted by a rebuild)."""
-    folded = 0
-    while True:
-        async with uows() as uow:
-            session = uow.session
-            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FOLD_LOCK})
-            built = (await session.execute(text("SELECT timezone FROM report_stats_state"))).scalar()
-            if built != timezone:
-                done = await _rebuild(uow, timezone)
-                await uow.commit()
-                return done
-            ids = (
-                await session.execute(
-                    text(
-                        "SELECT max(id), count(*) FROM "
-                        "(SELECT id FROM report_stats_changes ORDER BY id LIMIT :n) AS b"
-                    ),
-                    {"n": batch},
-                )
-            ).one()
-            if ids[0] is None:
-                return folded
-            await session.execute(text("SET LOCAL work_mem = '64MB'"))
-            await session.execute(text(_FOLD_SQL), {"upto": ids[0], "tz": timezone})
-            await uow.commit()
-            folded += int(ids[1])
-
-
-async def _rebuild(uow: UnitOfWork, timezone: str) -> int:
-    session = uow.session
-    # Writers append change rows in their own transactions: once this lock is granted, every
-    # change is either in `reports` as this transaction sees it, or waits behind it.
-    await session.execute(text("LOCK TABLE report_stats_changes IN EXCLUSIVE MODE"))
-    await session.execute(text("SET LOCAL work_mem = '128MB'"))
-    await session.execute(text("DELETE FROM report_stats_changes"))
-    await session.execute(text("DELETE FROM report_stats_cells"))
-    await session.execute(text(_REBUILD_SQL), {"tz": timezone})
-    await session.execute(
-        text(
-            "INSERT INTO report_stats_state (id, timezone, built_at) VALUES (1, :tz, now()) "
-            "ON CONFLICT (id) DO UPDATE SET timezone = EXCLUDED.timezone, built_at = EXCLUDED.built_at"
-        ),
-        {"tz": timezone},
-    )
-    return int((await session.execute(text("SELECT count(*) FROM reports"))).scalar_one())
-
-
-async def ready(uow: UnitOfWork, timezone: str) -> bool:
-    built = (await uow.session.execute(text("SELECT timezone FROM report_stats_state"))).scalar()
-    return bool(built == timezone)
+CELLS = CellFold(
+    lock=7_316_001,
+    changes="report_stats_changes",
+    cells=("report_stats_cells",),
+    state="report_stats_state",
+    fold_sql=_FOLD_SQL,
+    rebuild_sql=_REBUILD_SQL,
+    count_sql="SELECT count(*) FROM reports",
+)
+fold = CELLS.fold
+ready = CELLS.ready
 
 
 @dataclass
@@ -351,69 +301,6 @@ class _Group:
         self.rating_sum += row["rating_sum"]
 
 
-def representative(bins: NDArray[np.int64]) -> NDArray[np.float64]:
-    """The value that stands for each bin (see the module docstring)."""
-    magnitude = np.abs(bins).astype(np.float64)
-    value = MIN_SECONDS * np.power(GAMMA, magnitude - 1) * (2 * GAMMA / (GAMMA + 1))
-    return np.where(bins == 0, 0.0, np.sign(bins) * value)
-
-
-def percentiles(
-    histograms: list[bytes], groups: list[int], n_groups: int, quantiles: tuple[float, ...]
-) -> list[list[float | None]]:
-    """percentile_cont per group of the merged histograms (`groups[i]`: the group of
-    `histograms[i]`, packed big-endian int4 (bin, count) pairs); None where a group is empty.
-    One dense accumulation for every group at once: no sort, whatever the number of cells."""
-    lengths = np.fromiter((len(h) for h in histograms), dtype=np.int64, count=len(histograms)) // 8
-    pairs = np.frombuffer(b"".join(histograms), dtype=">i4").reshape(-1, 2).astype(np.int64)
-    if not pairs.size:
-        return [[None for _ in quantiles] for _ in range(n_groups)]
-    bins = pairs[:, 0]
-    low_bin = int(bins.min())
-    width = int(bins.max()) - low_bin + 1
-    slots = np.repeat(np.asarray(groups, dtype=np.int64), lengths) * width + (bins - low_bin)
-    dense = np.bincount(slots, weights=pairs[:, 1], minlength=n_groups * width).reshape(n_groups, width)
-    cumulative = np.cumsum(dense, axis=1)
-    totals = np.rint(cumulative[:, -1]).astype(np.int64)
-    values = representative(np.arange(low_bin, low_bin + width, dtype=np.int64))
-    # All groups in one search: row g of the cumulative counts shifted by g * (largest total + 1)
-    # is one increasing sequence.
-    shift = float(totals.max() + 1)
-    offsets = np.arange(n_groups, dtype=np.float64) * shift
-    flat = (cumulative + offsets[:, None]).ravel()
-    present = totals > 0
-    out: list[list[float | None]] = [[None for _ in quantiles] for _ in range(n_groups)]
-    for column, q in enumerate(quantiles):
-        position = q * np.maximum(totals - 1, 0)
-        rank = np.floor(position)
-        low = np.searchsorted(flat, offsets + rank + 0.5) % width
-        high = np.searchsorted(flat, offsets + np.minimum(rank + 1, np.maximum(totals - 1, 0)) + 0.5) % width
-        result = values[low] + (position - rank) * (values[high] - values[low])
-        for group in np.flatnonzero(present):
-            out[group][column] = float(result[group])
-    return out
-
-
-_PARAM = re.compile(r"(?<!:):([a-z_]+)\b")
-
-
-async def _fetch(uow: UnitOfWork, sql: str, params: dict[str, Any]) -> list[Any]:
-    """Straight on the unit of work's asyncpg connection: SQLAlchemy's row processing cost as much
-    as the query on ~2,000 rows of histograms (measured ~15 ms)."""
-    names: list[str] = []
-
-    def positional(match: re.Match[str]) -> str:
-        if match.group(1) not in names:
-            names.append(match.group(1))
-        return f"${names.index(match.group(1)) + 1}"
-
-    statement = _PARAM.sub(positional, sql)
-    connection = await (await uow.session.connection()).get_raw_connection()
-    driver = connection.driver_connection
-    assert driver is not None
-    return list(await driver.fetch(statement, *(params[name] for name in names)))
-
-
 def _rate(numerator: int, denominator: int) -> float | None:
     return None if denominator == 0 else round(numerator / denominator, 4)
 
@@ -446,7 +333,7 @@ async def compute(
         "decades": span.decades,
         "days": span.days,
     }
-    rows = await _fetch(uow, _READ_SQL.format(computed=computed), params)
+    rows = await fetch(uow, _READ_SQL.format(computed=computed), params)
     index: dict[tuple[str, str], int] = {}
     groups: list[_Group] = []
     row_groups: list[int] = []
@@ -462,7 +349,7 @@ async def compute(
     resolve = percentiles([row["resolve_hist"] for row in rows], row_groups, len(groups), (0.5, 0.9))
     # Keys in the database's collation, as the exact computation orders them.
     keys = [key for dim, key in index if dim != "a" and key]
-    ordered = await _fetch(uow, "SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k", {"keys": keys})
+    ordered = await fetch(uow, "SELECT k FROM unnest(CAST(:keys AS text[])) AS k ORDER BY k", {"keys": keys})
     rank = {row["k"]: position for position, row in enumerate(ordered)}
     out: dict[str, list[dict[str, Any]]] = {}
     for dim, name in (("c", "by_category"), ("s", "by_staff"), ("a", "by_month")):
