@@ -26,6 +26,7 @@ from errand.api.schemas import (
 )
 from errand.domain.orders import Action
 from errand.service_layer import orders as cases
+from errand.service_layer import quotes
 from errand.service_layer.proof_photos import read_proof_photo
 from servicekit.auth import User
 from servicekit.pagination import Cursor, Limit
@@ -44,7 +45,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
     response_model_exclude_unset=True,
 )
 async def create_quote(body: QuoteIn, user: Resident, ctx: Ctx, uow: UoW) -> dict[str, Any]:
-    return await cases.create_quote(ctx, uow, user, body.model_dump(mode="json", exclude_none=True))
+    return await quotes.create_quote(ctx, uow, user, body.model_dump(mode="json", exclude_none=True))
 
 
 @router.post(
