@@ -60,7 +60,6 @@ DOMAIN_IMPORT_DEBT = {
 # reports router rework.
 API_SQLALCHEMY_DEBT = {
     ("reports", "api/present.py"),
-    ("reports", "api/open311.py"),
 }
 COMMIT_DEBT: set[tuple[str, str]] = set()
 
