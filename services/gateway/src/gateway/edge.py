@@ -22,10 +22,10 @@ from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.adapters.breaker import CircuitBreaker
 from gateway.adapters.ratelimit import Limit, RateLimiter, RateLimiterUnavailable, retry_after_header
 from gateway.adapters.rights import DELETED, RightsBoard
 from gateway.config import Settings
-from gateway.domain.breaker import CircuitBreaker
 from gateway.metrics import (
     PROXY_REQUESTS,
     PROXY_SECONDS,
