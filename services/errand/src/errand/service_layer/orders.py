@@ -76,15 +76,9 @@ async def create_order(
     uow: UnitOfWork,
     user: CurrentUser,
     body: dict[str, Any],
-    idempotency_key: str | None,
+    keyed: idempotency.Keyed,
 ) -> Created:
-    claim, stored = await idempotency.claim(
-        uow,
-        scope="errand.orders.create",
-        user_id=user.id,
-        key=idempotency_key,
-        request_fingerprint=idempotency.fingerprint(body),
-    )
+    claim, stored = await keyed.claim(uow, scope="errand.orders.create", user_id=user.id)
     if stored is not None:
         return Created(stored.status, stored.body, replayed=True)
     now = ctx.now()

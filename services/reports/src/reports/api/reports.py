@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
@@ -42,6 +42,7 @@ from servicekit import idempotency
 from servicekit.app import get_runtime
 from servicekit.auth import CurrentUser, optional_user, require_roles
 from servicekit.i18n import negotiate_locale
+from servicekit.idempotency import IdempotencyKey
 from servicekit.logging import correlation_id_var
 from servicekit.pagination import Cursor, Limit
 from servicekit.photos import intake, multipart_body, photo_form, photo_response, store_of
@@ -104,7 +105,7 @@ async def submit_report(
     body: SubmitIn,
     ctx: Context,
     _: Resident,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     location = body.location
     new = cases.NewReport(
@@ -132,8 +133,7 @@ async def submit_report(
         ctx.uow,
         ctx.viewer,
         new,
-        key=idempotency_key,
-        fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
+        keyed=idempotency.Keyed.of(idempotency_key, body),
         now=ctx.now,
         window_days=ctx.settings.duplicate_window_days,
         answer=answer,

@@ -197,8 +197,7 @@ async def submit_once(
     viewer: Viewer,
     new: NewReport,
     *,
-    key: str | None,
-    fingerprint: str,
+    keyed: idempotency.Keyed,
     now: datetime,
     window_days: int,
     answer: Answer,
@@ -206,9 +205,7 @@ async def submit_once(
     """A resident's report, at most once per Idempotency-Key: the key, the report, its event and
     the stored answer (``answer`` shapes it from the report and its possible duplicates) commit
     together; the same key and body again replay the stored answer."""
-    claim, stored = await idempotency.claim(
-        uow, scope="reports.submit", user_id=viewer.user_id, key=key, request_fingerprint=fingerprint
-    )
+    claim, stored = await keyed.claim(uow, scope="reports.submit", user_id=viewer.user_id)
     if stored is not None:
         return stored.status, stored.body
     created = await submit(
