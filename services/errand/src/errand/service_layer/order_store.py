@@ -28,8 +28,8 @@ async def index_open(ctx: ErrandContext, row: Any) -> None:
     )
 
 
-async def load_order(uow: UnitOfWork, user: CurrentUser, order_id: uuid.UUID, *, lock: bool = False) -> Any:
-    query = select(orders).where(orders.c.id == order_id, orders.c.community_id == user.community_id)
+async def load_order(uow: UnitOfWork, actor: CurrentUser, order_id: uuid.UUID, *, lock: bool = False) -> Any:
+    query = select(orders).where(orders.c.id == order_id, orders.c.community_id == actor.community_id)
     if lock:
         query = query.with_for_update()
     row = (await uow.session.execute(query)).first()

@@ -74,11 +74,11 @@ class Created:
 async def create_order(
     ctx: ErrandContext,
     uow: UnitOfWork,
-    user: CurrentUser,
+    actor: CurrentUser,
     body: dict[str, Any],
     keyed: idempotency.Keyed,
 ) -> Created:
-    claim, stored = await keyed.claim(uow, scope="errand.orders.create", user_id=user.id)
+    claim, stored = await keyed.claim(uow, scope="errand.orders.create", user_id=actor.id)
     if stored is not None:
         return Created(stored.status, stored.body, replayed=True)
     now = ctx.now()
@@ -90,8 +90,8 @@ async def create_order(
             update(quotes)
             .where(
                 quotes.c.id == quote_id,
-                quotes.c.community_id == user.community_id,
-                quotes.c.requester_id == user.id,
+                quotes.c.community_id == actor.community_id,
+                quotes.c.requester_id == actor.id,
                 quotes.c.order_id.is_(None),
                 quotes.c.expires_at > now,
             )
@@ -100,7 +100,7 @@ async def create_order(
         )
     ).first()
     if quote is None:
-        await refuse_quote(uow, user, quote_id)
+        await refuse_quote(uow, actor, quote_id)
     tip_fen = int(body.get("tip_fen") or 0)
     if tip_fen > ctx.settings.max_tip_fen:
         raise DomainError("order_details_invalid", 422, field="tip_fen", type=quote.order_type)
@@ -108,13 +108,13 @@ async def create_order(
     household = (
         await uow.session.execute(
             select(resident_households.c.household_id, resident_households.c.elderly_alone).where(
-                resident_households.c.community_id == user.community_id,
-                resident_households.c.user_id == user.id,
+                resident_households.c.community_id == actor.community_id,
+                resident_households.c.user_id == actor.id,
             )
         )
     ).first()
     recipient = spec.get("recipient")
-    receiving = await recipient_household(uow, user, recipient)
+    receiving = await recipient_household(uow, actor, recipient)
     pickup, dropoff = spec.get("pickup"), spec["dropoff"]
     anchor = pickup or dropoff  # where the courier goes first: what the feed measures from
     scheduled_at = parse_time(spec.get("scheduled_at"))
@@ -136,9 +136,9 @@ async def create_order(
     }
     values = {
         "id": order_id,
-        "community_id": user.community_id,
-        "requester_id": user.id,
-        "household_id": household.household_id if household else user.household_id,
+        "community_id": actor.community_id,
+        "requester_id": actor.id,
+        "household_id": household.household_id if household else actor.household_id,
         # Priority follows the household that receives, not only the one that pays.
         "elderly_alone": bool(household and household.elderly_alone)
         or bool(receiving and receiving.elderly_alone),
@@ -169,10 +169,10 @@ async def create_order(
         "updated_at": now,
     }
     row = (await uow.session.execute(insert(orders).values(**values).returning(orders))).one()
-    created = await record_timeline(uow, row, None, "create", actor=user.id, role="requester", at=now)
+    created = await record_timeline(uow, row, None, "create", actor=actor.id, role="requester", at=now)
     uow.emit(
         OrderCreatedV1(**event_fields(row), tip_fen=tip_fen, scheduled_at=scheduled_at),
-        actor_id=user.id,
+        actor_id=actor.id,
     )
     if row.recipient_notice == "sms_due" and recipient is not None:
         uow.emit(
@@ -184,7 +184,7 @@ async def create_order(
                 recipient_phone=recipient["phone"],
                 delivery_code=row.delivery_code,
             ),
-            actor_id=user.id,
+            actor_id=actor.id,
         )
     found = await order_people(uow, row.community_id, [row], ctx.settings.points, [created])
     response = order_view(row, Party.REQUESTER, timeline=[created], people_=found)
@@ -199,7 +199,7 @@ async def create_order(
 async def get_order(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
 ) -> dict[str, Any]:
-    row = await load_order(uow, guard.user, order_id)
+    row = await load_order(uow, guard.actor, order_id)
     party = guard.check(row)
     return await view_of(ctx, uow, row, party)
 
@@ -207,7 +207,7 @@ async def get_order(
 async def list_orders(
     ctx: ErrandContext,
     uow: UnitOfWork,
-    user: CurrentUser,
+    actor: CurrentUser,
     *,
     as_: str,
     status: str | None,
@@ -216,23 +216,23 @@ async def list_orders(
 ) -> dict[str, Any]:
     owner = orders.c.requester_id if as_ == "requester" else orders.c.courier_id
     party = Party.REQUESTER if as_ == "requester" else Party.COURIER
-    if party is Party.COURIER and not user.has_any("courier"):
+    if party is Party.COURIER and not actor.has_any("courier"):
         return {"items": [], "next_cursor": None}
-    query = select(orders).where(orders.c.community_id == user.community_id, owner == user.id)
+    query = select(orders).where(orders.c.community_id == actor.community_id, owner == actor.id)
     if status is not None:
         query = query.where(orders.c.status == status)
     page = newest_first(query, key=orders.c.created_at, id_column=orders.c.id, cursor=cursor, limit=limit)
     rows, next_cursor = page_of(
         (await uow.session.execute(page)).all(), limit, lambda r: (r.created_at, r.id)
     )
-    found = await order_people(uow, user.community_id, rows, ctx.settings.points)
+    found = await order_people(uow, actor.community_id, rows, ctx.settings.points)
     return {"items": [order_view(row, party, people_=found) for row in rows], "next_cursor": next_cursor}
 
 
 async def cancel_quote(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
 ) -> dict[str, Any]:
-    row = await load_order(uow, guard.user, order_id)
+    row = await load_order(uow, guard.actor, order_id)
     guard.check(row)
     now = ctx.now()
     status = OrderStatus(row.status)
@@ -262,30 +262,30 @@ _cancellable = {(OrderStatus.DISPATCHING, Action.CANCEL), (OrderStatus.ACCEPTED,
 
 # -- transitions -------------------------------------------------------------------------------------
 async def accept(
-    ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, order_id: uuid.UUID
+    ctx: ErrandContext, uow: UnitOfWork, actor: CurrentUser, order_id: uuid.UUID
 ) -> dict[str, Any]:
     """First accept wins: the conditional UPDATE lets exactly one courier move the row out of
     `dispatching`; the others find it taken. The courier's profile row is locked first, so one
     courier's parallel accepts cannot overshoot their concurrent-job limit."""
-    if not user.has_any("courier"):
+    if not actor.has_any("courier"):
         raise NotFound()
     now = ctx.now()
     profile = (
         await uow.session.execute(
             select(couriers)
-            .where(couriers.c.community_id == user.community_id, couriers.c.user_id == user.id)
+            .where(couriers.c.community_id == actor.community_id, couriers.c.user_id == actor.id)
             .with_for_update()
         )
     ).first()
-    current = await load_order(uow, user, order_id)
-    if current.courier_id == user.id and current.status == OrderStatus.ACCEPTED:
+    current = await load_order(uow, actor, order_id)
+    if current.courier_id == actor.id and current.status == OrderStatus.ACCEPTED:
         return await view_of(ctx, uow, current, Party.COURIER)
-    if current.requester_id == user.id:
+    if current.requester_id == actor.id:
         raise DomainError("cannot_accept_own_order")
     ORDER.step(OrderStatus(current.status), Action.ACCEPT)  # taken / illegal before any other check
     if profile is None or not profile.active:
         raise DomainError("courier_not_verified", 403)
-    if await ctx.index.location(user.community_id, user.id) is None:
+    if await ctx.index.location(actor.community_id, actor.id) is None:
         raise DomainError("courier_offline")
     level = level_for(ctx.settings.points, profile.points)
     active = (
@@ -293,8 +293,8 @@ async def accept(
             select(func.count())
             .select_from(orders)
             .where(
-                orders.c.community_id == user.community_id,
-                orders.c.courier_id == user.id,
+                orders.c.community_id == actor.community_id,
+                orders.c.courier_id == actor.id,
                 orders.c.status.in_([s.value for s in ACTIVE_FOR_COURIER]),
             )
         )
@@ -306,22 +306,22 @@ async def accept(
             update(orders)
             .where(
                 orders.c.id == order_id,
-                orders.c.community_id == user.community_id,
+                orders.c.community_id == actor.community_id,
                 orders.c.status == OrderStatus.DISPATCHING.value,
             )
-            .values(status=OrderStatus.ACCEPTED.value, courier_id=user.id, accepted_at=now, updated_at=now)
+            .values(status=OrderStatus.ACCEPTED.value, courier_id=actor.id, accepted_at=now, updated_at=now)
             .returning(orders)
         )
     ).first()
     if row is None:
         # Lost the race: someone else's accept committed between our read and our update.
-        latest = await load_order(uow, user, order_id)
+        latest = await load_order(uow, actor, order_id)
         ORDER.step(OrderStatus(latest.status), Action.ACCEPT)
         raise DomainError("order_already_taken", status=latest.status)
     await record_timeline(
-        uow, row, OrderStatus.DISPATCHING, Action.ACCEPT.value, actor=user.id, role="courier", at=now
+        uow, row, OrderStatus.DISPATCHING, Action.ACCEPT.value, actor=actor.id, role="courier", at=now
     )
-    uow.emit(OrderAcceptedV1(**event_fields(row)), actor_id=user.id)
+    uow.emit(OrderAcceptedV1(**event_fields(row)), actor_id=actor.id)
     view = await view_of(ctx, uow, row, Party.COURIER)
     await uow.commit()
     await ctx.index.remove_open(row.community_id, row.id)
@@ -338,15 +338,15 @@ async def courier_step(
     note: str | None = None,
 ) -> dict[str, Any]:
     """arrive / pickup / fail: the courier moves their own order on."""
-    row = await load_order(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     now = ctx.now()
     extra: dict[str, Any] = {"fail_reason": note} if action is Action.FAIL else {}
     updated = await move(
-        uow, row, action, actor=guard.user.id, role="courier", at=now, values=extra, note=note
+        uow, row, action, actor=guard.actor.id, role="courier", at=now, values=extra, note=note
     )
     if updated is not None and action is Action.PICKUP:
-        uow.emit(OrderPickedUpV1(**event_fields(updated)), actor_id=guard.user.id)
+        uow.emit(OrderPickedUpV1(**event_fields(updated)), actor_id=guard.actor.id)
     return await finish(ctx, uow, updated or row, party)
 
 
@@ -355,7 +355,7 @@ async def photo_welcome(uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID)
     stranger's upload is never read, let alone decoded); whether a proof photo would be kept (the
     order holds one, taken with the delivery: a repeat after delivery keeps none, so its photo
     need not be decoded). Ends its transaction, so none stays open while the body arrives."""
-    row = await load_order(uow, guard.user, order_id)
+    row = await load_order(uow, guard.actor, order_id)
     guard.check(row)
     try:
         welcome = ORDER.step(OrderStatus(row.status), Action.DELIVER).changed
@@ -376,7 +376,7 @@ async def deliver(
 ) -> dict[str, Any]:
     """Hand over against the requester's code. A repeat after success is a no-op (a photo sent
     with the repeat is ignored); the photo is stored only with a delivery that commits."""
-    row = await load_order(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     now = ctx.now()
     if not ORDER.step(OrderStatus(row.status), Action.DELIVER).changed:
@@ -398,7 +398,7 @@ async def deliver(
         uow,
         row,
         Action.DELIVER,
-        actor=guard.user.id,
+        actor=guard.actor.id,
         role="courier",
         at=now,
         values={"delivered_at": now, "auto_complete_at": auto_at},
@@ -408,10 +408,10 @@ async def deliver(
     stored: str | None = None
     try:
         if photo is not None:
-            stored = await attach(uow, photo, updated, uploaded_by=guard.user.id, at=now)
+            stored = await attach(uow, photo, updated, uploaded_by=guard.actor.id, at=now)
         reason, points = delivery_points(ctx.settings.points, accepted_at=row.accepted_at, delivered_at=now)
         await add_points(uow, row.community_id, row.courier_id, row.id, reason, points, now)
-        uow.emit(OrderDeliveredV1(**event_fields(updated), auto_complete_at=auto_at), actor_id=guard.user.id)
+        uow.emit(OrderDeliveredV1(**event_fields(updated), auto_complete_at=auto_at), actor_id=guard.actor.id)
         return await finish(ctx, uow, updated, party)
     except BaseException:
         if photo is not None and stored is not None:
@@ -424,7 +424,7 @@ async def release(
 ) -> dict[str, Any]:
     """The courier gives the order back to the feed: within the window after accepting, a few
     times a day, at a points cost."""
-    row = await load_order(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     guard.check(row)
     now = ctx.now()
     ORDER.step(OrderStatus(row.status), Action.RELEASE)
@@ -438,7 +438,7 @@ async def release(
             .select_from(points_ledger)
             .where(
                 points_ledger.c.community_id == row.community_id,
-                points_ledger.c.courier_id == guard.user.id,
+                points_ledger.c.courier_id == guard.actor.id,
                 points_ledger.c.reason == "release",
                 points_ledger.c.at >= local_midnight,
             )
@@ -450,7 +450,7 @@ async def release(
         uow,
         row,
         Action.RELEASE,
-        actor=guard.user.id,
+        actor=guard.actor.id,
         role="courier",
         at=now,
         values={
@@ -460,7 +460,7 @@ async def release(
         },
     )
     assert updated is not None
-    await add_points(uow, row.community_id, guard.user.id, row.id, "release", -rules.points_deduction, now)
+    await add_points(uow, row.community_id, guard.actor.id, row.id, "release", -rules.points_deduction, now)
     await uow.commit()
     await index_open(ctx, updated)
     return {"id": str(row.id), "status": updated.status, "released": True}
@@ -469,7 +469,7 @@ async def release(
 async def cancel(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID, reason: str
 ) -> dict[str, Any]:
-    row = await load_order(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     now = ctx.now()
     fee = cancellation_fee(
@@ -483,7 +483,7 @@ async def cancel(
         uow,
         row,
         Action.CANCEL,
-        actor=guard.user.id,
+        actor=guard.actor.id,
         role="requester",
         at=now,
         values={"cancel_fee_fen": fee, "cancel_reason": reason},
@@ -493,7 +493,7 @@ async def cancel(
         return await finish(ctx, uow, row, party)
     uow.emit(
         OrderCancelledV1(**event_fields(updated), from_status=row.status, cancel_fee_fen=fee),
-        actor_id=guard.user.id,
+        actor_id=guard.actor.id,
     )
     view = await finish(ctx, uow, updated, party)
     await ctx.index.remove_open(row.community_id, row.id)
@@ -503,9 +503,9 @@ async def cancel(
 async def confirm(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
 ) -> dict[str, Any]:
-    row = await load_order(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
-    updated = await complete(uow, row, at=ctx.now(), actor=guard.user.id, auto=False)
+    updated = await complete(uow, row, at=ctx.now(), actor=guard.actor.id, auto=False)
     return await finish(ctx, uow, updated or row, party)
 
 
@@ -548,7 +548,7 @@ async def rate(
     stars: int,
     comment: str | None,
 ) -> dict[str, Any]:
-    row = await load_order(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     if OrderStatus(row.status) not in RATABLE:
         raise DomainError("order_not_delivered_yet", status=row.status)
@@ -572,7 +572,7 @@ async def rate(
 async def tip(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID, amount_fen: int
 ) -> dict[str, Any]:
-    row = await load_order(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     if OrderStatus(row.status) not in RATABLE:
         raise DomainError("order_not_delivered_yet", status=row.status)

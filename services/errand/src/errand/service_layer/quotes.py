@@ -26,15 +26,15 @@ from servicekit.domain import DomainError
 
 
 async def create_quote(
-    ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, spec: dict[str, Any]
+    ctx: ErrandContext, uow: UnitOfWork, actor: CurrentUser, spec: dict[str, Any]
 ) -> dict[str, Any]:
     """Price the errand described by ``spec`` (the validated request body, JSON-ready)."""
     now = ctx.now()
-    await recipient_household(uow, user, spec.get("recipient"))
+    await recipient_household(uow, actor, spec.get("recipient"))
     order_type = spec["type"]
     pickup, dropoff = spec.get("pickup"), spec["dropoff"]
     if order_type == "buy":
-        merchant = await _merchant_for(uow, user.community_id, spec, dropoff)
+        merchant = await _merchant_for(uow, actor.community_id, spec, dropoff)
         spec = {**spec, "merchant_id": str(merchant.id)}
         pickup = {
             "building": merchant.name[:64],
@@ -82,8 +82,8 @@ async def create_quote(
     await uow.session.execute(
         insert(quotes).values(
             id=quote_id,
-            community_id=user.community_id,
-            requester_id=user.id,
+            community_id=actor.community_id,
+            requester_id=actor.id,
             order_type=order_type,
             spec=spec,
             price_fen=price.price_fen,
@@ -139,7 +139,7 @@ def parse_time(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-async def recipient_household(uow: UnitOfWork, user: CurrentUser, recipient: dict[str, Any] | None) -> Any:
+async def recipient_household(uow: UnitOfWork, actor: CurrentUser, recipient: dict[str, Any] | None) -> Any:
     """The recipient's household as this service knows it (verified households of the caller's
     community, with their elderly-alone flag); a household id it does not know: 422."""
     if not recipient or not recipient.get("household_id"):
@@ -148,7 +148,7 @@ async def recipient_household(uow: UnitOfWork, user: CurrentUser, recipient: dic
         await uow.session.execute(
             select(resident_households.c.household_id, resident_households.c.elderly_alone)
             .where(
-                resident_households.c.community_id == user.community_id,
+                resident_households.c.community_id == actor.community_id,
                 resident_households.c.household_id == uuid.UUID(str(recipient["household_id"])),
             )
             .limit(1)
@@ -159,13 +159,13 @@ async def recipient_household(uow: UnitOfWork, user: CurrentUser, recipient: dic
     return found
 
 
-async def refuse_quote(uow: UnitOfWork, user: CurrentUser, quote_id: uuid.UUID) -> NoReturn:
+async def refuse_quote(uow: UnitOfWork, actor: CurrentUser, quote_id: uuid.UUID) -> NoReturn:
     quote = (
         await uow.session.execute(
             select(quotes.c.order_id, quotes.c.expires_at).where(
                 quotes.c.id == quote_id,
-                quotes.c.community_id == user.community_id,
-                quotes.c.requester_id == user.id,
+                quotes.c.community_id == actor.community_id,
+                quotes.c.requester_id == actor.id,
             )
         )
     ).first()
