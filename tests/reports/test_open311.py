@@ -16,7 +16,7 @@ import pytest
 from georeport import GeoReport
 
 import reports.main
-from reports.api import open311
+from reports.api import open311_format
 from reports.config import Settings
 from servicekit.stack import ServiceSpec, running_stack
 from servicekit.testing import new_namespace
@@ -217,11 +217,11 @@ def test_xml_never_carries_characters_xml_cannot_hold() -> None:
     """Text stored before input was checked (or by another path) must not break the document for
     every client: the XML rendering drops what XML 1.0 cannot carry, the JSON keeps it escaped."""
     stored = [{"description": "电梯\x0b坏了\x1b[0m\x00", "status_notes": "ok\ufffe", "lat": 1.5}]
-    xml = open311._render("xml", stored, root="service_requests", item="request")
+    xml = open311_format.render("xml", stored, root="service_requests", item="request")
     parsed = ET.fromstring(xml.body)
     assert parsed.find("request/description").text == "电梯坏了[0m"  # type: ignore[union-attr]
     assert parsed.find("request/status_notes").text == "ok"  # type: ignore[union-attr]
     assert (
-        json.loads(open311._render("json", stored, root="r", item="i").body)[0]["description"]
+        json.loads(open311_format.render("json", stored, root="r", item="i").body)[0]["description"]
         == stored[0]["description"]
     )

@@ -6,6 +6,8 @@
 - Only use cases (`service_layer/`) and consumers commit (and the command-line entry points, which
   are use cases of the shell); routers never call `commit()`.
 - Every service has the same rooms.
+- Routers never handle Idempotency-Key by hand: they hand `idempotency.Keyed.of(key, body)` to the
+  use case, which claims and records it (servicekit.idempotency).
 - `ProblemError` (an HTTP answer) only at the edges: `domain/` and `service_layer/` raise
   `servicekit.domain.DomainError`.
 
@@ -60,9 +62,13 @@ DOMAIN_IMPORT_DEBT = {
 # reports router rework.
 API_SQLALCHEMY_DEBT = {
     ("reports", "api/present.py"),
-    ("reports", "api/open311.py"),
 }
 COMMIT_DEBT: set[tuple[str, str]] = set()
+# The forum still claims keys in its router dependency `once` and hands its use cases a
+# BeforeCommit callback; it moves to `Keyed` (claim in the use case) with the forum use-case rework.
+IDEMPOTENCY_DEBT = {
+    ("forum", "api/deps.py"),
+}
 
 
 def package(service: str, root: Path = ROOT) -> Path:
@@ -158,6 +164,34 @@ def problems_inside(service: str, root: Path = ROOT) -> set[tuple[str, str]]:
     return found
 
 
+def _handles_idempotency(node: ast.AST) -> bool:
+    """A by-hand Idempotency-Key: the header declared again (servicekit.idempotency.IdempotencyKey
+    is the one declaration), or a key claimed, recorded or fingerprinted outside a use case."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value.lower() == "idempotency-key"
+    if isinstance(node, ast.Call):
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            return False
+        if isinstance(func.value, ast.Name) and func.value.id == "idempotency":
+            return func.attr in {"claim", "fingerprint"}
+        return func.attr == "record" and "claim" in ast.unparse(func.value).lower()
+    if isinstance(node, ast.ImportFrom) and node.module == "servicekit.idempotency":
+        return any(alias.name in {"claim", "fingerprint", "IdempotencyClaim"} for alias in node.names)
+    return False
+
+
+def idempotency_by_hand(service: str, root: Path = ROOT) -> set[tuple[str, str]]:
+    """(service, file) of every router module that handles Idempotency-Key itself instead of
+    handing `idempotency.Keyed.of(key, body)` to its use case."""
+    top = package(service, root)
+    return {
+        (service, path.relative_to(top).as_posix())
+        for path, tree in _sources(top / "api")
+        if any(_handles_idempotency(node) for node in ast.walk(tree))
+    }
+
+
 def missing_rooms(service: str, root: Path = ROOT) -> set[str]:
     return {room for room in ROOMS if not (package(service, root) / room).exists()}
 
@@ -193,6 +227,11 @@ def test_problem_errors_only_at_the_edges(service: str) -> None:
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_routers_never_handle_idempotency_keys_by_hand(service: str) -> None:
+    assert idempotency_by_hand(service) == {d for d in IDEMPOTENCY_DEBT if d[0] == service}
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_every_service_has_the_same_rooms(service: str) -> None:
     assert missing_rooms(service) == set()
     assert (package(service) / "migrations" / "versions").is_dir()
@@ -219,7 +258,10 @@ def test_the_rules_pass_a_service_that_keeps_them(tmp_path: Path) -> None:
         {
             "domain/order.py": "import enum\nfrom contracts import OrderCreatedV1\n"
             "from servicekit.domain import Machine\nfrom demo.domain import rules\n",
-            "api/orders.py": "from fastapi import APIRouter\nfrom demo.service_layer import orders\n",
+            "api/orders.py": "from fastapi import APIRouter\nfrom demo.service_layer import orders\n"
+            "from servicekit import idempotency\nfrom servicekit.idempotency import IdempotencyKey\n\n"
+            "async def route(body, key: IdempotencyKey = None):\n"
+            "    return await orders.create(idempotency.Keyed.of(key, body))\n",
             "service_layer/orders.py": "async def run(uow):\n    await uow.commit()\n",
             "consumers.py": "async def on(uow):\n    await uow.commit()\n",
         },
@@ -228,6 +270,7 @@ def test_the_rules_pass_a_service_that_keeps_them(tmp_path: Path) -> None:
     assert sqlalchemy_in_api("demo", tmp_path) == set()
     assert committers_outside_use_cases("demo", tmp_path) == set()
     assert problems_inside("demo", tmp_path) == set()
+    assert idempotency_by_hand("demo", tmp_path) == set()
     assert missing_rooms("demo", tmp_path) == set()
 
 
@@ -240,6 +283,13 @@ def test_the_rules_catch_a_service_that_breaks_them(tmp_path: Path) -> None:
             "api/orders.py": "from sqlalchemy.ext.asyncio import AsyncSession\n\n"
             "async def route(ctx):\n    await ctx.uow.commit()\n",
             "adapters/store.py": "def save(session):\n    session.commit()\n",
+            "api/quotes.py": "from fastapi import Header\n\n"
+            "async def route(key: str = Header(alias='Idempotency-Key')):\n    pass\n",
+            "api/claims.py": "from servicekit import idempotency\n\n"
+            "async def route(uow, user, key, body):\n"
+            "    claim, stored = await idempotency.claim(uow, scope='s', user_id=user.id, key=key,\n"
+            "        request_fingerprint=idempotency.fingerprint(body))\n",
+            "api/deps.py": "async def once(uow, claim):\n    await claim.record(uow, 201, {})\n",
             "service_layer/orders.py": "from servicekit.errors import ProblemError\n\n"
             "def refuse():\n    raise ProblemError('nope', 409)\n",
         },
@@ -257,4 +307,9 @@ def test_the_rules_catch_a_service_that_breaks_them(tmp_path: Path) -> None:
         ("demo", "adapters/store.py"),
     }
     assert problems_inside("demo", tmp_path) == {("demo", "service_layer/orders.py")}
+    assert idempotency_by_hand("demo", tmp_path) == {
+        ("demo", "api/quotes.py"),
+        ("demo", "api/claims.py"),
+        ("demo", "api/deps.py"),
+    }
     assert missing_rooms("demo", tmp_path) == {"consumers.py"}

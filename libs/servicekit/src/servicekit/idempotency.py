@@ -4,6 +4,11 @@ original response; the same key with another body is 422.
 The key row is claimed in the use case's own transaction, so the stored response and the created
 object commit together. Two concurrent requests with one key serialise on the primary key: the
 second waits for the first to commit, then replays its response.
+
+One shape everywhere: the router declares the header as `IdempotencyKey` and hands the use case
+`Keyed.of(key, body)`; the use case calls `keyed.claim(uow, scope=..., user_id=...)`, returns the
+stored answer on a replay, and otherwise records its answer with `claim.record` before it commits.
+A router never claims or records a key itself (tests/services/test_fitness.py).
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Header
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -23,6 +29,16 @@ from servicekit.i18n import register_messages
 from servicekit.tables import idempotency_keys
 
 MAX_KEY_LENGTH = 200
+
+# The header as every creating endpoint declares it.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=MAX_KEY_LENGTH,
+        description="the same key and body return the original response",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,28 @@ class IdempotencyClaim:
                 idempotency_keys.c.key == self.key,
             )
             .values(response_status=status, response_body=body)
+        )
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """A creating request's Idempotency-Key as a router hands it to its use case: the key (None
+    when the client sent none) and the fingerprint of the request body."""
+
+    key: str | None
+    fingerprint: str
+
+    @classmethod
+    def of(cls, key: str | None, body: Any) -> Keyed:
+        """``body``: the request model (dumped as JSON) or plain JSON data."""
+        data = body.model_dump(mode="json") if hasattr(body, "model_dump") else body
+        return cls(key, fingerprint(data))
+
+    async def claim(
+        self, uow: UnitOfWork, *, scope: str, user_id: uuid.UUID
+    ) -> tuple[IdempotencyClaim | None, StoredResponse | None]:
+        return await claim(
+            uow, scope=scope, user_id=user_id, key=self.key, request_fingerprint=self.fingerprint
         )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from gateway.domain.breaker import BreakerState, CircuitBreaker
+from gateway.adapters.breaker import BreakerState, CircuitBreaker
 
 ROUTE_HEADER = b"x-weilinli-route"
 MAX_TEMPLATES_PER_UPSTREAM = 300

@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import reports.messages  # noqa: F401  (registers the service's problem codes)
 from reports.api import routers
-from reports.api.open311 import Open311Error, error_response
+from reports.api.open311_format import Open311Error, error_response
 from reports.config import Settings
 from reports.consumers import handlers
 from reports.service_layer.jobs import report_jobs

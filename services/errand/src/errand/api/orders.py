@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from contracts.common import OrderStatus
@@ -26,14 +26,15 @@ from errand.api.schemas import (
 )
 from errand.domain.orders import Action
 from errand.service_layer import orders as cases
+from errand.service_layer import quotes
 from errand.service_layer.proof_photos import read_proof_photo
+from servicekit import idempotency
 from servicekit.auth import User
+from servicekit.idempotency import IdempotencyKey
 from servicekit.pagination import Cursor, Limit
 from servicekit.photos import photo_response, store_of
 
 router = APIRouter(prefix="/api/v1/errand", tags=["errand orders"])
-
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 @router.post(
@@ -44,7 +45,7 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
     response_model_exclude_unset=True,
 )
 async def create_quote(body: QuoteIn, user: Resident, ctx: Ctx, uow: UoW) -> dict[str, Any]:
-    return await cases.create_quote(ctx, uow, user, body.model_dump(mode="json", exclude_none=True))
+    return await quotes.create_quote(ctx, uow, user, body.model_dump(mode="json", exclude_none=True))
 
 
 @router.post(
@@ -57,7 +58,9 @@ async def create_quote(body: QuoteIn, user: Resident, ctx: Ctx, uow: UoW) -> dic
 async def create_order(
     body: OrderIn, user: Resident, ctx: Ctx, uow: UoW, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
-    created = await cases.create_order(ctx, uow, user, body.model_dump(mode="json"), idempotency_key)
+    created = await cases.create_order(
+        ctx, uow, user, body.model_dump(mode="json"), idempotency.Keyed.of(idempotency_key, body)
+    )
     headers = {"Idempotent-Replayed": "true"} if created.replayed else {}
     return JSONResponse(created.body, status_code=created.status, headers=headers)
 

@@ -21,24 +21,24 @@ class Party(StrEnum):
 
 @dataclass(frozen=True)
 class OrderGuard:
-    user: CurrentUser
+    actor: CurrentUser
     parties: frozenset[Party]
 
     def party_of(self, order: Any) -> Party | None:
-        if Party.REQUESTER in self.parties and order.requester_id == self.user.id:
+        if Party.REQUESTER in self.parties and order.requester_id == self.actor.id:
             return Party.REQUESTER
         if (
             Party.COURIER in self.parties
-            and order.courier_id == self.user.id
-            and self.user.has_any("courier")
+            and order.courier_id == self.actor.id
+            and self.actor.has_any("courier")
         ):
             return Party.COURIER
-        if Party.ADMIN in self.parties and self.user.has_any("admin"):
+        if Party.ADMIN in self.parties and self.actor.has_any("admin"):
             return Party.ADMIN
         if (
             Party.RECIPIENT in self.parties
             and order.recipient_household_id is not None
-            and self.user.household_id == order.recipient_household_id
+            and self.actor.household_id == order.recipient_household_id
         ):
             return Party.RECIPIENT
         return None

@@ -72,11 +72,11 @@ async def record_household(
     )
 
 
-async def _profile(uow: UnitOfWork, user: CurrentUser) -> Any:
+async def _profile(uow: UnitOfWork, actor: CurrentUser) -> Any:
     row = (
         await uow.session.execute(
             select(couriers).where(
-                couriers.c.community_id == user.community_id, couriers.c.user_id == user.id
+                couriers.c.community_id == actor.community_id, couriers.c.user_id == actor.id
             )
         )
     ).first()
@@ -89,29 +89,29 @@ async def _profile(uow: UnitOfWork, user: CurrentUser) -> Any:
 async def set_presence(
     ctx: ErrandContext,
     uow: UnitOfWork,
-    user: CurrentUser,
+    actor: CurrentUser,
     *,
     online: bool,
     lat: float | None,
     lng: float | None,
 ) -> dict[str, Any]:
-    await _profile(uow, user)
+    await _profile(uow, actor)
     if not online:
-        await ctx.index.set_offline(user.community_id, user.id)
+        await ctx.index.set_offline(actor.community_id, actor.id)
         return {"online": False}
     if lat is None or lng is None:
         raise DomainError("location_required", 422)
     await ctx.index.set_online(
-        user.community_id, user.id, lat=lat, lng=lng, ttl_seconds=ctx.settings.presence_ttl_seconds
+        actor.community_id, actor.id, lat=lat, lng=lng, ttl_seconds=ctx.settings.presence_ttl_seconds
     )
     expires = ctx.now() + timedelta(seconds=ctx.settings.presence_ttl_seconds)
     return {"online": True, "lat": lat, "lng": lng, "expires_at": expires.isoformat()}
 
 
-async def feed(ctx: ErrandContext, user: CurrentUser, *, radius_m: float, limit: int) -> dict[str, Any]:
+async def feed(ctx: ErrandContext, actor: CurrentUser, *, radius_m: float, limit: int) -> dict[str, Any]:
     """Open orders around the courier's reported location: Redis only, no database round trip
     (the token already says the caller is a courier; accepting re-checks the profile)."""
-    cards = await ctx.index.feed(user.community_id, user.id, radius_m=radius_m, limit=limit)
+    cards = await ctx.index.feed(actor.community_id, actor.id, radius_m=radius_m, limit=limit)
     if cards is None:
         raise DomainError("courier_offline")
     return {
@@ -127,14 +127,14 @@ class _PointsCursor(CursorModel):
 
 
 async def points(
-    ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, *, limit: int, cursor: str | None
+    ctx: ErrandContext, uow: UnitOfWork, actor: CurrentUser, *, limit: int, cursor: str | None
 ) -> dict[str, Any]:
-    profile = await _profile(uow, user)
+    profile = await _profile(uow, actor)
     rules = ctx.settings.points
     level = level_for(rules, profile.points)
     upcoming = next_level(rules, profile.points)
     query = select(points_ledger).where(
-        points_ledger.c.community_id == user.community_id, points_ledger.c.courier_id == user.id
+        points_ledger.c.community_id == actor.community_id, points_ledger.c.courier_id == actor.id
     )
     position = read_cursor(cursor, _PointsCursor)
     if position is not None:
@@ -167,10 +167,10 @@ async def points(
 
 
 async def earnings(
-    ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, *, by: str, periods: int
+    ctx: ErrandContext, uow: UnitOfWork, actor: CurrentUser, *, by: str, periods: int
 ) -> dict[str, Any]:
     """Completed orders' fee and tips per local day or month (Asia/Shanghai by default)."""
-    await _profile(uow, user)
+    await _profile(uow, actor)
     zone = ctx.settings.community_timezone
     local_now = ctx.now().astimezone(ctx.zone)
     if by == "day":
@@ -194,8 +194,8 @@ async def earnings(
                 func.sum(orders.c.tip_fen).label("tip_fen"),
             )
             .where(
-                orders.c.community_id == user.community_id,
-                orders.c.courier_id == user.id,
+                orders.c.community_id == actor.community_id,
+                orders.c.courier_id == actor.id,
                 orders.c.status == "completed",
                 orders.c.completed_at >= start_local,
             )

@@ -1,4 +1,4 @@
-"""Account deletion (`gateway.user.deleted.v1`): erase the person, keep the money.
+"""Account deletion (`gateway.actor.deleted.v1`): erase the person, keep the money.
 
 Orders stay (price, tip, status and times are accounting records) under the requester's id, which
 names nobody once the gateway has anonymised the account; what identified or located the person

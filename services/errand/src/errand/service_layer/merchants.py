@@ -40,9 +40,15 @@ class _MerchantCursor(CursorModel):
 
 
 async def list_merchants(
-    uow: UnitOfWork, user: CurrentUser, *, category: str | None, q: str | None, limit: int, cursor: str | None
+    uow: UnitOfWork,
+    actor: CurrentUser,
+    *,
+    category: str | None,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
 ) -> dict[str, Any]:
-    query = select(merchants).where(merchants.c.community_id == user.community_id)
+    query = select(merchants).where(merchants.c.community_id == actor.community_id)
     if category:
         query = query.where(merchants.c.category == category)
     if q:

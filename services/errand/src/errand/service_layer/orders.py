@@ -1,4 +1,5 @@
-"""Use cases of quotes and orders: load -> domain decision -> write + timeline + event -> commit.
+"""Use cases of orders (quotes are in quotes.py, the row store in order_store.py, points in
+points.py): load -> domain decision -> write + timeline + event -> commit.
 Redis (the open-order index) is updated only after the commit, from what was committed."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -24,28 +25,34 @@ from contracts import (
 )
 from errand.adapters.tables import (
     couriers,
-    merchants,
-    order_timeline,
     orders,
     points_ledger,
     quotes,
     resident_households,
 )
-from errand.domain.geo import distance_m
 from errand.domain.orders import ACTIVE_FOR_COURIER, ORDER, Action, OrderStatus
 from errand.domain.rules import (
     cancellation_fee,
     delivery_points,
     level_for,
-    price_errand,
     rating_points,
     release_window_open,
 )
-from errand.domain.specs import OrderDetails, check_details
 from errand.service_layer.access import OrderGuard, Party
 from errand.service_layer.context import ErrandContext
+from errand.service_layer.order_store import (
+    event_fields,
+    finish,
+    index_open,
+    load_order,
+    move,
+    record_timeline,
+    view_of,
+)
+from errand.service_layer.points import add_points
 from errand.service_layer.proof_photos import StagedPhoto, attach
-from errand.service_layer.views import feed_card, order_people, order_view
+from errand.service_layer.quotes import parse_time, recipient_household, refuse_quote
+from errand.service_layer.views import order_people, order_view
 from servicekit import idempotency, photos
 from servicekit.auth import CurrentUser
 from servicekit.db import UnitOfWork
@@ -54,121 +61,6 @@ from servicekit.errors import NotFound
 from servicekit.pagination import newest_first, page_of
 
 SENSITIVE_DETAILS = ("parcel_code", "bill_account")
-
-
-# -- quotes ----------------------------------------------------------------------------------------
-async def create_quote(
-    ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, spec: dict[str, Any]
-) -> dict[str, Any]:
-    """Price the errand described by ``spec`` (the validated request body, JSON-ready)."""
-    now = ctx.now()
-    await _recipient_household(uow, user, spec.get("recipient"))
-    order_type = spec["type"]
-    pickup, dropoff = spec.get("pickup"), spec["dropoff"]
-    if order_type == "buy":
-        merchant = await _merchant_for(uow, user.community_id, spec, dropoff)
-        spec = {**spec, "merchant_id": str(merchant.id)}
-        pickup = {
-            "building": merchant.name[:64],
-            "detail": merchant.address,
-            "lat": merchant.lat,
-            "lng": merchant.lng,
-        }
-        spec["pickup"] = pickup
-    check_details(
-        OrderDetails(
-            order_type=order_type,
-            has_pickup=pickup is not None,
-            merchant_id=spec.get("merchant_id"),
-            nearest_merchant=bool(spec.get("nearest_merchant")),
-            items=tuple(spec.get("items") or ()),
-            parcel_code=spec.get("parcel_code"),
-            bill_account=spec.get("bill_account"),
-            queue_minutes=int(spec.get("queue_minutes") or 0),
-            has_time_slot=spec.get("time_slot") is not None,
-        )
-    )
-    scheduled_at = _parse_time(spec.get("scheduled_at"))
-    if scheduled_at is not None and not now <= scheduled_at <= now + timedelta(days=7):
-        raise DomainError("order_details_invalid", 422, field="scheduled_at", type=order_type)
-    distance = (
-        0.0 if pickup is None else distance_m(pickup["lat"], pickup["lng"], dropoff["lat"], dropoff["lng"])
-    )
-    rules = ctx.settings.pricing
-    if distance > rules.max_distance_m:
-        raise DomainError(
-            "outside_service_area", 422, distance_m=round(distance), max_distance_m=rules.max_distance_m
-        )
-    price = price_errand(
-        rules,
-        order_type=order_type,
-        distance_m=distance,
-        weight_kg=float(spec.get("weight_kg") or 0),
-        floors_without_lift=int(spec.get("floors") or 0),
-        queue_minutes=int(spec.get("queue_minutes") or 0),
-        local_time=(scheduled_at or now).astimezone(ctx.zone),
-    )
-    breakdown = [{k: v for k, v in vars(line).items() if v is not None} for line in price.breakdown]
-    quote_id = uuid.uuid4()
-    expires_at = now + timedelta(seconds=ctx.settings.quote_ttl_seconds)
-    await uow.session.execute(
-        insert(quotes).values(
-            id=quote_id,
-            community_id=user.community_id,
-            requester_id=user.id,
-            order_type=order_type,
-            spec=spec,
-            price_fen=price.price_fen,
-            breakdown=breakdown,
-            distance_m=round(distance),
-            created_at=now,
-            expires_at=expires_at,
-        )
-    )
-    await uow.commit()
-    return {
-        "quote_id": str(quote_id),
-        "type": order_type,
-        "price_fen": price.price_fen,
-        "breakdown": breakdown,
-        "distance_m": round(distance),
-        "expires_at": expires_at.isoformat(),
-    }
-
-
-async def _merchant_for(
-    uow: UnitOfWork, community_id: uuid.UUID, spec: dict[str, Any], dropoff: dict[str, Any]
-) -> Any:
-    query = select(merchants).where(merchants.c.community_id == community_id)
-    if spec.get("merchant_id"):
-        row = (
-            await uow.session.execute(query.where(merchants.c.id == uuid.UUID(spec["merchant_id"])))
-        ).first()
-        if row is None:
-            raise DomainError("order_details_invalid", 422, field="merchant_id", type="buy")
-        return row
-    if not spec.get("nearest_merchant"):
-        raise DomainError("order_details_invalid", 422, field="merchant_id", type="buy")
-    if spec.get("merchant_category"):
-        query = query.where(merchants.c.category == spec["merchant_category"])
-    # "nearest" (就近买): squared degree distance is enough to rank shops within one circle.
-    lat, lng = dropoff["lat"], dropoff["lng"]
-    nearest = (
-        await uow.session.execute(
-            query.order_by(func.power(merchants.c.lat - lat, 2) + func.power(merchants.c.lng - lng, 2)).limit(
-                1
-            )
-        )
-    ).first()
-    if nearest is None:
-        raise DomainError("order_details_invalid", 422, field="merchant_category", type="buy")
-    return nearest
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 # -- creating an order -------------------------------------------------------------------------------
@@ -182,17 +74,11 @@ class Created:
 async def create_order(
     ctx: ErrandContext,
     uow: UnitOfWork,
-    user: CurrentUser,
+    actor: CurrentUser,
     body: dict[str, Any],
-    idempotency_key: str | None,
+    keyed: idempotency.Keyed,
 ) -> Created:
-    claim, stored = await idempotency.claim(
-        uow,
-        scope="errand.orders.create",
-        user_id=user.id,
-        key=idempotency_key,
-        request_fingerprint=idempotency.fingerprint(body),
-    )
+    claim, stored = await keyed.claim(uow, scope="errand.orders.create", user_id=actor.id)
     if stored is not None:
         return Created(stored.status, stored.body, replayed=True)
     now = ctx.now()
@@ -204,8 +90,8 @@ async def create_order(
             update(quotes)
             .where(
                 quotes.c.id == quote_id,
-                quotes.c.community_id == user.community_id,
-                quotes.c.requester_id == user.id,
+                quotes.c.community_id == actor.community_id,
+                quotes.c.requester_id == actor.id,
                 quotes.c.order_id.is_(None),
                 quotes.c.expires_at > now,
             )
@@ -214,7 +100,7 @@ async def create_order(
         )
     ).first()
     if quote is None:
-        await _refuse_quote(uow, user, quote_id)
+        await refuse_quote(uow, actor, quote_id)
     tip_fen = int(body.get("tip_fen") or 0)
     if tip_fen > ctx.settings.max_tip_fen:
         raise DomainError("order_details_invalid", 422, field="tip_fen", type=quote.order_type)
@@ -222,16 +108,16 @@ async def create_order(
     household = (
         await uow.session.execute(
             select(resident_households.c.household_id, resident_households.c.elderly_alone).where(
-                resident_households.c.community_id == user.community_id,
-                resident_households.c.user_id == user.id,
+                resident_households.c.community_id == actor.community_id,
+                resident_households.c.user_id == actor.id,
             )
         )
     ).first()
     recipient = spec.get("recipient")
-    receiving = await _recipient_household(uow, user, recipient)
+    receiving = await recipient_household(uow, actor, recipient)
     pickup, dropoff = spec.get("pickup"), spec["dropoff"]
     anchor = pickup or dropoff  # where the courier goes first: what the feed measures from
-    scheduled_at = _parse_time(spec.get("scheduled_at"))
+    scheduled_at = parse_time(spec.get("scheduled_at"))
     details = {
         key: spec[key]
         for key in (
@@ -250,9 +136,9 @@ async def create_order(
     }
     values = {
         "id": order_id,
-        "community_id": user.community_id,
-        "requester_id": user.id,
-        "household_id": household.household_id if household else user.household_id,
+        "community_id": actor.community_id,
+        "requester_id": actor.id,
+        "household_id": household.household_id if household else actor.household_id,
         # Priority follows the household that receives, not only the one that pays.
         "elderly_alone": bool(household and household.elderly_alone)
         or bool(receiving and receiving.elderly_alone),
@@ -283,10 +169,10 @@ async def create_order(
         "updated_at": now,
     }
     row = (await uow.session.execute(insert(orders).values(**values).returning(orders))).one()
-    created = await _timeline(uow, row, None, "create", actor=user.id, role="requester", at=now)
+    created = await record_timeline(uow, row, None, "create", actor=actor.id, role="requester", at=now)
     uow.emit(
-        OrderCreatedV1(**_event_fields(row), tip_fen=tip_fen, scheduled_at=scheduled_at),
-        actor_id=user.id,
+        OrderCreatedV1(**event_fields(row), tip_fen=tip_fen, scheduled_at=scheduled_at),
+        actor_id=actor.id,
     )
     if row.recipient_notice == "sms_due" and recipient is not None:
         uow.emit(
@@ -298,7 +184,7 @@ async def create_order(
                 recipient_phone=recipient["phone"],
                 delivery_code=row.delivery_code,
             ),
-            actor_id=user.id,
+            actor_id=actor.id,
         )
     found = await order_people(uow, row.community_id, [row], ctx.settings.points, [created])
     response = order_view(row, Party.REQUESTER, timeline=[created], people_=found)
@@ -309,62 +195,19 @@ async def create_order(
     return Created(201, response, replayed=False)
 
 
-async def _recipient_household(uow: UnitOfWork, user: CurrentUser, recipient: dict[str, Any] | None) -> Any:
-    """The recipient's household as this service knows it (verified households of the caller's
-    community, with their elderly-alone flag); a household id it does not know: 422."""
-    if not recipient or not recipient.get("household_id"):
-        return None
-    found = (
-        await uow.session.execute(
-            select(resident_households.c.household_id, resident_households.c.elderly_alone)
-            .where(
-                resident_households.c.community_id == user.community_id,
-                resident_households.c.household_id == uuid.UUID(str(recipient["household_id"])),
-            )
-            .limit(1)
-        )
-    ).first()
-    if found is None:
-        raise DomainError("recipient_household_unknown", 422)
-    return found
-
-
-async def _refuse_quote(uow: UnitOfWork, user: CurrentUser, quote_id: uuid.UUID) -> NoReturn:
-    quote = (
-        await uow.session.execute(
-            select(quotes.c.order_id, quotes.c.expires_at).where(
-                quotes.c.id == quote_id,
-                quotes.c.community_id == user.community_id,
-                quotes.c.requester_id == user.id,
-            )
-        )
-    ).first()
-    if quote is None:
-        raise DomainError("quote_not_found", 404)
-    if quote.order_id is not None:
-        raise DomainError("quote_already_used", order_id=str(quote.order_id))
-    raise DomainError("quote_expired", 410, expired_at=quote.expires_at.isoformat())
-
-
-async def index_open(ctx: ErrandContext, row: Any) -> None:
-    await ctx.index.add_open(
-        row.community_id, row.id, lat=row.lat, lng=row.lng, elderly=row.elderly_alone, card=feed_card(row)
-    )
-
-
 # -- reading -------------------------------------------------------------------------------------------
 async def get_order(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
 ) -> dict[str, Any]:
-    row = await _load(uow, guard.user, order_id)
+    row = await load_order(uow, guard.actor, order_id)
     party = guard.check(row)
-    return await _view(ctx, uow, row, party)
+    return await view_of(ctx, uow, row, party)
 
 
 async def list_orders(
     ctx: ErrandContext,
     uow: UnitOfWork,
-    user: CurrentUser,
+    actor: CurrentUser,
     *,
     as_: str,
     status: str | None,
@@ -373,23 +216,23 @@ async def list_orders(
 ) -> dict[str, Any]:
     owner = orders.c.requester_id if as_ == "requester" else orders.c.courier_id
     party = Party.REQUESTER if as_ == "requester" else Party.COURIER
-    if party is Party.COURIER and not user.has_any("courier"):
+    if party is Party.COURIER and not actor.has_any("courier"):
         return {"items": [], "next_cursor": None}
-    query = select(orders).where(orders.c.community_id == user.community_id, owner == user.id)
+    query = select(orders).where(orders.c.community_id == actor.community_id, owner == actor.id)
     if status is not None:
         query = query.where(orders.c.status == status)
     page = newest_first(query, key=orders.c.created_at, id_column=orders.c.id, cursor=cursor, limit=limit)
     rows, next_cursor = page_of(
         (await uow.session.execute(page)).all(), limit, lambda r: (r.created_at, r.id)
     )
-    found = await order_people(uow, user.community_id, rows, ctx.settings.points)
+    found = await order_people(uow, actor.community_id, rows, ctx.settings.points)
     return {"items": [order_view(row, party, people_=found) for row in rows], "next_cursor": next_cursor}
 
 
 async def cancel_quote(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
 ) -> dict[str, Any]:
-    row = await _load(uow, guard.user, order_id)
+    row = await load_order(uow, guard.actor, order_id)
     guard.check(row)
     now = ctx.now()
     status = OrderStatus(row.status)
@@ -419,30 +262,30 @@ _cancellable = {(OrderStatus.DISPATCHING, Action.CANCEL), (OrderStatus.ACCEPTED,
 
 # -- transitions -------------------------------------------------------------------------------------
 async def accept(
-    ctx: ErrandContext, uow: UnitOfWork, user: CurrentUser, order_id: uuid.UUID
+    ctx: ErrandContext, uow: UnitOfWork, actor: CurrentUser, order_id: uuid.UUID
 ) -> dict[str, Any]:
     """First accept wins: the conditional UPDATE lets exactly one courier move the row out of
     `dispatching`; the others find it taken. The courier's profile row is locked first, so one
     courier's parallel accepts cannot overshoot their concurrent-job limit."""
-    if not user.has_any("courier"):
+    if not actor.has_any("courier"):
         raise NotFound()
     now = ctx.now()
     profile = (
         await uow.session.execute(
             select(couriers)
-            .where(couriers.c.community_id == user.community_id, couriers.c.user_id == user.id)
+            .where(couriers.c.community_id == actor.community_id, couriers.c.user_id == actor.id)
             .with_for_update()
         )
     ).first()
-    current = await _load(uow, user, order_id)
-    if current.courier_id == user.id and current.status == OrderStatus.ACCEPTED:
-        return await _view(ctx, uow, current, Party.COURIER)
-    if current.requester_id == user.id:
+    current = await load_order(uow, actor, order_id)
+    if current.courier_id == actor.id and current.status == OrderStatus.ACCEPTED:
+        return await view_of(ctx, uow, current, Party.COURIER)
+    if current.requester_id == actor.id:
         raise DomainError("cannot_accept_own_order")
     ORDER.step(OrderStatus(current.status), Action.ACCEPT)  # taken / illegal before any other check
     if profile is None or not profile.active:
         raise DomainError("courier_not_verified", 403)
-    if await ctx.index.location(user.community_id, user.id) is None:
+    if await ctx.index.location(actor.community_id, actor.id) is None:
         raise DomainError("courier_offline")
     level = level_for(ctx.settings.points, profile.points)
     active = (
@@ -450,8 +293,8 @@ async def accept(
             select(func.count())
             .select_from(orders)
             .where(
-                orders.c.community_id == user.community_id,
-                orders.c.courier_id == user.id,
+                orders.c.community_id == actor.community_id,
+                orders.c.courier_id == actor.id,
                 orders.c.status.in_([s.value for s in ACTIVE_FOR_COURIER]),
             )
         )
@@ -463,23 +306,23 @@ async def accept(
             update(orders)
             .where(
                 orders.c.id == order_id,
-                orders.c.community_id == user.community_id,
+                orders.c.community_id == actor.community_id,
                 orders.c.status == OrderStatus.DISPATCHING.value,
             )
-            .values(status=OrderStatus.ACCEPTED.value, courier_id=user.id, accepted_at=now, updated_at=now)
+            .values(status=OrderStatus.ACCEPTED.value, courier_id=actor.id, accepted_at=now, updated_at=now)
             .returning(orders)
         )
     ).first()
     if row is None:
         # Lost the race: someone else's accept committed between our read and our update.
-        latest = await _load(uow, user, order_id)
+        latest = await load_order(uow, actor, order_id)
         ORDER.step(OrderStatus(latest.status), Action.ACCEPT)
         raise DomainError("order_already_taken", status=latest.status)
-    await _timeline(
-        uow, row, OrderStatus.DISPATCHING, Action.ACCEPT.value, actor=user.id, role="courier", at=now
+    await record_timeline(
+        uow, row, OrderStatus.DISPATCHING, Action.ACCEPT.value, actor=actor.id, role="courier", at=now
     )
-    uow.emit(OrderAcceptedV1(**_event_fields(row)), actor_id=user.id)
-    view = await _view(ctx, uow, row, Party.COURIER)
+    uow.emit(OrderAcceptedV1(**event_fields(row)), actor_id=actor.id)
+    view = await view_of(ctx, uow, row, Party.COURIER)
     await uow.commit()
     await ctx.index.remove_open(row.community_id, row.id)
     return view
@@ -495,16 +338,16 @@ async def courier_step(
     note: str | None = None,
 ) -> dict[str, Any]:
     """arrive / pickup / fail: the courier moves their own order on."""
-    row = await _load(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     now = ctx.now()
     extra: dict[str, Any] = {"fail_reason": note} if action is Action.FAIL else {}
-    updated = await _move(
-        uow, row, action, actor=guard.user.id, role="courier", at=now, values=extra, note=note
+    updated = await move(
+        uow, row, action, actor=guard.actor.id, role="courier", at=now, values=extra, note=note
     )
     if updated is not None and action is Action.PICKUP:
-        uow.emit(OrderPickedUpV1(**_event_fields(updated)), actor_id=guard.user.id)
-    return await _finish(ctx, uow, updated or row, party)
+        uow.emit(OrderPickedUpV1(**event_fields(updated)), actor_id=guard.actor.id)
+    return await finish(ctx, uow, updated or row, party)
 
 
 async def photo_welcome(uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID) -> bool:
@@ -512,7 +355,7 @@ async def photo_welcome(uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID)
     stranger's upload is never read, let alone decoded); whether a proof photo would be kept (the
     order holds one, taken with the delivery: a repeat after delivery keeps none, so its photo
     need not be decoded). Ends its transaction, so none stays open while the body arrives."""
-    row = await _load(uow, guard.user, order_id)
+    row = await load_order(uow, guard.actor, order_id)
     guard.check(row)
     try:
         welcome = ORDER.step(OrderStatus(row.status), Action.DELIVER).changed
@@ -533,11 +376,11 @@ async def deliver(
 ) -> dict[str, Any]:
     """Hand over against the requester's code. A repeat after success is a no-op (a photo sent
     with the repeat is ignored); the photo is stored only with a delivery that commits."""
-    row = await _load(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     now = ctx.now()
     if not ORDER.step(OrderStatus(row.status), Action.DELIVER).changed:
-        return await _finish(ctx, uow, row, party)
+        return await finish(ctx, uow, row, party)
     limit = ctx.settings.delivery_code_max_attempts
     if row.delivery_attempts >= limit:
         raise DomainError("delivery_code_locked", max_attempts=limit)
@@ -551,11 +394,11 @@ async def deliver(
             raise DomainError("delivery_code_locked", max_attempts=limit)
         raise DomainError("delivery_code_incorrect", 422, attempts_left=limit - attempts)
     auto_at = now + timedelta(hours=ctx.settings.auto_complete_hours)
-    updated = await _move(
+    updated = await move(
         uow,
         row,
         Action.DELIVER,
-        actor=guard.user.id,
+        actor=guard.actor.id,
         role="courier",
         at=now,
         values={"delivered_at": now, "auto_complete_at": auto_at},
@@ -565,11 +408,11 @@ async def deliver(
     stored: str | None = None
     try:
         if photo is not None:
-            stored = await attach(uow, photo, updated, uploaded_by=guard.user.id, at=now)
+            stored = await attach(uow, photo, updated, uploaded_by=guard.actor.id, at=now)
         reason, points = delivery_points(ctx.settings.points, accepted_at=row.accepted_at, delivered_at=now)
         await add_points(uow, row.community_id, row.courier_id, row.id, reason, points, now)
-        uow.emit(OrderDeliveredV1(**_event_fields(updated), auto_complete_at=auto_at), actor_id=guard.user.id)
-        return await _finish(ctx, uow, updated, party)
+        uow.emit(OrderDeliveredV1(**event_fields(updated), auto_complete_at=auto_at), actor_id=guard.actor.id)
+        return await finish(ctx, uow, updated, party)
     except BaseException:
         if photo is not None and stored is not None:
             await photos.discard(photo.store, stored)
@@ -581,7 +424,7 @@ async def release(
 ) -> dict[str, Any]:
     """The courier gives the order back to the feed: within the window after accepting, a few
     times a day, at a points cost."""
-    row = await _load(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     guard.check(row)
     now = ctx.now()
     ORDER.step(OrderStatus(row.status), Action.RELEASE)
@@ -595,7 +438,7 @@ async def release(
             .select_from(points_ledger)
             .where(
                 points_ledger.c.community_id == row.community_id,
-                points_ledger.c.courier_id == guard.user.id,
+                points_ledger.c.courier_id == guard.actor.id,
                 points_ledger.c.reason == "release",
                 points_ledger.c.at >= local_midnight,
             )
@@ -603,11 +446,11 @@ async def release(
     ).scalar_one()
     if released_today >= rules.daily_limit:
         raise DomainError("release_daily_limit_reached", daily_limit=rules.daily_limit)
-    updated = await _move(
+    updated = await move(
         uow,
         row,
         Action.RELEASE,
-        actor=guard.user.id,
+        actor=guard.actor.id,
         role="courier",
         at=now,
         values={
@@ -617,7 +460,7 @@ async def release(
         },
     )
     assert updated is not None
-    await add_points(uow, row.community_id, guard.user.id, row.id, "release", -rules.points_deduction, now)
+    await add_points(uow, row.community_id, guard.actor.id, row.id, "release", -rules.points_deduction, now)
     await uow.commit()
     await index_open(ctx, updated)
     return {"id": str(row.id), "status": updated.status, "released": True}
@@ -626,7 +469,7 @@ async def release(
 async def cancel(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID, reason: str
 ) -> dict[str, Any]:
-    row = await _load(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     now = ctx.now()
     fee = cancellation_fee(
@@ -636,23 +479,23 @@ async def cancel(
         accepted_at=row.accepted_at,
         now=now,
     )
-    updated = await _move(
+    updated = await move(
         uow,
         row,
         Action.CANCEL,
-        actor=guard.user.id,
+        actor=guard.actor.id,
         role="requester",
         at=now,
         values={"cancel_fee_fen": fee, "cancel_reason": reason},
         note=reason,
     )
     if updated is None:
-        return await _finish(ctx, uow, row, party)
+        return await finish(ctx, uow, row, party)
     uow.emit(
-        OrderCancelledV1(**_event_fields(updated), from_status=row.status, cancel_fee_fen=fee),
-        actor_id=guard.user.id,
+        OrderCancelledV1(**event_fields(updated), from_status=row.status, cancel_fee_fen=fee),
+        actor_id=guard.actor.id,
     )
-    view = await _finish(ctx, uow, updated, party)
+    view = await finish(ctx, uow, updated, party)
     await ctx.index.remove_open(row.community_id, row.id)
     return view
 
@@ -660,15 +503,15 @@ async def cancel(
 async def confirm(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID
 ) -> dict[str, Any]:
-    row = await _load(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
-    updated = await complete(uow, row, at=ctx.now(), actor=guard.user.id, auto=False)
-    return await _finish(ctx, uow, updated or row, party)
+    updated = await complete(uow, row, at=ctx.now(), actor=guard.actor.id, auto=False)
+    return await finish(ctx, uow, updated or row, party)
 
 
 async def complete(uow: UnitOfWork, row: Any, *, at: datetime, actor: uuid.UUID | None, auto: bool) -> Any:
     action = Action.AUTO_COMPLETE if auto else Action.CONFIRM
-    updated = await _move(
+    updated = await move(
         uow,
         row,
         action,
@@ -680,7 +523,7 @@ async def complete(uow: UnitOfWork, row: Any, *, at: datetime, actor: uuid.UUID 
     if updated is not None:
         uow.emit(
             OrderCompletedV1(
-                **_event_fields(updated), tip_fen=updated.tip_fen, completion="auto" if auto else "confirmed"
+                **event_fields(updated), tip_fen=updated.tip_fen, completion="auto" if auto else "confirmed"
             ),
             actor_id=actor,
         )
@@ -688,9 +531,9 @@ async def complete(uow: UnitOfWork, row: Any, *, at: datetime, actor: uuid.UUID 
 
 
 async def expire(uow: UnitOfWork, row: Any, *, at: datetime) -> Any:
-    updated = await _move(uow, row, Action.EXPIRE, actor=None, role="system", at=at, values={})
+    updated = await move(uow, row, Action.EXPIRE, actor=None, role="system", at=at, values={})
     if updated is not None:
-        uow.emit(OrderExpiredV1(**_event_fields(updated)))
+        uow.emit(OrderExpiredV1(**event_fields(updated)))
     return updated
 
 
@@ -705,7 +548,7 @@ async def rate(
     stars: int,
     comment: str | None,
 ) -> dict[str, Any]:
-    row = await _load(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     if OrderStatus(row.status) not in RATABLE:
         raise DomainError("order_not_delivered_yet", status=row.status)
@@ -723,13 +566,13 @@ async def rate(
     earned = rating_points(ctx.settings.points, stars)
     if earned is not None and row.courier_id is not None:
         await add_points(uow, row.community_id, row.courier_id, row.id, earned[0], earned[1], now)
-    return await _finish(ctx, uow, updated, party)
+    return await finish(ctx, uow, updated, party)
 
 
 async def tip(
     ctx: ErrandContext, uow: UnitOfWork, guard: OrderGuard, order_id: uuid.UUID, amount_fen: int
 ) -> dict[str, Any]:
-    row = await _load(uow, guard.user, order_id, lock=True)
+    row = await load_order(uow, guard.actor, order_id, lock=True)
     party = guard.check(row)
     if OrderStatus(row.status) not in RATABLE:
         raise DomainError("order_not_delivered_yet", status=row.status)
@@ -743,138 +586,4 @@ async def tip(
             .returning(orders)
         )
     ).one()
-    return await _finish(ctx, uow, updated, party)
-
-
-# -- points ----------------------------------------------------------------------------------------
-async def add_points(
-    uow: UnitOfWork,
-    community_id: uuid.UUID,
-    courier_id: uuid.UUID,
-    order_id: uuid.UUID | None,
-    reason: str,
-    points: int,
-    at: datetime,
-) -> None:
-    await uow.session.execute(
-        insert(points_ledger).values(
-            community_id=community_id,
-            courier_id=courier_id,
-            order_id=order_id,
-            reason=reason,
-            points=points,
-            at=at,
-        )
-    )
-    await uow.session.execute(
-        update(couriers)
-        .where(couriers.c.community_id == community_id, couriers.c.user_id == courier_id)
-        .values(points=couriers.c.points + points, updated_at=at)
-    )
-
-
-# -- helpers ---------------------------------------------------------------------------------------
-async def _load(uow: UnitOfWork, user: CurrentUser, order_id: uuid.UUID, *, lock: bool = False) -> Any:
-    query = select(orders).where(orders.c.id == order_id, orders.c.community_id == user.community_id)
-    if lock:
-        query = query.with_for_update()
-    row = (await uow.session.execute(query)).first()
-    if row is None:
-        raise NotFound()
-    return row
-
-
-async def _move(
-    uow: UnitOfWork,
-    row: Any,
-    action: Action,
-    *,
-    actor: uuid.UUID | None,
-    role: str,
-    at: datetime,
-    values: dict[str, Any],
-    note: str | None = None,
-) -> Any:
-    """Apply ``action`` to a locked row; None when it was already applied (a safe repeat)."""
-    current = OrderStatus(row.status)
-    step = ORDER.step(current, action)
-    if not step.changed:
-        return None
-    target = step.after
-    updated = (
-        await uow.session.execute(
-            update(orders)
-            .where(orders.c.id == row.id)
-            .values(status=target.value, updated_at=at, **values)
-            .returning(orders)
-        )
-    ).one()
-    await _timeline(uow, updated, current, action.value, actor=actor, role=role, at=at, note=note)
-    return updated
-
-
-async def _timeline(
-    uow: UnitOfWork,
-    row: Any,
-    from_status: OrderStatus | None,
-    action: str,
-    *,
-    actor: uuid.UUID | None,
-    role: str,
-    at: datetime,
-    note: str | None = None,
-) -> Any:
-    return (
-        await uow.session.execute(
-            insert(order_timeline)
-            .values(
-                order_id=row.id,
-                community_id=row.community_id,
-                action=action,
-                from_status=from_status.value if from_status else None,
-                to_status=row.status,
-                actor_id=actor,
-                actor_role=role,
-                at=at,
-                note=note,
-            )
-            .returning(order_timeline)
-        )
-    ).one()
-
-
-async def _load_timeline(uow: UnitOfWork, order_id: uuid.UUID) -> list[Any]:
-    return list(
-        (
-            await uow.session.execute(
-                select(order_timeline)
-                .where(order_timeline.c.order_id == order_id)
-                .order_by(order_timeline.c.id)
-            )
-        ).all()
-    )
-
-
-async def _view(ctx: ErrandContext, uow: UnitOfWork, row: Any, party: Party) -> dict[str, Any]:
-    """One order with its timeline and the people they show (names in one query)."""
-    timeline = await _load_timeline(uow, row.id)
-    found = await order_people(uow, row.community_id, [row], ctx.settings.points, timeline)
-    return order_view(row, party, timeline=timeline, people_=found)
-
-
-async def _finish(ctx: ErrandContext, uow: UnitOfWork, row: Any, party: Party) -> dict[str, Any]:
-    view = await _view(ctx, uow, row, party)
-    await uow.commit()
-    return view
-
-
-def _event_fields(row: Any) -> dict[str, Any]:
-    return {
-        "community_id": row.community_id,
-        "order_id": row.id,
-        "requester_id": row.requester_id,
-        "courier_id": row.courier_id,
-        "order_type": row.order_type,
-        "price_fen": row.price_fen,
-        "recipient_household_id": row.recipient_household_id,
-    }
+    return await finish(ctx, uow, updated, party)

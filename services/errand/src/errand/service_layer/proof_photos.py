@@ -71,7 +71,7 @@ async def read_proof_photo(
     admin; else 404."""
     order = (
         await uow.session.execute(
-            select(orders).where(orders.c.id == order_id, orders.c.community_id == guard.user.community_id)
+            select(orders).where(orders.c.id == order_id, orders.c.community_id == guard.actor.community_id)
         )
     ).first()
     if order is None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from forum.api.answers import MemberOut, NoticePage, PostHistory, PostOut, ThreadOut, ThreadPage
 from forum.api.deps import Context, IdempotencyKey, named, once
 from forum.api.types import Body, Label, LabelQuery, SearchQuery, Title
+from forum.service_layer import posts, thread_list
 from forum.service_layer import threads as cases
 from forum.service_layer.common import BeforeCommit
 from servicekit.pagination import Cursor, Limit
@@ -58,7 +59,7 @@ async def list_threads(
     building: LabelQuery = None,
     q: SearchQuery = None,
 ) -> dict[str, Any]:
-    return await cases.list_threads(
+    return await thread_list.list_threads(
         ctx.uow,
         ctx.actor,
         board=board,
@@ -103,7 +104,7 @@ async def reply(
     thread_id: uuid.UUID, body: NewPost, ctx: Context, key: IdempotencyKey = None
 ) -> JSONResponse:
     async def run(before_commit: BeforeCommit | None) -> tuple[int, dict[str, Any]]:
-        return 201, await cases.reply(
+        return 201, await posts.reply(
             ctx.uow,
             ctx.actor,
             thread_id,
@@ -134,13 +135,13 @@ async def escalate_thread(
 @router.get("/posts/{post_id}", response_model=PostOut)
 @named
 async def get_post(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
-    return await cases.get_post(ctx.uow, ctx.actor, post_id)
+    return await posts.get_post(ctx.uow, ctx.actor, post_id)
 
 
 @router.patch("/posts/{post_id}", response_model=PostOut)
 @named
 async def edit_post(post_id: uuid.UUID, body: PostEdit, ctx: Context) -> dict[str, Any]:
-    return await cases.edit_post(
+    return await posts.edit_post(
         ctx.uow, ctx.actor, post_id, body=body.body, segmenter=ctx.segmenter, now=ctx.now
     )
 
@@ -148,19 +149,19 @@ async def edit_post(post_id: uuid.UUID, body: PostEdit, ctx: Context) -> dict[st
 @router.get("/posts/{post_id}/history", response_model=PostHistory)
 @named
 async def post_history(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
-    return await cases.post_history(ctx.uow, ctx.actor, post_id)
+    return await posts.post_history(ctx.uow, ctx.actor, post_id)
 
 
 @router.put("/posts/{post_id}/like", response_model=PostOut)
 @named
 async def like(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
-    return await cases.set_like(ctx.uow, ctx.actor, post_id, liked=True)
+    return await posts.set_like(ctx.uow, ctx.actor, post_id, liked=True)
 
 
 @router.delete("/posts/{post_id}/like", response_model=PostOut)
 @named
 async def unlike(post_id: uuid.UUID, ctx: Context) -> dict[str, Any]:
-    return await cases.set_like(ctx.uow, ctx.actor, post_id, liked=False)
+    return await posts.set_like(ctx.uow, ctx.actor, post_id, liked=False)
 
 
 @router.get("/me/notices", response_model=NoticePage)

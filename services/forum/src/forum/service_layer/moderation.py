@@ -20,7 +20,9 @@ from forum.adapters.tables import (
 )
 from forum.domain.moderation import MODERATION_ITEM, Decision, ItemStatus, flag_weight, should_auto_hide
 from forum.service_layer.common import Actor, notify
-from forum.service_layer.threads import announce_post, get_post, mentioned_in, post_view
+from forum.service_layer.mentions import announce_post, mentioned_in
+from forum.service_layer.posts import get_post
+from forum.service_layer.thread_views import post_view
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 from servicekit.errors import NotFound

@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Mapping
 import aiohttp
 from fastapi import FastAPI
 
+from gateway.adapters.breaker import CircuitBreaker
 from gateway.config import Settings
-from gateway.domain.breaker import CircuitBreaker
 from servicekit.health import HealthCheck, advisory
 from servicekit.runtime import ServiceRuntime
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from gateway.adapters.passwords import verify_password
@@ -17,17 +17,11 @@ from servicekit import idempotency
 from servicekit.app import UoW
 from servicekit.auth import User
 from servicekit.domain import DomainError
+from servicekit.idempotency import IdempotencyKey
 from servicekit.openapi import ACCEPTED_NO_BODY
 from servicekit.text import Text
 
 router = APIRouter(prefix="/api/v1/me", tags=["me"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key", max_length=200, description="the same key and body replay the first answer"
-    ),
-]
 
 
 class HouseholdOut(BaseModel):
@@ -163,24 +157,16 @@ async def claim_household(
 ) -> Any:
     address = None if body.household_id else (body.building or "", body.unit or "", body.room or "")
     async with uow:
-        claim, stored = await idempotency.claim(
-            uow,
-            scope="gateway.household_claims.create",
-            user_id=user.id,
-            key=idempotency_key,
-            request_fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
-        )
-        if stored is not None:
-            response.status_code = stored.status
-            return stored.body
-        return await community.claim_household(
+        status, answer = await community.claim_household(
             uow,
             user,
             household_id=body.household_id,
             address=address,
             real_name=body.real_name,
-            idempotency_claim=claim,
+            keyed=idempotency.Keyed.of(idempotency_key, body),
         )
+    response.status_code = status
+    return answer
 
 
 @router.get("/household-claims/{claim_id}", response_model=ClaimOut)
@@ -198,24 +184,16 @@ async def apply_as_courier(
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
     async with uow:
-        claim, stored = await idempotency.claim(
-            uow,
-            scope="gateway.courier_applications.create",
-            user_id=user.id,
-            key=idempotency_key,
-            request_fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
-        )
-        if stored is not None:
-            response.status_code = stored.status
-            return stored.body
-        return await community.apply_as_courier(
+        status, answer = await community.apply_as_courier(
             uow,
             user,
             real_name=body.real_name,
             id_number_last4=body.id_number_last4.upper(),
             note=body.note,
-            idempotency_claim=claim,
+            keyed=idempotency.Keyed.of(idempotency_key, body),
         )
+    response.status_code = status
+    return answer
 
 
 # -- WeChat subscription messages (订阅消息) ---------------------------------------------------------

@@ -37,6 +37,10 @@ from servicekit.clock import system_clock as _now
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
 
+# Idempotency-Key scopes of the creating use cases.
+HOUSEHOLD_CLAIMS = "gateway.household_claims.create"
+COURIER_APPLICATIONS = "gateway.courier_applications.create"
+
 
 async def _record_and_commit(
     uow: UnitOfWork, claim: idempotency.IdempotencyClaim | None, view: dict[str, Any]
@@ -362,8 +366,12 @@ async def claim_household(
     household_id: uuid.UUID | None,
     address: tuple[str, str, str] | None,
     real_name: str,
-    idempotency_claim: idempotency.IdempotencyClaim | None = None,
-) -> dict[str, Any]:
+    keyed: idempotency.Keyed,
+) -> tuple[int, dict[str, Any]]:
+    """A household claim, at most once per Idempotency-Key (a replay answers the stored one)."""
+    idempotency_claim, stored = await keyed.claim(uow, scope=HOUSEHOLD_CLAIMS, user_id=user.id)
+    if stored is not None:
+        return stored.status, stored.body
     if household_id is None and address is not None:
         building, unit, room = address
         household_id = await uow.session.scalar(
@@ -396,7 +404,7 @@ async def claim_household(
         raise DomainError("claim_exists", 409) from exc
     view = await claim_view(uow, claim_id, user)
     await _record_and_commit(uow, idempotency_claim, view)
-    return view
+    return 201, view
 
 
 def _applicant(row: Any) -> dict[str, Any]:
@@ -517,8 +525,12 @@ async def apply_as_courier(
     real_name: str,
     id_number_last4: str,
     note: str | None,
-    idempotency_claim: idempotency.IdempotencyClaim | None = None,
-) -> dict[str, Any]:
+    keyed: idempotency.Keyed,
+) -> tuple[int, dict[str, Any]]:
+    """A courier application, at most once per Idempotency-Key (a replay answers the stored one)."""
+    idempotency_claim, stored = await keyed.claim(uow, scope=COURIER_APPLICATIONS, user_id=user.id)
+    if stored is not None:
+        return stored.status, stored.body
     application_id = uuid.uuid4()
     try:
         async with uow.session.begin_nested():
@@ -537,7 +549,7 @@ async def apply_as_courier(
         raise DomainError("application_exists", 409) from exc
     view = await application_view(uow, application_id, user)
     await _record_and_commit(uow, idempotency_claim, view)
-    return view
+    return 201, view
 
 
 def _application_fields(row: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Request-scoped dependencies: the caller as a Viewer (token + local staff projection) with an
+"""Request-scoped dependencies: the caller as a Actor (token + local staff projection) with an
 open unit of work, and the service clock (replaceable in tests via app.state.clock)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from reports.config import Settings
-from reports.domain.access import Viewer
-from reports.service_layer.reports import viewer_of
+from reports.domain.access import Actor
+from reports.service_layer.reports import actor_of
 from servicekit.app import get_runtime
 from servicekit.auth import User
 from servicekit.clock import system_clock
@@ -32,7 +32,7 @@ def settings_of(request: Request) -> Settings:
 @dataclass
 class Ctx:
     uow: UnitOfWork
-    viewer: Viewer
+    actor: Actor
     now: datetime
     settings: Settings
 
@@ -40,10 +40,10 @@ class Ctx:
 async def context(request: Request, user: User) -> AsyncIterator[Ctx]:
     runtime = get_runtime(request)
     async with runtime.uow(correlation_id=correlation_id_var.get(), actor_id=user.id) as uow:
-        viewer = await viewer_of(
+        actor = await actor_of(
             uow, user_id=user.id, community_id=user.community_id, roles=user.roles, building=user.building
         )
-        yield Ctx(uow, viewer, clock(request), settings_of(request))
+        yield Ctx(uow, actor, clock(request), settings_of(request))
 
 
 Context = Annotated[Ctx, Depends(context)]

@@ -32,19 +32,19 @@ async def export_csv(
 ) -> StreamingResponse:
     """Reports submitted in `[from, to)` (ISO 8601 dates or date-times; a date `to` includes its
     day), oldest first. The committee gets every department, a manager their own."""
-    viewer = ctx.viewer
-    if viewer.is_committee:
+    actor = ctx.actor
+    if actor.is_committee:
         departments = None
-    elif "property_manager" in viewer.roles:
+    elif "property_manager" in actor.roles:
         departments = (
-            [viewer.departments["property_manager"]] if "property_manager" in viewer.departments else []
+            [actor.departments["property_manager"]] if "property_manager" in actor.departments else []
         )
     else:
         raise ProblemError("forbidden", 403)
     since, until = time_range(from_, to, settings_of(request).community_timezone)
     chunks = export_reports(
         get_runtime(request),
-        community_id=viewer.community_id,
+        community_id=actor.community_id,
         departments=departments,
         since=since,
         until=until,

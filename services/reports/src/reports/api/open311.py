@@ -15,19 +15,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
-from sqlalchemy import and_, select
 
 from reports.adapters import repository as repo
-from reports.adapters.tables import communities, open311_keys, reports
 from reports.api.deps import clock, settings_of
 from reports.api.open311_answers import (
     Created,
@@ -38,8 +33,10 @@ from reports.api.open311_answers import (
     TokenMatch,
     answers,
 )
-from reports.domain.model import OPEN_STATUSES, Status, open311_status
+from reports.api.open311_format import FORMATS, Open311Error, render
+from reports.domain.model import Status, open311_status
 from reports.service_layer import categories as category_cases
+from reports.service_layer import open311 as open311_cases
 from reports.service_layer import reports as cases
 from servicekit.app import get_runtime
 from servicekit.db import UnitOfWork
@@ -52,8 +49,6 @@ router = APIRouter(prefix="/open311/v2", tags=["open311"])
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-22 00:00"
 DEFAULT_RANGE = timedelta(days=90)
-MAX_RESULTS = 1000
-FORMATS = {"json": "application/json", "xml": "text/xml; charset=utf-8"}
 DEPARTMENT_NAMES = {
     "property": "物业公司 Property company",
     "heating": "供热公司 Heating company",
@@ -61,87 +56,6 @@ DEPARTMENT_NAMES = {
     "urban_management": "城管 Urban management",
     "committee": "社区居委会 Community committee",
 }
-
-
-class Open311Error(Exception):
-    def __init__(self, status: int, description: str) -> None:
-        super().__init__(description)
-        self.status = status
-        self.description = description
-
-
-def error_response(path: str, status: int, description: str) -> Response:
-    fmt = "xml" if path.rstrip("/").endswith(".xml") else "json"
-    code = (
-        status
-        if status in (400, 403, 404, 422)
-        else (403 if status == 401 else (400 if status < 500 else 500))
-    )
-    errors = [{"code": code, "description": description}]
-    return _render(fmt, errors, root="errors", item="error", status=code)
-
-
-# -- rendering ---------------------------------------------------------------------------------------
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return _w3c(value)
-    # Input is refused with such characters, but text stored before that (or written by another
-    # path) must never make the document unparseable for every client.
-    return xml_safe(str(value))
-
-
-def _w3c(value: datetime) -> str:
-    """The specification's W3C datetime: seconds and an offset, e.g. 2010-04-14T06:37:38+08:00."""
-    return value.isoformat(timespec="seconds")
-
-
-def _xml_add(parent: ET.Element, name: str, value: Any) -> None:
-    child = ET.SubElement(parent, name)
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            _xml_add(child, key, inner)
-    elif isinstance(value, list):
-        singular = {
-            "endpoints": "endpoint",
-            "formats": "format",
-            "attributes": "attribute",
-            "values": "value",
-            "jurisdictions": "jurisdiction",
-        }.get(name, "item")
-        for inner in value:
-            _xml_add(child, singular, inner)
-    else:
-        child.text = _text(value)
-
-
-def _render(fmt: str, data: Any, *, root: str, item: str | None = None, status: int = 200) -> Response:
-    if fmt == "json":
-        return JSONResponse(_jsonable(data), status_code=status)
-    element = ET.Element(root)
-    if item is not None:
-        for entry in cast(Sequence[Mapping[str, Any]], data):
-            _xml_add(element, item, entry)
-    else:
-        for key, value in cast(Mapping[str, Any], data).items():
-            _xml_add(element, key, value)
-    body = b'<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(element, encoding="utf-8")
-    return Response(body, status_code=status, media_type=FORMATS["xml"])
-
-
-def _jsonable(data: Any) -> Any:
-    if isinstance(data, Mapping):
-        return {key: _jsonable(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_jsonable(value) for value in data]
-    if isinstance(data, datetime):
-        return _w3c(data)
-    if isinstance(data, uuid.UUID):
-        return str(data)
-    return data
 
 
 def _format(fmt: str) -> str:
@@ -191,7 +105,7 @@ def _name(row: Any, locale: str) -> str:
 async def discovery(fmt: str, request: Request) -> Response:
     base = settings_of(request).public_base_url.rstrip("/")
     async with _uow(request) as uow:
-        known = (await uow.session.execute(select(communities).order_by(communities.c.code))).all()
+        known = await open311_cases.jurisdictions(uow)
     data = {
         "changeset": CHANGESET,
         "contact": "WeiLinli property office; API keys from your community's administrator",
@@ -212,7 +126,7 @@ async def discovery(fmt: str, request: Request) -> Response:
             {"jurisdiction_id": str(row.id), "code": row.code, "name": row.name} for row in known
         ],
     }
-    return _render(_format(fmt), data, root="discovery")
+    return render(_format(fmt), data, root="discovery")
 
 
 @router.get(
@@ -240,7 +154,7 @@ async def services(fmt: str, request: Request) -> Response:
         for row in rows
         if row["active"]
     ]
-    return _render(fmt, data, root="services", item="service")
+    return render(fmt, data, root="services", item="service")
 
 
 @router.get(
@@ -271,7 +185,7 @@ async def service_definition(service_code: str, fmt: str, request: Request) -> R
             }
         ],
     }
-    return _render(fmt, data, root="service_definition")
+    return render(fmt, data, root="service_definition")
 
 
 # -- requests ----------------------------------------------------------------------------------------
@@ -312,17 +226,10 @@ POST_DOC = {
 async def _check_key(uow: UnitOfWork, api_key: str | None) -> uuid.UUID:
     if not api_key:
         raise Open311Error(403, "api_key is required")
-    digest = hashlib.sha256(api_key.encode()).hexdigest()
-    row = (
-        await uow.session.execute(
-            select(open311_keys.c.community_id).where(
-                open311_keys.c.key_hash == digest, open311_keys.c.revoked_at.is_(None)
-            )
-        )
-    ).first()
-    if row is None:
+    community_id = await open311_cases.community_of_key(uow, api_key)
+    if community_id is None:
         raise Open311Error(403, "api_key is not valid")
-    return cast(uuid.UUID, row.community_id)
+    return community_id
 
 
 def _float(value: str | None, what: str, bound: float) -> float | None:
@@ -400,7 +307,7 @@ async def create_request(fmt: str, request: Request) -> Response:
             "account_id": None,
         }
     ]
-    return _render(fmt, data, root="service_requests", item="request", status=201)
+    return render(fmt, data, root="service_requests", item="request", status=201)
 
 
 def _status_notes(row: Any) -> str:
@@ -470,10 +377,9 @@ async def list_requests(fmt: str, request: Request) -> Response:
     fmt = _format(fmt)
     community_id = _jurisdiction(request)
     params = request.query_params
-    conditions: list[Any] = [reports.c.community_id == community_id, reports.c.public_area.is_(True)]
     if params.get("service_request_id"):
         # The specification: service_request_id overrides every other parameter.
-        conditions.append(reports.c.id.in_(_ids(params["service_request_id"])))
+        query = open311_cases.RequestQuery(ids=_ids(params["service_request_id"]))
     else:
         start, end = _date(params.get("start_date"), "start_date"), _date(params.get("end_date"), "end_date")
         if start is not None and end is not None and start > end:
@@ -481,37 +387,24 @@ async def list_requests(fmt: str, request: Request) -> Response:
         if start is None and end is None:
             end = clock(request)
             start = end - DEFAULT_RANGE
-        if start is not None:
-            conditions.append(reports.c.submitted_at >= start)
-        if end is not None:
-            conditions.append(reports.c.submitted_at <= end)
-        if params.get("service_code"):
-            conditions.append(reports.c.category.in_([c.strip() for c in params["service_code"].split(",")]))
+        wanted: frozenset[str] = frozenset()
         if params.get("status"):
-            wanted = {s.strip() for s in params["status"].split(",")}
+            wanted = frozenset(s.strip() for s in params["status"].split(","))
             if not wanted <= {"open", "closed"}:
                 raise Open311Error(400, "status must be open and/or closed")
-            open_values = [s.value for s in OPEN_STATUSES]
-            if wanted == {"open"}:
-                conditions.append(reports.c.status.in_(open_values))
-            elif wanted == {"closed"}:
-                conditions.append(reports.c.status.notin_(open_values))
+        query = open311_cases.RequestQuery(
+            start=start,
+            end=end,
+            service_codes=(
+                [c.strip() for c in params["service_code"].split(",")] if params.get("service_code") else None
+            ),
+            status=wanted,
+        )
     locale = negotiate_locale(request.headers.get("accept-language"))
     async with _uow(request) as uow:
         names = await _names(uow, community_id, locale)
-        rows = (
-            (
-                await uow.session.execute(
-                    select(reports)
-                    .where(and_(*conditions))
-                    .order_by(reports.c.submitted_at.desc())
-                    .limit(MAX_RESULTS)
-                )
-            )
-            .mappings()
-            .all()
-        )
-    return _render(fmt, [_request_out(row, names) for row in rows], root="service_requests", item="request")
+        rows = await open311_cases.public_requests(uow, community_id, query)
+    return render(fmt, [_request_out(row, names) for row in rows], root="service_requests", item="request")
 
 
 @router.get(
@@ -530,7 +423,7 @@ async def get_request(service_request_id: str, fmt: str, request: Request) -> Re
         if row is None or not row["public_area"]:
             raise Open311Error(404, f"service_request_id {service_request_id!r} not found")
         names = await _names(uow, community_id, locale)
-    return _render(fmt, [_request_out(row, names)], root="service_requests", item="request")
+    return render(fmt, [_request_out(row, names)], root="service_requests", item="request")
 
 
 @router.get(
@@ -544,15 +437,9 @@ async def token_lookup(token: str, fmt: str, request: Request) -> Response:
     community_id = _jurisdiction(request)
     token_id = _uuid(token, "token")
     async with _uow(request) as uow:
-        row = (
-            await uow.session.execute(
-                select(reports.c.id).where(
-                    reports.c.community_id == community_id, reports.c.open311_token == token_id
-                )
-            )
-        ).first()
-    if row is None:
+        report_id = await open311_cases.token_report(uow, community_id, token_id)
+    if report_id is None:
         raise Open311Error(404, f"token {token!r} not found")
-    return _render(
-        fmt, [{"service_request_id": str(row.id), "token": token}], root="service_requests", item="request"
+    return render(
+        fmt, [{"service_request_id": str(report_id), "token": token}], root="service_requests", item="request"
     )

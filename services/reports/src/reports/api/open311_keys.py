@@ -21,7 +21,7 @@ Admin = Annotated[CurrentUser, Depends(require_roles("admin"))]
 @router.post("", status_code=201, response_model=KeyOut)
 async def create_key(body: KeyIn, ctx: Context, _: Admin) -> KeyOut:
     row = await cases.create_key(
-        ctx.uow, ctx.viewer.community_id, label=body.label, created_by=ctx.viewer.user_id, now=ctx.now
+        ctx.uow, ctx.actor.community_id, label=body.label, created_by=ctx.actor.user_id, now=ctx.now
     )
     return KeyOut(
         id=row["id"],
@@ -36,11 +36,11 @@ async def create_key(body: KeyIn, ctx: Context, _: Admin) -> KeyOut:
 async def list_keys(ctx: Context, _: Admin) -> list[KeyOut]:
     return [
         KeyOut(id=row["id"], label=row["label"], created_at=row["created_at"], revoked_at=row["revoked_at"])
-        for row in await cases.list_keys(ctx.uow, ctx.viewer.community_id)
+        for row in await cases.list_keys(ctx.uow, ctx.actor.community_id)
     ]
 
 
 @router.delete("/{key_id}", status_code=204, response_class=Response)
 async def revoke_key(key_id: uuid.UUID, ctx: Context, _: Admin) -> Response:
-    await cases.revoke_key(ctx.uow, ctx.viewer.community_id, key_id, now=ctx.now)
+    await cases.revoke_key(ctx.uow, ctx.actor.community_id, key_id, now=ctx.now)
     return Response(status_code=204)

@@ -1,4 +1,4 @@
-"""Shaping a report row for one viewer: anonymity and timeline actors hidden from residents."""
+"""Shaping a report row for one actor: anonymity and timeline actors hidden from residents."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.engine import RowMapping
 
 from reports.adapters.tables import people, report_events
 from reports.api.schemas import LocationOut, PersonOut, PhotoOut, RatingOut, ReportOut, TimelineOut
-from reports.domain.access import Viewer, sees_reporter
+from reports.domain.access import Actor, sees_reporter
 from reports.domain.model import OPEN_STATUSES
 from reports.service_layer.photos import list_photos
 from reports.service_layer.reports import facts
@@ -41,11 +41,11 @@ def _person(user_id: uuid.UUID | None, names: Names) -> PersonOut | None:
 _OPEN = {s.value for s in OPEN_STATUSES}
 
 
-def summary(viewer: Viewer, row: RowMapping | dict[str, Any], names: Names | None = None) -> ReportOut:
-    """The report as ``viewer`` sees it; reporter and assignee appear as `{id, display_name}`
+def summary(actor: Actor, row: RowMapping | dict[str, Any], names: Names | None = None) -> ReportOut:
+    """The report as ``actor`` sees it; reporter and assignee appear as `{id, display_name}`
     (``names`` from :func:`names_for`), the reporter only where the anonymity rule allows."""
     names = names or {}
-    show_reporter = sees_reporter(viewer, facts(row), row["anonymous"])
+    show_reporter = sees_reporter(actor, facts(row), row["anonymous"])
     rating = (
         RatingOut(
             overall=row["rating_overall"],
@@ -101,7 +101,7 @@ def summary(viewer: Viewer, row: RowMapping | dict[str, Any], names: Names | Non
     )
 
 
-async def detail(uow: UnitOfWork, viewer: Viewer, row: RowMapping | dict[str, Any]) -> ReportOut:
+async def detail(uow: UnitOfWork, actor: Actor, row: RowMapping | dict[str, Any]) -> ReportOut:
     events = list(
         (
             await uow.session.execute(
@@ -114,17 +114,17 @@ async def detail(uow: UnitOfWork, viewer: Viewer, row: RowMapping | dict[str, An
         .all()
     )
     names = await names_for(uow, row["community_id"], [row], *(event["actor_id"] for event in events))
-    out = summary(viewer, row, names)
+    out = summary(actor, row, names)
     hide = row["reporter_id"] if out.reporter_id is None else None
 
-    def actor(event: RowMapping) -> uuid.UUID | None:
+    def event_actor(event: RowMapping) -> uuid.UUID | None:
         return None if hide is not None and event["actor_id"] == hide else event["actor_id"]
 
     out.timeline = [
         TimelineOut(
             at=event["at"],
-            actor_id=actor(event),
-            actor=_person(actor(event), names),
+            actor_id=event_actor(event),
+            actor=_person(event_actor(event), names),
             action=event["action"],
             from_status=event["from_status"],
             to_status=event["to_status"],

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
@@ -43,6 +43,7 @@ from servicekit.app import get_runtime
 from servicekit.auth import CurrentUser, User, optional_user, require_roles
 from servicekit.domain import DomainError
 from servicekit.i18n import negotiate_locale
+from servicekit.idempotency import IdempotencyKey
 from servicekit.logging import correlation_id_var
 from servicekit.pagination import Cursor, Limit
 from servicekit.photos import intake, multipart_body, photo_form, photo_response, store_of
@@ -94,7 +95,7 @@ async def edit_category(
     code: str, body: CategoryPatch, ctx: Context, _: Manager, request: Request
 ) -> CategoryOut:
     row = await category_cases.edit_category(
-        ctx.uow, ctx.viewer.community_id, code, body.model_dump(exclude_none=True), now=ctx.now
+        ctx.uow, ctx.actor.community_id, code, body.model_dump(exclude_none=True), now=ctx.now
     )
     return _category_out(row, negotiate_locale(request.headers.get("accept-language")))
 
@@ -105,7 +106,7 @@ async def submit_report(
     body: SubmitIn,
     ctx: Context,
     user: User,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     location = body.location
     # 代客报修: only the office files for someone else; anyone else files as a resident.
@@ -130,17 +131,16 @@ async def submit_report(
     async def answer(created: Any, duplicates: list[dict[str, Any]]) -> dict[str, Any]:
         # The answer carries the report as its detail shows it, first timeline row included.
         out = SubmittedOut(
-            **(await detail(ctx.uow, ctx.viewer, created)).model_dump(),
+            **(await detail(ctx.uow, ctx.actor, created)).model_dump(),
             possible_duplicates=[DuplicateOut(**d) for d in duplicates],
         )
         return out.model_dump(mode="json")
 
     status, answered = await cases.submit_once(
         ctx.uow,
-        ctx.viewer,
+        ctx.actor,
         new,
-        key=idempotency_key,
-        fingerprint=idempotency.fingerprint(body.model_dump(mode="json")),
+        keyed=idempotency.Keyed.of(idempotency_key, body),
         on_behalf_of=body.on_behalf_of,
         now=ctx.now,
         window_days=ctx.settings.duplicate_window_days,
@@ -161,10 +161,10 @@ async def list_reports(
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> ReportPage:
-    viewer = ctx.viewer
+    actor = ctx.actor
     page, next_cursor = await cases.list_reports(
         ctx.uow,
-        viewer,
+        actor,
         scope=scope,
         statuses=status or [],
         category=category,
@@ -174,8 +174,8 @@ async def list_reports(
         limit=limit,
         cursor=cursor,
     )
-    names = await names_for(ctx.uow, viewer.community_id, page)
-    return ReportPage(items=[summary(viewer, row, names) for row in page], next_cursor=next_cursor)
+    names = await names_for(ctx.uow, actor.community_id, page)
+    return ReportPage(items=[summary(actor, row, names) for row in page], next_cursor=next_cursor)
 
 
 @router.get("/staff", response_model=StaffPage)
@@ -183,7 +183,7 @@ async def list_staff(ctx: Context, _: StatsReader, department: Department | None
     """Whom a manager (their department) or the committee (any) can assign a report to, with
     each one's open jobs."""
     limit = ctx.settings.max_open_jobs_per_staff
-    items = await cases.staff_list(ctx.uow, ctx.viewer, department=department, max_open_jobs=limit)
+    items = await cases.staff_list(ctx.uow, ctx.actor, department=department, max_open_jobs=limit)
     return StaffPage.model_validate({"items": items, "max_open_jobs": limit})
 
 
@@ -199,7 +199,7 @@ async def report_stats(
     since_at = _aware(since) if since else until_at - timedelta(days=365)
     result = await stats_cases.compute(
         ctx.uow,
-        community_id=ctx.viewer.community_id,
+        community_id=ctx.actor.community_id,
         since=since_at,
         until=until_at,
         timezone=ctx.settings.community_timezone,
@@ -214,8 +214,8 @@ def _aware(value: datetime) -> datetime:
 
 @router.get("/{report_id}", response_model=ReportOut)
 async def get_report(report_id: uuid.UUID, ctx: Context) -> ReportOut:
-    row = await cases.visible_report(ctx.uow, ctx.viewer, report_id)
-    return await detail(ctx.uow, ctx.viewer, row)
+    row = await cases.visible_report(ctx.uow, ctx.actor, report_id)
+    return await detail(ctx.uow, ctx.actor, row)
 
 
 # -- photos -----------------------------------------------------------------------------------------
@@ -232,7 +232,7 @@ _PHOTO_BODY = multipart_body(
 @router.post("/{report_id}/photos", status_code=201, response_model=ReportOut, openapi_extra=_PHOTO_BODY)
 async def upload_photo(report_id: uuid.UUID, request: Request, ctx: Context) -> ReportOut:
     # The caller and the count first: a stranger's or a seventh upload is never read.
-    await photo_cases.check_upload(ctx.uow, ctx.viewer, report_id)
+    await photo_cases.check_upload(ctx.uow, ctx.actor, report_id)
     async with photo_form(request, file_field="photo", file_aliases=("file",), text_fields=("kind",)) as (
         fields,
         upload,
@@ -245,11 +245,11 @@ async def upload_photo(report_id: uuid.UUID, request: Request, ctx: Context) -> 
             ) from exc
         clean = await intake(upload)
     await photo_cases.add_photo(
-        ctx.uow, ctx.viewer, report_id, kind=kind, clean=clean, store=store_of(request.app), now=ctx.now
+        ctx.uow, ctx.actor, report_id, kind=kind, clean=clean, store=store_of(request.app), now=ctx.now
     )
     # The upload committed; the same session reads the result in a fresh transaction.
-    row = await cases.visible_report(ctx.uow, ctx.viewer, report_id)
-    return await detail(ctx.uow, ctx.viewer, row)
+    row = await cases.visible_report(ctx.uow, ctx.actor, report_id)
+    return await detail(ctx.uow, ctx.actor, row)
 
 
 @router.get(
@@ -259,7 +259,7 @@ async def upload_photo(report_id: uuid.UUID, request: Request, ctx: Context) -> 
 )
 async def get_photo(report_id: uuid.UUID, photo_id: uuid.UUID, request: Request, ctx: Context) -> Response:
     stream, content_type = await photo_cases.read_photo(
-        ctx.uow, ctx.viewer, report_id, photo_id, store_of(request.app)
+        ctx.uow, ctx.actor, report_id, photo_id, store_of(request.app)
     )
     return photo_response(stream, content_type)
 
@@ -268,13 +268,13 @@ async def get_photo(report_id: uuid.UUID, photo_id: uuid.UUID, request: Request,
 async def _transition(ctx: Context, report_id: uuid.UUID, command: cases.Command) -> ReportOut:
     row = await cases.transition(
         ctx.uow,
-        ctx.viewer,
+        ctx.actor,
         report_id,
         command,
         now=ctx.now,
         max_open_jobs=ctx.settings.max_open_jobs_per_staff,
     )
-    return await detail(ctx.uow, ctx.viewer, row)
+    return await detail(ctx.uow, ctx.actor, row)
 
 
 OptionalNote = Annotated[NoteIn | None, Body()]
@@ -359,7 +359,7 @@ async def cancel(report_id: uuid.UUID, ctx: Context, body: OptionalNote = None) 
 async def rate(report_id: uuid.UUID, body: RateIn, ctx: Context) -> ReportOut:
     row = await cases.rate(
         ctx.uow,
-        ctx.viewer,
+        ctx.actor,
         report_id,
         overall=body.overall,
         speed=body.speed,
@@ -367,25 +367,25 @@ async def rate(report_id: uuid.UUID, body: RateIn, ctx: Context) -> ReportOut:
         comment=body.comment,
         now=ctx.now,
     )
-    return await detail(ctx.uow, ctx.viewer, row)
+    return await detail(ctx.uow, ctx.actor, row)
 
 
 @router.post("/{report_id}/urge", response_model=ReportOut)
 async def urge(report_id: uuid.UUID, ctx: Context) -> ReportOut:
     row = await cases.urge(
         ctx.uow,
-        ctx.viewer,
+        ctx.actor,
         report_id,
         now=ctx.now,
         interval=timedelta(minutes=ctx.settings.urge_interval_minutes),
     )
-    return await detail(ctx.uow, ctx.viewer, row)
+    return await detail(ctx.uow, ctx.actor, row)
 
 
 @router.post("/{report_id}/support", response_model=ReportOut)
 async def support(report_id: uuid.UUID, ctx: Context) -> ReportOut:
-    row = await cases.support(ctx.uow, ctx.viewer, report_id, now=ctx.now)
-    return await detail(ctx.uow, ctx.viewer, row)
+    row = await cases.support(ctx.uow, ctx.actor, report_id, now=ctx.now)
+    return await detail(ctx.uow, ctx.actor, row)
 
 
 @router.post("/{report_id}/escalate", response_model=ReportOut)
@@ -394,6 +394,6 @@ async def escalate(
 ) -> ReportOut:
     request = body or EscalateIn()
     row = await cases.escalate(
-        ctx.uow, ctx.viewer, report_id, reason=request.reason, note=request.note, now=ctx.now
+        ctx.uow, ctx.actor, report_id, reason=request.reason, note=request.note, now=ctx.now
     )
-    return await detail(ctx.uow, ctx.viewer, row)
+    return await detail(ctx.uow, ctx.actor, row)

@@ -13,7 +13,7 @@ STAFF_ROLES = frozenset({"property_staff", "property_manager"})
 
 
 @dataclass(frozen=True)
-class Viewer:
+class Actor:
     user_id: uuid.UUID
     community_id: uuid.UUID
     roles: frozenset[str]
@@ -45,20 +45,20 @@ class ReportFacts:
     assignee_id: uuid.UUID | None
 
 
-def can_see(viewer: Viewer, report: ReportFacts) -> bool:
-    if report.reporter_id == viewer.user_id or viewer.is_staff or viewer.is_committee:
+def can_see(actor: Actor, report: ReportFacts) -> bool:
+    if report.reporter_id == actor.user_id or actor.is_staff or actor.is_committee:
         return True
     return (
         report.public_area
         and report.building is not None
-        and viewer.building == report.building
-        and "resident" in viewer.roles
+        and actor.building == report.building
+        and "resident" in actor.roles
     )
 
 
-def sees_reporter(viewer: Viewer, report: ReportFacts, anonymous: bool) -> bool:
+def sees_reporter(actor: Actor, report: ReportFacts, anonymous: bool) -> bool:
     """Anonymity hides the reporter from other residents, never from staff or the committee."""
-    return not anonymous or report.reporter_id == viewer.user_id or viewer.is_staff or viewer.is_committee
+    return not anonymous or report.reporter_id == actor.user_id or actor.is_staff or actor.is_committee
 
 
 REPORTER_ACTIONS = frozenset({Action.CONFIRM, Action.REOPEN, Action.CANCEL})
@@ -66,33 +66,33 @@ MANAGER_ACTIONS = frozenset({Action.ACCEPT, Action.ASSIGN, Action.REJECT})
 ASSIGNEE_ACTIONS = frozenset({Action.START, Action.PAUSE, Action.RESUME, Action.RESOLVE})
 
 
-def may(viewer: Viewer, report: ReportFacts, action: Action) -> bool:
-    """Whether the viewer may attempt ``action`` (the state machine decides if it is legal now)."""
+def may(actor: Actor, report: ReportFacts, action: Action) -> bool:
+    """Whether the actor may attempt ``action`` (the state machine decides if it is legal now)."""
     if action in REPORTER_ACTIONS:
-        return report.reporter_id is not None and report.reporter_id == viewer.user_id
+        return report.reporter_id is not None and report.reporter_id == actor.user_id
     if action in MANAGER_ACTIONS:
-        return viewer.manages(report.department)
+        return actor.manages(report.department)
     if action in ASSIGNEE_ACTIONS:
-        return report.assignee_id == viewer.user_id and viewer.works_in(report.department)
+        return report.assignee_id == actor.user_id and actor.works_in(report.department)
     if action is Action.GRAB:
-        return "property_staff" in viewer.roles and viewer.works_in(report.department)
+        return "property_staff" in actor.roles and actor.works_in(report.department)
     if action is Action.TRANSFER:
-        return viewer.manages(report.department) or (
-            report.assignee_id == viewer.user_id and viewer.works_in(report.department)
+        return actor.manages(report.department) or (
+            report.assignee_id == actor.user_id and actor.works_in(report.department)
         )
     return False
 
 
-def may_rate_or_urge(viewer: Viewer, report: ReportFacts) -> bool:
-    return report.reporter_id is not None and report.reporter_id == viewer.user_id
+def may_rate_or_urge(actor: Actor, report: ReportFacts) -> bool:
+    return report.reporter_id is not None and report.reporter_id == actor.user_id
 
 
-def may_support(viewer: Viewer, report: ReportFacts) -> bool:
-    return "resident" in viewer.roles and report.reporter_id != viewer.user_id
+def may_support(actor: Actor, report: ReportFacts) -> bool:
+    return "resident" in actor.roles and report.reporter_id != actor.user_id
 
 
-def may_upload(viewer: Viewer, report: ReportFacts, kind: str) -> bool:
+def may_upload(actor: Actor, report: ReportFacts, kind: str) -> bool:
     """The reporter shows the problem (before); the department's staff prove the fix (after)."""
-    if kind == "before" and report.reporter_id == viewer.user_id:
+    if kind == "before" and report.reporter_id == actor.user_id:
         return True
-    return report.assignee_id == viewer.user_id or viewer.manages(report.department)
+    return report.assignee_id == actor.user_id or actor.manages(report.department)

@@ -1,5 +1,5 @@
 """Open311 API keys: admins make and revoke them. The key is shown once; only its SHA-256 is
-stored (reports.api.open311 checks a POST's key against it)."""
+stored, and a POST's key is checked against it (`community_of_key`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import RowMapping
@@ -16,6 +16,23 @@ from sqlalchemy.engine import RowMapping
 from reports.adapters.tables import open311_keys
 from servicekit.db import UnitOfWork
 from servicekit.domain import DomainError
+
+
+def key_hash(api_key: str) -> str:
+    """What is stored of a key: its SHA-256, hex (the key itself is shown once)."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+async def community_of_key(uow: UnitOfWork, api_key: str) -> uuid.UUID | None:
+    """The community a live (not revoked) key belongs to; None for an unknown or revoked key."""
+    row = (
+        await uow.session.execute(
+            select(open311_keys.c.community_id).where(
+                open311_keys.c.key_hash == key_hash(api_key), open311_keys.c.revoked_at.is_(None)
+            )
+        )
+    ).first()
+    return None if row is None else cast(uuid.UUID, row.community_id)
 
 
 async def create_key(
@@ -26,7 +43,7 @@ async def create_key(
     values = {
         "id": uuid.uuid4(),
         "community_id": community_id,
-        "key_hash": hashlib.sha256(api_key.encode()).hexdigest(),
+        "key_hash": key_hash(api_key),
         "label": label,
         "created_by": created_by,
         "created_at": now,

@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, select
 
 from reports.adapters.tables import report_photos
 from reports.domain import access
-from reports.domain.access import Viewer
+from reports.domain.access import Actor
 from reports.service_layer.reports import facts, visible_report
 from servicekit import photos
 from servicekit.db import UnitOfWork
@@ -28,12 +28,12 @@ async def _count(uow: UnitOfWork, report_id: uuid.UUID) -> int:
     return int(existing.scalar_one())
 
 
-async def check_upload(uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID) -> None:
-    """Asked before a byte of the upload is read: 404 unless the viewer sees the report, 403
+async def check_upload(uow: UnitOfWork, actor: Actor, report_id: uuid.UUID) -> None:
+    """Asked before a byte of the upload is read: 404 unless the actor sees the report, 403
     unless they may add a photo of some kind to it, 422 once it holds six. Ends its transaction,
     so none stays open while the upload arrives and is decoded."""
-    row = await visible_report(uow, viewer, report_id)
-    if not any(access.may_upload(viewer, facts(row), kind) for kind in ("before", "after")):
+    row = await visible_report(uow, actor, report_id)
+    if not any(access.may_upload(actor, facts(row), kind) for kind in ("before", "after")):
         raise DomainError("forbidden", 403)
     photos.check_count(await _count(uow, report_id))
     await uow.rollback()
@@ -41,7 +41,7 @@ async def check_upload(uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID) ->
 
 async def add_photo(
     uow: UnitOfWork,
-    viewer: Viewer,
+    actor: Actor,
     report_id: uuid.UUID,
     *,
     kind: str,
@@ -51,8 +51,8 @@ async def add_photo(
 ) -> dict[str, Any]:
     """Store a photo that ``check_upload`` admitted and ``photos.intake`` cleaned; every check is
     repeated under the report's lock, so two uploads at once cannot both be the sixth."""
-    row = await visible_report(uow, viewer, report_id, for_update=True)
-    if not access.may_upload(viewer, facts(row), kind):
+    row = await visible_report(uow, actor, report_id, for_update=True)
+    if not access.may_upload(actor, facts(row), kind):
         raise DomainError("forbidden", 403)
     photos.check_count(await _count(uow, report_id))
     path = await store.save(clean, str(row["community_id"]), str(report_id))
@@ -66,7 +66,7 @@ async def add_photo(
         "width": clean.width,
         "height": clean.height,
         "size_bytes": len(clean.data),
-        "uploaded_by": viewer.user_id,
+        "uploaded_by": actor.user_id,
         "created_at": now,
     }
     try:
@@ -79,9 +79,9 @@ async def add_photo(
 
 
 async def read_photo(
-    uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, photo_id: uuid.UUID, store: photos.PhotoStorage
+    uow: UnitOfWork, actor: Actor, report_id: uuid.UUID, photo_id: uuid.UUID, store: photos.PhotoStorage
 ) -> tuple[photos.PhotoStream, str]:
-    await visible_report(uow, viewer, report_id)
+    await visible_report(uow, actor, report_id)
     row = (
         (
             await uow.session.execute(

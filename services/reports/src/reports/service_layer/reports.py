@@ -16,7 +16,7 @@ from contracts import ReportRatedV1, ReportStatusChangedV1, ReportSubmittedV1, R
 from reports.adapters import repository as repo
 from reports.adapters.tables import people, report_photos, report_supporters, reports, staff
 from reports.domain import access
-from reports.domain.access import ReportFacts, Viewer
+from reports.domain.access import Actor, ReportFacts
 from reports.domain.categories import FALLBACK_CATEGORY
 from reports.domain.model import (
     OPEN_STATUSES,
@@ -48,25 +48,25 @@ def facts(row: RowMapping | dict[str, Any]) -> ReportFacts:
     )
 
 
-async def viewer_of(
+async def actor_of(
     uow: UnitOfWork,
     *,
     user_id: uuid.UUID,
     community_id: uuid.UUID,
     roles: frozenset[str],
     building: str | None,
-) -> Viewer:
+) -> Actor:
     departments = (
         await repo.staff_departments(uow.session, community_id, user_id) if roles & access.STAFF_ROLES else {}
     )
-    return Viewer(user_id, community_id, roles, building, departments)
+    return Actor(user_id, community_id, roles, building, departments)
 
 
 async def visible_report(
-    uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, *, for_update: bool = False
+    uow: UnitOfWork, actor: Actor, report_id: uuid.UUID, *, for_update: bool = False
 ) -> RowMapping:
-    row = await repo.load_report(uow.session, viewer.community_id, report_id, for_update=for_update)
-    if row is None or not access.can_see(viewer, facts(row)):
+    row = await repo.load_report(uow.session, actor.community_id, report_id, for_update=for_update)
+    if row is None or not access.can_see(actor, facts(row)):
         raise NotFound()
     return row
 
@@ -196,11 +196,10 @@ Answer = Callable[[RowMapping, list[dict[str, Any]]], Awaitable[dict[str, Any]]]
 
 async def submit_once(
     uow: UnitOfWork,
-    viewer: Viewer,
+    actor: Actor,
     new: NewReport,
     *,
-    key: str | None,
-    fingerprint: str,
+    keyed: idempotency.Keyed,
     now: datetime,
     window_days: int,
     answer: Answer,
@@ -212,18 +211,16 @@ async def submit_once(
 
     ``on_behalf_of`` (代客报修): property staff or a manager files for a person of the community who
     phoned or walked in; that person is the reporter, the staff member the first row's actor."""
-    claim, stored = await idempotency.claim(
-        uow, scope="reports.submit", user_id=viewer.user_id, key=key, request_fingerprint=fingerprint
-    )
+    claim, stored = await keyed.claim(uow, scope="reports.submit", user_id=actor.user_id)
     if stored is not None:
         return stored.status, stored.body
-    reporter_id, filed_by = viewer.user_id, None
+    reporter_id, filed_by = actor.user_id, None
     if on_behalf_of is not None:
-        await require_members(uow.session, viewer.community_id, [on_behalf_of], people)
-        reporter_id, filed_by = on_behalf_of, viewer.user_id
+        await require_members(uow.session, actor.community_id, [on_behalf_of], people)
+        reporter_id, filed_by = on_behalf_of, actor.user_id
     created = await submit(
         uow,
-        community_id=viewer.community_id,
+        community_id=actor.community_id,
         reporter_id=reporter_id,
         filed_by=filed_by,
         new=new,
@@ -231,7 +228,7 @@ async def submit_once(
     )
     assert created is not None  # only thread escalations can conflict
     duplicates = await possible_duplicates(
-        uow, community_id=viewer.community_id, report=created, window_days=window_days
+        uow, community_id=actor.community_id, report=created, window_days=window_days
     )
     body = await answer(created, duplicates)
     if claim is not None:
@@ -242,7 +239,7 @@ async def submit_once(
 
 async def list_reports(
     uow: UnitOfWork,
-    viewer: Viewer,
+    actor: Actor,
     *,
     scope: Literal["mine", "building", "queue"],
     statuses: Sequence[Status],
@@ -255,17 +252,17 @@ async def list_reports(
 ) -> tuple[Sequence[RowMapping], str | None]:
     """A page of reports, newest first: the caller's own (`mine`), the public-area ones of their
     building (`building`), or the queue of their departments (`queue`: staff; the committee all)."""
-    conditions: list[Any] = [reports.c.community_id == viewer.community_id]
+    conditions: list[Any] = [reports.c.community_id == actor.community_id]
     if scope == "mine":
-        conditions.append(reports.c.reporter_id == viewer.user_id)
+        conditions.append(reports.c.reporter_id == actor.user_id)
     elif scope == "building":
-        if viewer.building is None:
+        if actor.building is None:
             return [], None
-        conditions += [reports.c.building == viewer.building, reports.c.public_area.is_(True)]
-    elif viewer.is_committee:
+        conditions += [reports.c.building == actor.building, reports.c.public_area.is_(True)]
+    elif actor.is_committee:
         pass  # the committee supervises every department
-    elif viewer.is_staff and viewer.departments:
-        conditions.append(reports.c.department.in_(set(viewer.departments.values())))
+    elif actor.is_staff and actor.departments:
+        conditions.append(reports.c.department.in_(set(actor.departments.values())))
     else:
         raise _forbid()
     if statuses:
@@ -329,22 +326,22 @@ class Command:
 
 async def transition(
     uow: UnitOfWork,
-    viewer: Viewer,
+    actor: Actor,
     report_id: uuid.UUID,
     command: Command,
     *,
     now: datetime,
     max_open_jobs: int,
 ) -> RowMapping:
-    row = await visible_report(uow, viewer, report_id, for_update=True)
-    if not access.may(viewer, facts(row), command.action):
+    row = await visible_report(uow, actor, report_id, for_update=True)
+    if not access.may(actor, facts(row), command.action):
         raise _forbid()
     current = Status(row["status"])
     action = command.action
     step = REPORT.step(current, action)
     if not step.changed:
         if action in (Action.ASSIGN, Action.GRAB):
-            wanted = viewer.user_id if action is Action.GRAB else command.staff_id
+            wanted = actor.user_id if action is Action.GRAB else command.staff_id
             if row["assignee_id"] != wanted:
                 raise DomainError("report_already_assigned")
         await uow.commit()
@@ -360,7 +357,7 @@ async def transition(
     elif action in (Action.ASSIGN, Action.GRAB, Action.TRANSFER):
         if action is Action.GRAB and (category is None or category["assignment_mode"] != "grab"):
             raise DomainError("category_not_grabbable")
-        staff_id = viewer.user_id if action is Action.GRAB else command.staff_id
+        staff_id = actor.user_id if action is Action.GRAB else command.staff_id
         if staff_id is None:
             raise DomainError("staff_id_required", 422)
         if action is Action.TRANSFER and staff_id == row["assignee_id"]:
@@ -404,7 +401,7 @@ async def transition(
         changes["reject_reason"] = command.reject_reason
     updated = await repo.update_report(uow.session, row["id"], changes)
     await record_transition(
-        uow, updated, actor_id=viewer.user_id, action=action, from_status=current, now=now, note=command.note
+        uow, updated, actor_id=actor.user_id, action=action, from_status=current, now=now, note=command.note
     )
     await uow.commit()
     return updated
@@ -477,7 +474,7 @@ async def _has_after_photo(uow: UnitOfWork, report_id: uuid.UUID) -> bool:
 # -- resident side beyond the state machine --------------------------------------------------------
 async def rate(
     uow: UnitOfWork,
-    viewer: Viewer,
+    actor: Actor,
     report_id: uuid.UUID,
     *,
     overall: int,
@@ -486,8 +483,8 @@ async def rate(
     comment: str | None,
     now: datetime,
 ) -> RowMapping:
-    row = await visible_report(uow, viewer, report_id, for_update=True)
-    if not access.may_rate_or_urge(viewer, facts(row)):
+    row = await visible_report(uow, actor, report_id, for_update=True)
+    if not access.may_rate_or_urge(actor, facts(row)):
         raise _forbid()
     if row["status"] not in (Status.RESOLVED.value, Status.CLOSED.value):
         raise DomainError("report_not_rateable", status=row["status"])
@@ -509,7 +506,7 @@ async def rate(
         uow.session,
         row,
         at=now,
-        actor_id=viewer.user_id,
+        actor_id=actor.user_id,
         action="rate",
         from_status=row["status"],
         to_status=row["status"],
@@ -523,17 +520,17 @@ async def rate(
             speed=speed,
             attitude=attitude,
         ),
-        actor_id=viewer.user_id,
+        actor_id=actor.user_id,
     )
     await uow.commit()
     return updated
 
 
 async def urge(
-    uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, *, now: datetime, interval: timedelta
+    uow: UnitOfWork, actor: Actor, report_id: uuid.UUID, *, now: datetime, interval: timedelta
 ) -> RowMapping:
-    row = await visible_report(uow, viewer, report_id, for_update=True)
-    if not access.may_rate_or_urge(viewer, facts(row)):
+    row = await visible_report(uow, actor, report_id, for_update=True)
+    if not access.may_rate_or_urge(actor, facts(row)):
         raise _forbid()
     if row["status"] not in {s.value for s in OPEN_STATUSES}:
         raise DomainError("report_not_open", status=row["status"])
@@ -546,7 +543,7 @@ async def urge(
         uow.session,
         row,
         at=now,
-        actor_id=viewer.user_id,
+        actor_id=actor.user_id,
         action="urge",
         from_status=row["status"],
         to_status=row["status"],
@@ -558,23 +555,23 @@ async def urge(
             **_event_base(row),
             status=row["status"],
             assignee_id=row["assignee_id"],
-            urged_by=viewer.user_id,
+            urged_by=actor.user_id,
         ),
-        actor_id=viewer.user_id,
+        actor_id=actor.user_id,
     )
     await uow.commit()
     return updated
 
 
-async def support(uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, *, now: datetime) -> RowMapping:
-    row = await visible_report(uow, viewer, report_id, for_update=True)
-    if not access.may_support(viewer, facts(row)):
+async def support(uow: UnitOfWork, actor: Actor, report_id: uuid.UUID, *, now: datetime) -> RowMapping:
+    row = await visible_report(uow, actor, report_id, for_update=True)
+    if not access.may_support(actor, facts(row)):
         raise _forbid()
     if row["status"] not in {s.value for s in OPEN_STATUSES}:
         raise DomainError("report_not_open", status=row["status"])
     inserted = await uow.session.execute(
         pg_insert(report_supporters)
-        .values(report_id=row["id"], user_id=viewer.user_id, community_id=row["community_id"], created_at=now)
+        .values(report_id=row["id"], user_id=actor.user_id, community_id=row["community_id"], created_at=now)
         .on_conflict_do_nothing()
         .returning(report_supporters.c.user_id)
     )
@@ -587,10 +584,10 @@ async def support(uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, *, now:
 
 
 async def escalate(
-    uow: UnitOfWork, viewer: Viewer, report_id: uuid.UUID, *, reason: str, note: str | None, now: datetime
+    uow: UnitOfWork, actor: Actor, report_id: uuid.UUID, *, reason: str, note: str | None, now: datetime
 ) -> RowMapping:
-    row = await visible_report(uow, viewer, report_id, for_update=True)
-    if not viewer.is_committee:
+    row = await visible_report(uow, actor, report_id, for_update=True)
+    if not actor.is_committee:
         raise _forbid()
     if row["supervised_at"] is not None:
         await uow.commit()
@@ -602,7 +599,7 @@ async def escalate(
         uow.session,
         row,
         at=now,
-        actor_id=viewer.user_id,
+        actor_id=actor.user_id,
         action="supervise",
         from_status=row["status"],
         to_status=row["status"],
@@ -646,13 +643,13 @@ async def submit_from_thread(
 
 
 async def staff_list(
-    uow: UnitOfWork, viewer: Viewer, *, department: str | None, max_open_jobs: int
+    uow: UnitOfWork, actor: Actor, *, department: str | None, max_open_jobs: int
 ) -> list[dict[str, Any]]:
     """The staff of a department (a manager: their own; the committee: any, or all) with their
     open jobs, in two queries however many staff there are. `on_duty` means assignable now:
     holding a staff role and below the open-jobs limit (there is no duty roster)."""
-    if not viewer.is_committee:
-        own = viewer.departments.get("property_manager")
+    if not actor.is_committee:
+        own = actor.departments.get("property_manager")
         if own is None or (department is not None and department != own):
             raise DomainError("forbidden", 403)
         department = own
@@ -661,7 +658,7 @@ async def staff_list(
             people, (people.c.community_id == staff.c.community_id) & (people.c.user_id == staff.c.user_id)
         )
     )
-    query = query.where(staff.c.community_id == viewer.community_id)
+    query = query.where(staff.c.community_id == actor.community_id)
     if department is not None:
         query = query.where(staff.c.department == department)
     members: dict[tuple[uuid.UUID, str], dict[str, Any]] = {}
@@ -674,7 +671,7 @@ async def staff_list(
     jobs = await uow.session.execute(
         select(reports.c.assignee_id, reports.c.department, func.count())
         .where(
-            reports.c.community_id == viewer.community_id,
+            reports.c.community_id == actor.community_id,
             reports.c.assignee_id.in_({user_id for user_id, _ in members}),
             reports.c.status.in_([s.value for s in WORKING_STATUSES]),
         )
