@@ -15,6 +15,7 @@ from servicekit.db import UnitOfWork
 from servicekit.errors import install_error_handlers
 from servicekit.health import HealthCheck, health_router
 from servicekit.logging import configure_logging, correlation_id_var, get_logger
+from servicekit.clock import DemoTimeMiddleware
 from servicekit.middleware import RequestContextMiddleware
 from servicekit.openapi import install_docs, install_openapi, operation_id_function
 from servicekit.runtime import ServiceRuntime
@@ -91,6 +92,10 @@ def create_service_app(
     app.add_middleware(
         RequestContextMiddleware, service=settings.service_name, expose_route=expose_route_template
     )
+    demo_secret = settings.demo_time_secret.get_secret_value()
+    if settings.environment == "development" and demo_secret:
+        # The demo seeder's past (servicekit.clock); never installed outside development.
+        app.add_middleware(DemoTimeMiddleware, secret=demo_secret)
     app.include_router(health_router(settings.service_name))
     for router in routers:
         app.include_router(router)
