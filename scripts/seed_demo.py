@@ -34,17 +34,22 @@ import asyncio
 import csv
 import io
 import itertools
+import os
 import random
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+
+from servicekit.clock import DEMO_SECRET_HEADER, DEMO_TIME_HEADER
 
 DEMO_CODE = "demo"
 DEMO_NAME = "演示社区"
@@ -63,6 +68,10 @@ RESIDENT_ACCOUNTS = 50
 ORDERS = 110
 REPORTS = 70
 THREADS = 30
+# The history reaches this far back (the services' own clock, see "the past" below).
+HISTORY_DAYS = 182
+LOCAL = ZoneInfo("Asia/Shanghai")
+DEMO_SECRET_ENV = "WEILINLI_DEMO_TIME_SECRET"  # noqa: S105 - the variable's name
 
 
 class SeedError(Exception):
@@ -175,10 +184,47 @@ class Identity:
 
 
 # -- HTTP --------------------------------------------------------------------------------------------
+# -- the past ----------------------------------------------------------------------------------------
+# The instant this task's requests happen at (None: now). Each concurrent strand of the history runs
+# in a task of its own, so each keeps its own calendar. Sent as X-Weilinli-Demo-Time with this run's
+# seeding secret; the services honour it in development only (servicekit.clock).
+seed_time: ContextVar[datetime | None] = ContextVar("seed_time", default=None)
+
+
+def happen_at(when: datetime | None) -> datetime:
+    """This task's next requests happen at ``when`` (at most a second ago: the services ignore a
+    time in the future); None: now."""
+    if when is None:
+        seed_time.set(None)
+        return datetime.now(UTC)
+    when = min(when, datetime.now(UTC) - timedelta(seconds=1))
+    seed_time.set(when)
+    return when
+
+
+def later(**delta: float) -> datetime:
+    """Move this task's clock on (e.g. ``later(minutes=20)``); it never passes the present."""
+    current = seed_time.get()
+    return happen_at(None if current is None else current + timedelta(**delta))
+
+
+def then() -> datetime:
+    """The instant this task's requests happen at."""
+    return seed_time.get() or datetime.now(UTC)
+
+
+def day_ago(origin: datetime, rng: random.Random, low: float, high: float) -> datetime:
+    """An instant in daytime (7:00-21:59 in the community) between ``low`` and ``high`` days before
+    ``origin``."""
+    day = (origin - timedelta(days=rng.uniform(low, high))).astimezone(LOCAL)
+    return day.replace(hour=rng.randint(7, 21), minute=rng.randint(0, 59), second=0, microsecond=0)
+
+
 class Api:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(self, client: httpx.AsyncClient, demo_secret: str = "") -> None:
         self.client = client
         self.requests = 0
+        self.demo_secret = demo_secret
 
     async def call(
         self,
@@ -192,6 +238,10 @@ class Api:
     ) -> Any:
         headers = dict(who.headers) if who is not None else {}
         headers.update(kwargs.pop("headers", {}))
+        at = seed_time.get()
+        if at is not None and self.demo_secret:
+            headers[DEMO_TIME_HEADER] = at.isoformat()
+            headers[DEMO_SECRET_HEADER] = self.demo_secret
         for attempt in range(6):
             self.requests += 1
             response = await self.client.request(method, path, json=json, headers=headers, **kwargs)
@@ -469,6 +519,16 @@ REPLIES = [
     "上次也是这个问题，一直没解决",
 ]
 
+# An earlier burst, settled since: building 2's heating when the season began (hotspots' history).
+PAST_BURST = [
+    "2号楼暖气不热，家里才十六度",
+    "暖气不热，老人在家穿棉袄",
+    "2号楼暖气又不热了，热力公司什么时候来",
+    "暖气片冰凉，打了好几次电话没人管",
+    "我家暖气也不热，孩子感冒了",
+    "2号楼整栋暖气都不热吗",
+]
+
 BURST = [
     "7号楼电梯又坏了，困了两个人在里面",
     "电梯这个月第三次停运了，我妈八十多了爬不了十五楼",
@@ -507,6 +567,7 @@ class Seeder:
 
     async def run(self) -> SeedResult:
         started = time.monotonic()
+        self.origin = datetime.now(UTC)  # the history ends here and reaches HISTORY_DAYS back
         present = await self.identity.communities()
         if present:
             codes = ", ".join(sorted(str(c["code"]) for c in present))
@@ -779,7 +840,7 @@ class Seeder:
                 body["pickup"] = {"building": "社区卫生服务站", "lat": CENTER[0] - 0.002, "lng": CENTER[1]}
                 body["queue_minutes"] = rng.choice([30, 45, 60])
             else:
-                start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(
+                start = then().replace(minute=0, second=0, microsecond=0) + timedelta(
                     days=1, hours=rng.randint(1, 8)
                 )
                 body["time_slot"] = {
@@ -803,38 +864,53 @@ class Seeder:
 
         async def work(index: int, jobs: list[str], rng: random.Random) -> None:
             courier = couriers[index]
+            # Finished orders over the six months, oldest first; the unfinished ones are today's
+            # (errand's jobs would expire or auto-confirm an old one).
+            finished = sum(j in ("completed", "failed", "cancelled_after_accept") for j in jobs)
+            days = iter(sorted(day_ago(self.origin, rng, 0.5, HISTORY_DAYS) for _ in range(finished)))
             for outcome in jobs:
+                done = outcome in ("completed", "failed", "cancelled_after_accept")
+                happen_at(next(days) if done else None)
                 requester = rng.choice(requesters)
                 placed = await order(requester, rng)
                 oid = placed["id"]
                 base = f"/api/v1/errand/orders/{oid}"
+                # Accepted within minutes, the busy hours slower (errand's acceptance p50/p90).
+                later(minutes=rng.choice([0.5, 1, 2, 3, 5, 8, 15]) * rng.uniform(0.6, 1.4))
                 await api.post(f"{base}/accept", courier)
                 if outcome == "cancelled_after_accept":
+                    later(minutes=rng.uniform(2, 10))
                     await api.post(f"{base}/cancel", requester, {"reason": "家里人已经买回来了"})
                     count("cancelled")
                     continue
                 if outcome == "accepted":
                     count(outcome)
                     continue
+                later(minutes=rng.uniform(5, 20))
                 await api.post(f"{base}/arrive", courier)
                 if outcome == "arrived":
                     count(outcome)
                     continue
+                later(minutes=rng.uniform(2, 15))
                 await api.post(f"{base}/pickup", courier)
                 if outcome == "picked_up":
                     count(outcome)
                     continue
                 if outcome == "failed":
+                    later(minutes=rng.uniform(5, 30))
                     await api.post(f"{base}/fail", courier, {"reason": "店里没货了，已电话告知"})
                     count(outcome)
                     continue
+                later(minutes=rng.uniform(8, 35))
                 await api.post(f"{base}/deliver", courier, {"delivery_code": placed["delivery_code"]})
                 if outcome == "delivered":
                     count(outcome)
                     continue
+                later(minutes=rng.uniform(2, 90))
                 await api.post(f"{base}/confirm", requester)
                 stars = rng.choices([5, 4, 3, 2], weights=[80, 12, 5, 3])[0]
                 comment = {5: "送得很快，态度好", 4: "挺好的", 3: "还行", 2: "送晚了"}[stars]
+                later(minutes=rng.uniform(1, 20))
                 await api.post(f"{base}/rate", requester, {"stars": stars, "comment": comment})
                 count("completed")
 
@@ -848,8 +924,11 @@ class Seeder:
         await asyncio.gather(*(work(*lane) for lane in lanes))
         for outcome in open_orders:
             requester = rng.choice(requesters)
+            # Dispatching ones are waiting now; the cancelled ones were called off in the past.
+            happen_at(day_ago(self.origin, rng, 1, HISTORY_DAYS) if outcome == "cancelled" else None)
             placed = await order(requester, rng)
             if outcome == "cancelled":
+                later(minutes=rng.uniform(1, 10))
                 await api.post(
                     f"/api/v1/errand/orders/{placed['id']}/cancel", requester, {"reason": "不需要了"}
                 )
@@ -869,21 +948,16 @@ class Seeder:
             for code, c in categories.items()
             if not c["photo_required"] and c["assignment_mode"] == "assign"
         }
+        # Most of six months' reports are closed (the statistics' months); the open ones are the
+        # last week's backlog, many of them past their SLA.
         outcomes = (
-            ["closed_rated"] * 8
+            ["closed_rated"] * 16
             + ["resolved"] * 3
-            + ["reopened"] * 2
+            + ["reopened"] * 3
             + ["in_progress"] * 3
-            + [
-                "paused",
-                "assigned",
-                "assigned",
-                "accepted",
-                "submitted",
-                "submitted",
-                "rejected",
-                "cancelled",
-            ]
+            + ["paused", "assigned", "assigned", "accepted", "submitted", "submitted"]
+            + ["rejected"] * 2
+            + ["cancelled"] * 2
         )
         states: dict[str, int] = {}
         reporters = cast.residents
@@ -902,6 +976,14 @@ class Seeder:
             reporter = reporters[n % len(reporters)]
             home = reporter.household or {"building": "1", "unit": "1", "room": "101"}
             category = categories[code]
+            if outcome in ("closed_rated", "rejected", "cancelled"):
+                # Spread evenly over the months (a golden-ratio sequence), however few reports.
+                days = 3 + (HISTORY_DAYS - 4) * ((n * 0.6180339887) % 1)
+                happen_at(day_ago(self.origin, rng, days, days + 1))
+            elif outcome == "resolved":  # the reports job closes a resolved one after 48 hours
+                happen_at(self.origin - timedelta(hours=rng.uniform(8, 30)))
+            else:
+                happen_at(self.origin - timedelta(hours=rng.uniform(2, 24 * 6)))
             report = await api.post(
                 "/api/v1/reports",
                 reporter,
@@ -921,8 +1003,14 @@ class Seeder:
             if outcome == "submitted":
                 return
             if outcome == "cancelled":
+                later(minutes=rng.uniform(5, 120))
                 await api.post(f"{base}/cancel", reporter)
                 return
+            # Accepted mostly within the category's SLA, one in five late (a breach on record).
+            if rng.random() < 0.2:
+                later(hours=rng.uniform(1.2, 8))
+            else:
+                later(minutes=rng.uniform(3, 50))
             if outcome == "rejected":
                 await api.post(
                     f"{base}/reject",
@@ -934,25 +1022,33 @@ class Seeder:
             if outcome == "accepted":
                 return
             worker = rng.choice(cast.workers(department))
+            later(minutes=rng.uniform(5, 40))
             # Staff are known to reports from gateway.role.granted.v1: the first assignments may wait.
             await api.until_ok("POST", f"{base}/assign", manager, {"staff_id": str(worker.id)})
             if outcome == "assigned":
                 return
+            later(hours=rng.uniform(0.3, 6))
             await api.post(f"{base}/start", worker, {"note": "师傅已上门"})
             if outcome == "paused":
+                later(minutes=rng.uniform(10, 90))
                 await api.post(f"{base}/pause", worker, {"reason": "等配件到货"})
                 return
             if outcome == "in_progress":
                 return
+            later(hours=rng.uniform(0.5, 30) * (4 if rng.random() < 0.15 else 1))
             await api.post(f"{base}/resolve", worker, {"note": "已修好，请确认"})
             if outcome == "resolved":
                 return
             if outcome == "reopened":
+                later(hours=rng.uniform(2, 20))
                 await api.post(f"{base}/reopen", reporter, {"reason": "第二天又坏了"})
+                later(minutes=rng.uniform(10, 60))
                 await api.post(f"{base}/assign", manager, {"staff_id": str(worker.id)})
                 return
+            later(hours=rng.uniform(1, 30))
             await api.post(f"{base}/confirm", reporter)
             good = rng.random() < 0.8
+            later(minutes=rng.uniform(1, 30))
             await api.post(
                 f"{base}/rate",
                 reporter,
@@ -987,7 +1083,7 @@ class Seeder:
 
         await eventually(mediator_known, "the forum to know the mediators")
         # Who writes what is drawn in order first; the requests then run a few at a time.
-        plans: list[tuple[Account, dict[str, Any], list[tuple[Account, str]]]] = []
+        plans: list[tuple[datetime, Account, dict[str, Any], list[tuple[Account, str]]]] = []
         for n in range(scaled(THREADS, self.scale, 6)):
             board, title, body = THREADS_TEXT[n % len(THREADS_TEXT)]
             author = self.poster()
@@ -1001,21 +1097,28 @@ class Seeder:
             for _ in range(rng.randint(0, 4)):
                 replier = self.poster()
                 replies.append((replier, self.unique(replier, rng.choice(REPLIES))))
-            plans.append((author, thread, replies))
-        # The complaint burst: building 7's lift, from many households in one day (the hotspot).
-        for text in BURST:
-            author = self.poster()
-            thread = {
-                "board": "grievances",
-                "title": text[:12],
-                "body": self.unique(author, text),
-                "building": "7",
-            }
-            plans.append((author, thread, []))
+            plans.append((day_ago(self.origin, rng, 1, HISTORY_DAYS), author, thread, replies))
+        # The complaint bursts: building 2's heating eleven days ago, and building 7's lift from many
+        # households since yesterday (the open hotspot).
+        bursts = [("2", PAST_BURST, self.origin - timedelta(days=11)), ("7", BURST, self.origin)]
+        for building, texts, end in bursts:
+            for text in texts:
+                author = self.poster()
+                thread = {
+                    "board": "grievances",
+                    "title": text[:12],
+                    "body": self.unique(author, text),
+                    "building": building,
+                }
+                plans.append((end - timedelta(hours=rng.uniform(0.2, 18)), author, thread, []))
 
-        async def write(author: Account, thread: dict[str, Any], replies: list[tuple[Account, str]]) -> None:
+        async def write(
+            at: datetime, author: Account, thread: dict[str, Any], replies: list[tuple[Account, str]]
+        ) -> None:
+            happen_at(at)
             created = await api.post("/api/v1/forum/threads", author, thread)
-            for replier, text in replies:
+            for turn, (replier, text) in enumerate(replies):
+                later(hours=0.3 + 2.5 * turn)  # the neighbours answer over the day
                 await api.post(f"/api/v1/forum/threads/{created['id']}/posts", replier, {"body": text})
 
         self.counts["threads"] = len(plans)
@@ -1052,9 +1155,13 @@ class Seeder:
             "closed_not_dispute",
         ]
         states: dict[str, int] = {}
+        # Settled cases months ago, the open ones this week (the forum's jobs act on stale ones).
+        settled = {"resolved": 75, "withdrawn": 120, "closed_not_dispute": 40, "escalated": 25}
         for n, target in enumerate(targets):
             # A new complaint between the same two households reopens their case: distinct pairs.
             complainant, respondent = pairs[n % len(pairs)]
+            days = settled.get(target, 1 + n % 4)
+            happen_at(day_ago(self.origin, rng, days, days + 0.5))
             dispute = await api.post(
                 "/api/v1/forum/disputes",
                 complainant,
@@ -1069,26 +1176,33 @@ class Seeder:
             if target == "reported":
                 continue
             if target == "withdrawn":
+                later(days=2)
                 await api.post(f"{base}/withdraw", complainant)
                 continue
             if target == "closed_not_dispute":
+                later(hours=5)
                 await api.post(f"{base}/close", mediator, {"reason": "属于物业报修，已转报事"})
                 continue
+            later(hours=3)
             await api.post(f"{base}/triage", mediator)
             if target == "triaged":
                 continue
+            later(hours=2)
             await api.post(f"{base}/mediator", mediator, {"mediator_id": str(mediator.id)})
             if target == "mediator_proposed":
                 continue
+            later(hours=6)
             for party in (complainant, respondent):
                 await api.post(f"{base}/mediator/accept", party)
             await api.post(f"{base}/notes", mediator, {"body": "双方情绪较激动，先分开谈，再约时间见面"})
             if target == "in_mediation":
                 continue
             if target == "escalated":
+                later(days=3)
                 await api.post(f"{base}/escalate", mediator, {"to": "committee"})
                 continue
-            due = (datetime.now(UTC) + timedelta(days=14)).isoformat()
+            later(days=2)
+            due = (then() + timedelta(days=14)).isoformat()
             await api.post(
                 f"{base}/agreement",
                 mediator,
@@ -1096,11 +1210,13 @@ class Seeder:
             )
             if target == "agreement_proposed":
                 continue
+            later(hours=20)
             for party in (complainant, respondent):
                 await api.post(f"{base}/agreement/accept", party)
             await api.post(f"{base}/monitoring", mediator)
             if target == "monitoring":
                 continue
+            later(days=15)
             await api.post(
                 f"{base}/check-ins", mediator, {"outcome": "passed", "note": "回访：已修好，双方满意"}
             )
@@ -1111,6 +1227,7 @@ class Seeder:
         committee = cast.committee[0]
         # A small community policy so the demo's few verified households can carry topics.
         support = min(3, len(voters))
+        happen_at(self.origin - timedelta(days=HISTORY_DAYS + 1))  # the policy before any topic
         await api.call(
             "PUT",
             "/api/v1/forum/policy",
@@ -1133,27 +1250,37 @@ class Seeder:
             ("closed", "楼道安装声控灯", "老楼楼道没有灯，晚上上下楼不安全"),
         ]
         states: dict[str, int] = {}
+        # Days ago each topic was proposed: the finished ones weeks back, the open ones days back.
+        # Each stage must be reached inside the window of the one before (30 days to collect
+        # support): the forum's jobs run on the real clock and would expire an older topic.
+        started = {"rejected": 20, "evaluating": 26, "closed": 28}
         for n, (target, title, body) in enumerate(topics):
             proposer = voters[n % len(voters)]
+            days = started.get(target, 1 + n % 3)
+            happen_at(self.origin - timedelta(days=days, hours=n))
             topic = await api.post("/api/v1/forum/deliberations", proposer, {"title": title, "body": body})
             base = f"/api/v1/forum/deliberations/{topic['id']}"
             states[target] = states.get(target, 0) + 1
             if target == "collecting":
                 continue
+            later(hours=8)
             for voter in voters[:support]:
                 await api.post(f"{base}/supports", voter)
             if target == "screening":
                 continue
             if target == "rejected":
+                later(hours=12)
                 await api.post(
                     f"{base}/screening",
                     committee,
                     {"decision": "reject", "reason": "绿地属于公共绿化，不能改作他用"},
                 )
                 continue
+            later(hours=12)
             await api.post(f"{base}/screening", committee, {"decision": "accept"})
             if target == "deliberating":
                 continue
+            later(hours=6)
             if target == "voting":
                 await api.post(
                     f"{base}/minutes",
@@ -1177,21 +1304,27 @@ class Seeder:
                 },
             )
             owner = cast.managers("property")[0]
-            due = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+            later(days=2)
+            due = (then() + timedelta(days=30)).isoformat()
             await api.post(
                 f"{base}/acting",
                 committee,
                 {"owner_id": str(owner.id), "milestones": [{"title": "采购与安装", "due_at": due}]},
             )
+            later(days=1)
             await api.post(f"{base}/progress", owner, {"percent": 40, "note": "已采购，等待安装"})
             if target == "acting":
                 continue
+            later(days=12)
             await api.post(f"{base}/progress", owner, {"percent": 100, "note": "已完工"})
+            later(days=2)
             await api.post(f"{base}/supervision", committee)
+            later(days=3)
             await api.post(f"{base}/evaluation", committee)
             for voter in voters[:support]:
                 await api.post(f"{base}/ratings", voter, {"stars": 5})
             if target == "closed":
+                later(days=7)
                 await api.post(f"{base}/conclusion", committee)
         self.counts.update({f"deliberations_{k}": v for k, v in states.items()})
 
@@ -1205,14 +1338,21 @@ async def seed_demo(
     seed: int = DEFAULT_SEED,
     say: Callable[[str], None] = print,
     http_timeout: float = 30.0,
+    demo_secret: str | None = None,
 ) -> SeedResult:
-    """Seed the demo community through the gateway at ``gateway_url`` (see the module docstring)."""
+    """Seed the demo community through the gateway at ``gateway_url`` (see the module docstring).
+    ``demo_secret``: the services' WEILINLI_DEMO_TIME_SECRET (default: this process's environment);
+    without it the whole history happens now."""
     started = time.monotonic()
+    if demo_secret is None:
+        demo_secret = os.environ.get(DEMO_SECRET_ENV, "")
+    if not demo_secret:
+        say(f"{DEMO_SECRET_ENV} is not set: the history happens now, not over six months")
     async with (
         Identity(gateway_settings) as identity,
         httpx.AsyncClient(base_url=gateway_url, timeout=http_timeout) as client,
     ):
-        api = Api(client)
+        api = Api(client, demo_secret)
         result = await Seeder(api, identity, random.Random(seed), scale, say).run()
         result.counts["requests"] = api.requests
     result.seconds = time.monotonic() - started

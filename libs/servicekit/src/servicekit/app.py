@@ -10,12 +10,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from servicekit.auth import TokenVerifier, load_public_key
+from servicekit.clock import DemoTimeMiddleware
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
 from servicekit.errors import install_error_handlers
 from servicekit.health import HealthCheck, health_router
 from servicekit.logging import configure_logging, correlation_id_var, get_logger
-from servicekit.clock import DemoTimeMiddleware
 from servicekit.middleware import RequestContextMiddleware
 from servicekit.openapi import install_docs, install_openapi, operation_id_function
 from servicekit.runtime import ServiceRuntime

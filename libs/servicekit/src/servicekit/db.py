@@ -16,7 +16,6 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from contracts import Envelope, EventPayload
-
 from servicekit.clock import system_clock
 from servicekit.logging import correlation_id_var, get_logger
 from servicekit.tables import outbox_messages, processed_events
