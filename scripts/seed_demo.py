@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import io
 import itertools
+import json
 import os
 import random
 import sys
@@ -48,6 +50,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy.engine import make_url
 
 from servicekit.clock import DEMO_SECRET_HEADER, DEMO_TIME_HEADER
 
@@ -71,6 +74,7 @@ THREADS = 30
 # The history reaches this far back (the services' own clock, see "the past" below).
 HISTORY_DAYS = 182
 LOCAL = ZoneInfo("Asia/Shanghai")
+ROOT = Path(__file__).resolve().parents[1]
 DEMO_SECRET_ENV = "WEILINLI_DEMO_TIME_SECRET"  # noqa: S105 - the variable's name
 
 
@@ -152,12 +156,18 @@ class Identity:
         community_id: uuid.UUID = created["id"]
         return community_id
 
-    async def create(self, community_id: uuid.UUID, people: list[Account], admin: Account) -> None:
+    async def create(
+        self, community_id: uuid.UUID, people: list[Account], admin: Account, journal: Journal
+    ) -> None:
         from gateway.service_layer import accounts
 
         gate = asyncio.Semaphore(2)  # two cores: two argon2 hashes at a time
 
         async def one(person: Account) -> None:
+            made = journal.get(f"account:{person.phone}")
+            if made:  # made by a run that stopped halfway
+                person.id = uuid.UUID(made)
+                return
             async with gate, self.uows() as uow:
                 person.id = await accounts.create_user(
                     uow,
@@ -168,6 +178,7 @@ class Identity:
                     roles=("resident", "admin") if person is admin else ("resident",),
                 )
                 await uow.commit()
+            journal.record(f"account:{person.phone}", str(person.id))
 
         await asyncio.gather(*(one(p) for p in people))
 
@@ -220,11 +231,80 @@ def day_ago(origin: datetime, rng: random.Random, low: float, high: float) -> da
     return day.replace(hour=rng.randint(7, 21), minute=rng.randint(0, 59), second=0, microsecond=0)
 
 
+# -- resuming -----------------------------------------------------------------------------------------
+class Journal:
+    """What this seeding has done, one JSON line per fact, so that a seeding stopped halfway
+    (Ctrl-C, a crash) is resumed by the next run: the community, each account, and the answer to
+    each change request under a key that names its place in the history (see `Scope`). Replaying
+    the same seed with the answers recorded reaches the same point and goes on from there."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, Any] = {}
+        if path is not None and path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    entry = json.loads(line)
+                    self.entries[entry["k"]] = entry["v"]
+
+    def get(self, key: str) -> Any:
+        return self.entries.get(key)
+
+    def record(self, key: str, value: Any) -> None:
+        self.entries[key] = value
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps({"k": key, "v": value}, ensure_ascii=False, default=str) + "\n")
+
+    def reset(self) -> None:
+        self.entries = {}
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+@dataclass
+class Scope:
+    """A sequential part of the history (a report's life, a courier's lane, the setup): its change
+    requests are numbered in order, which is the same on every run of the same seed."""
+
+    name: str
+    calls: int = 0
+    children: int = 0
+
+    def next_key(self) -> str:
+        self.calls += 1
+        return f"{self.name}#{self.calls}"
+
+
+scope_var: ContextVar[Scope] = ContextVar("seed_scope", default=Scope("main"))  # noqa: B039 - replaced per task
+
+
+def enter_scope(name: str) -> None:
+    scope_var.set(Scope(name))
+
+
+class SeedInterrupted(SeedError):
+    """Tests only: the seeding stopped after a given number of change requests (`stop_after`)."""
+
+
 class Api:
-    def __init__(self, client: httpx.AsyncClient, demo_secret: str = "") -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        demo_secret: str = "",
+        journal: Journal | None = None,
+        stop_after: int | None = None,
+    ) -> None:
         self.client = client
         self.requests = 0
         self.demo_secret = demo_secret
+        self.journal = journal or Journal(None)
+        self.replayed = 0
+        self.changes = 0
+        self.stop_after = stop_after
+        self.resuming = False
+        self.idempotency_base = ""  # the community's id, once known
 
     async def call(
         self,
@@ -234,10 +314,24 @@ class Api:
         json: Any = None,
         *,
         ok: tuple[int, ...] = (200, 201, 202, 204),
+        key: str | None = None,
         **kwargs: Any,
     ) -> Any:
+        if method != "GET":
+            key = key or scope_var.get().next_key()
+            if key in self.journal.entries:
+                self.replayed += 1
+                return self.journal.get(key)
+            if self.stop_after is not None and self.changes >= self.stop_after:
+                raise SeedInterrupted(f"stopped after {self.changes} changes")
+            self.changes += 1
         headers = dict(who.headers) if who is not None else {}
         headers.update(kwargs.pop("headers", {}))
+        if key is not None:
+            # The same change has the same key on a resumed run: a service that keeps
+            # Idempotency-Key answers again what a stopped run never heard, instead of doing it twice.
+            name = f"weilinli-demo/{self.idempotency_base}/{key}"
+            headers.setdefault("Idempotency-Key", str(uuid.uuid5(uuid.NAMESPACE_URL, name)))
         at = seed_time.get()
         if at is not None and self.demo_secret:
             headers[DEMO_TIME_HEADER] = at.isoformat()
@@ -249,18 +343,27 @@ class Api:
                 await asyncio.sleep(float(response.headers.get("Retry-After", "0.5") or 0.5))
                 continue
             break
+        if response.status_code == 409 and self.resuming and key is not None:
+            # Resuming: a change whose answer the stopped run never recorded was most likely made
+            # (the state moved on); the history goes on from there.
+            self.journal.record(key, None)
+            return None
         if response.status_code not in ok:
             raise SeedError(f"{method} {path} -> {response.status_code}: {response.text[:300]}")
-        return response.json() if response.content else None
+        body = response.json() if response.content else None
+        if key is not None:
+            self.journal.record(key, body)
+        return body
 
     async def until_ok(
         self, method: str, path: str, who: Account, json: Any = None, patience: float = 60
     ) -> Any:
         """For a request that depends on events another service has not applied yet."""
         deadline = time.monotonic() + patience
+        key = scope_var.get().next_key() if method != "GET" else None  # one key for every attempt
         while True:
             try:
-                return await self.call(method, path, who, json)
+                return await self.call(method, path, who, json, key=key)
             except SeedError:
                 if time.monotonic() > deadline:
                     raise
@@ -283,13 +386,18 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, patience: 
 
 
 async def bounded(limit: int, jobs: Iterable[Awaitable[Any]]) -> list[Any]:
+    """Run ``jobs`` a few at a time, each in a `Scope` of its own named by its place."""
     gate = asyncio.Semaphore(limit)
+    parent = scope_var.get()
+    parent.children += 1
+    base = f"{parent.name}.{parent.children}"
 
-    async def run(job: Awaitable[Any]) -> Any:
+    async def run(index: int, job: Awaitable[Any]) -> Any:
+        enter_scope(f"{base}/{index}")
         async with gate:
             return await job
 
-    return list(await asyncio.gather(*(run(j) for j in jobs)))
+    return list(await asyncio.gather(*(run(i, j) for i, j in enumerate(jobs))))
 
 
 # -- the community's shape ---------------------------------------------------------------------------
@@ -547,6 +655,7 @@ class Seeder:
     def __init__(
         self, api: Api, identity: Identity, rng: random.Random, scale: float, say: Callable[[str], None]
     ) -> None:
+        self.journal = api.journal
         self.api, self.identity, self.rng, self.scale, self.say = api, identity, rng, scale, say
         self.counts: dict[str, int] = {}
         self.said: set[tuple[str, str]] = set()
@@ -567,21 +676,40 @@ class Seeder:
 
     async def run(self) -> SeedResult:
         started = time.monotonic()
-        self.origin = datetime.now(UTC)  # the history ends here and reaches HISTORY_DAYS back
+        journal = self.journal
         present = await self.identity.communities()
-        if present:
+        demo = next((c for c in present if c["code"] == DEMO_CODE), None)
+        stopped = journal.get("community")
+        if stopped and (demo is None or str(demo["id"]) != stopped):
+            journal.reset()  # the journal of a system since reset
+            stopped = None
+        if present and not stopped:
             codes = ", ".join(sorted(str(c["code"]) for c in present))
             message = (
                 "the demo community already exists: nothing to do"
-                if any(c["code"] == DEMO_CODE for c in present)
+                if demo is not None
                 else f"the system has communities ({codes}): no demo community"
             )
             return SeedResult(created=False, message=message)
+        if journal.get("done"):
+            return SeedResult(created=False, message="the demo community already exists: nothing to do")
         rng = self.rng
-        community_id = await self.identity.create_community()
+        if stopped:
+            self.api.resuming = True
+            community_id = uuid.UUID(stopped)
+            self.origin = datetime.fromisoformat(journal.get("origin"))
+            self.say("resuming the demo community a previous run stopped halfway")
+        else:
+            # The history ends here and reaches HISTORY_DAYS back (the same on a resumed run).
+            self.origin = datetime.now(UTC)
+            community_id = await self.identity.create_community()
+            journal.record("origin", self.origin.isoformat())
+            journal.record("community", str(community_id))
+        self.api.idempotency_base = str(community_id)
         cast = make_cast(rng, self.scale)
         self.cast = cast
-        await self.identity.create(community_id, cast.everyone, cast.admin)
+        enter_scope("setup")
+        await self.identity.create(community_id, cast.everyone, cast.admin, journal)
         self.counts["accounts"] = len(cast.everyone)
         self.say(f"{len(cast.everyone)} accounts created ({time.monotonic() - started:.1f} s)")
         await self.identity.sign_in([cast.admin])
@@ -595,14 +723,18 @@ class Seeder:
         errands, reports, forum = (random.Random(self.rng.getrandbits(64)) for _ in range(3))
 
         async def strand(name: str, work: Awaitable[None]) -> None:
+            enter_scope(name)
             await work
             self.say(f"{name} done ({time.monotonic() - started:.1f} s)")
 
         await asyncio.gather(
-            strand("merchants and errands", self.merchants_and_errands(errands)),
+            strand("errands", self.merchants_and_errands(errands)),
             strand("reports", self.reports(reports)),
             strand("forum", self.forum(forum)),
         )
+        journal.record("done", True)
+        if self.api.replayed:
+            self.say(f"resumed: {self.api.replayed} changes of the stopped run were already made")
         return SeedResult(
             created=True,
             message="demo community created",
@@ -853,7 +985,6 @@ class Seeder:
                 "/api/v1/errand/orders",
                 requester,
                 {"quote_id": quote["quote_id"], "tip_fen": rng.choice([0, 0, 0, 200, 500])},
-                headers={"Idempotency-Key": str(uuid.uuid4())},
             )
             return placed
 
@@ -862,7 +993,8 @@ class Seeder:
         def count(state: str) -> None:
             states[state] = states.get(state, 0) + 1
 
-        async def work(index: int, jobs: list[str], rng: random.Random) -> None:
+        async def work(index: int, lane: int, jobs: list[str], rng: random.Random) -> None:
+            enter_scope(f"errands/lane/{index}/{lane}")
             courier = couriers[index]
             # Finished orders over the six months, oldest first; the unfinished ones are today's
             # (errand's jobs would expire or auto-confirm an old one).
@@ -917,9 +1049,9 @@ class Seeder:
         # A busy courier works two orders at a time (two lanes, never more than two held at once,
         # the novice's limit); each lane has its own Random.
         lanes = [
-            (index, lane, random.Random(rng.getrandbits(64)))
+            (index, number, lane, random.Random(rng.getrandbits(64)))
             for index, jobs in plan.items()
-            for lane in ((jobs[0::2], jobs[1::2]) if len(jobs) > 6 else (jobs,))
+            for number, lane in enumerate((jobs[0::2], jobs[1::2]) if len(jobs) > 6 else (jobs,))
         ]
         await asyncio.gather(*(work(*lane) for lane in lanes))
         for outcome in open_orders:
@@ -993,7 +1125,6 @@ class Seeder:
                     "description": rng.choice(texts[code]),
                     "anonymous": code == "noise" and rng.random() < 0.5,
                 },
-                headers={"Idempotency-Key": str(uuid.uuid4())},
             )
             rid = report["id"]
             base = f"/api/v1/reports/{rid}"
@@ -1127,6 +1258,7 @@ class Seeder:
         )
 
     async def disputes(self, rng: random.Random) -> None:
+        enter_scope("forum/disputes")
         api, cast = self.api, self.cast
         people = [*cast.residents, *cast.couriers]
         pairs = list(itertools.combinations(people, 2))
@@ -1223,6 +1355,7 @@ class Seeder:
         self.counts.update({f"disputes_{k}": v for k, v in states.items()})
 
     async def deliberations(self, voters: list[Account]) -> None:
+        enter_scope("forum/deliberations")
         api, cast = self.api, self.cast
         committee = cast.committee[0]
         # A small community policy so the demo's few verified households can carry topics.
@@ -1339,11 +1472,25 @@ async def seed_demo(
     say: Callable[[str], None] = print,
     http_timeout: float = 30.0,
     demo_secret: str | None = None,
+    journal_path: Path | None = None,
+    stop_after: int | None = None,
 ) -> SeedResult:
     """Seed the demo community through the gateway at ``gateway_url`` (see the module docstring).
     ``demo_secret``: the services' WEILINLI_DEMO_TIME_SECRET (default: this process's environment);
-    without it the whole history happens now."""
+    without it the whole history happens now. ``journal_path``: where the progress is kept for a
+    resumed run (default: `.var/demo-seed-<gateway database>.jsonl`). ``stop_after``: tests only,
+    stop after that many change requests as if the run had been stopped."""
     started = time.monotonic()
+    if journal_path is None:
+        database = make_url(gateway_settings.database_url.get_secret_value()).database or "gateway"
+        journal_path = ROOT / ".var" / f"demo-seed-{database}.jsonl"
+    journal = Journal(journal_path)
+    # A resumed run goes on with the seed and scale it started with.
+    seed = int(journal.get("seed") or seed)
+    scale = float(journal.get("scale") or scale)
+    if journal.get("seed") is None:
+        journal.record("seed", seed)
+        journal.record("scale", scale)
     if demo_secret is None:
         demo_secret = os.environ.get(DEMO_SECRET_ENV, "")
     if not demo_secret:
@@ -1352,7 +1499,7 @@ async def seed_demo(
         Identity(gateway_settings) as identity,
         httpx.AsyncClient(base_url=gateway_url, timeout=http_timeout) as client,
     ):
-        api = Api(client, demo_secret)
+        api = Api(client, demo_secret, journal, stop_after)
         result = await Seeder(api, identity, random.Random(seed), scale, say).run()
         result.counts["requests"] = api.requests
     result.seconds = time.monotonic() - started

@@ -51,7 +51,7 @@ async def login(gw: httpx.AsyncClient, phone: str, password: str) -> dict[str, s
 
 
 @pytest.mark.slow
-async def test_the_demo_community_is_seeded_through_the_services_once(namespace: str) -> None:
+async def test_the_demo_community_is_seeded_through_the_services_once(namespace: str, tmp_path: Path) -> None:
     seeder = load_seeder()
     signer = TokenSigner.generate()
     secret = f"seeding-{namespace}"  # what `dev.py run` generates for its services and the seeder
@@ -73,10 +73,27 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
     ):
         settings = stack.settings["gateway"]
         lines: list[str] = []
-        result = await seeder.seed_demo(
-            stack.urls["gateway"], settings, scale=0.04, say=lines.append, demo_secret=secret
-        )
+        journal = tmp_path / "demo-seed.jsonl"
+
+        async def seed(**extra: Any) -> Any:
+            return await seeder.seed_demo(
+                stack.urls["gateway"],
+                settings,
+                scale=0.04,
+                say=lines.append,
+                demo_secret=secret,
+                journal_path=journal,
+                **extra,
+            )
+
+        # A run stopped halfway through the history (after the setup, within the strands) ...
+        with pytest.raises(seeder.SeedInterrupted):
+            await seed(stop_after=150)
+        await asyncio.sleep(1)  # the strands' requests in flight end
+        # ... is resumed by the next one, which makes each part of the history once.
+        result = await seed()
         assert result.created, result.message
+        assert any("resuming" in line for line in lines), lines
         logins = seeder.login_lines(result)
         roles = {line.split()[1] for line in logins}
         for role in (
@@ -128,6 +145,8 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
         )
         assert stats.status_code == 200, stats.text
         months = [m for m in stats.json()["by_month"] if m["count"]]
+        planned = sum(v for k, v in result.counts.items() if k.startswith("reports_"))
+        assert sum(m["count"] for m in months) == planned  # none made twice by the resumed run
         assert len(months) >= 5, months
         assert (
             sum(m["accept_p50_seconds"] is not None and m["accept_p90_seconds"] is not None for m in months)
@@ -173,9 +192,7 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
         assert len(spots[0]["evidence_post_ids"]) >= 5, spots
 
         # A second run adds nothing.
-        again = await seeder.seed_demo(
-            stack.urls["gateway"], settings, scale=0.04, say=lines.append, demo_secret=secret
-        )
+        again = await seed()
         assert not again.created
         assert "already exists" in again.message
         assert len((await gw.get("/api/v1/community/communities", headers=admin)).json()) == 1
