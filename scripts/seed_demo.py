@@ -19,12 +19,16 @@ gateway's settings and database. Over HTTP they would take an hour: sign-up and 
 limited to 20 a minute per address (and the seeder would use up the limit the person who just
 started the system needs to sign in).
 
-Time cannot be moved through the API: the history is made now. Reports left unaccepted in the
-one- and two-hour SLA categories (lifts, e-bike charging, safety, heating) are flagged overdue by
-the reports job an hour or two after the first run; orders left dispatching expire after the
-dispatch timeout (30 minutes); the forum's hotspot job (every 5 minutes) finds the burst.
+The past: six months of it, through the services' development clock (servicekit.clock; why and
+how in docs/architecture.md, "The demo community's past"). Each request of the history carries
+X-Weilinli-Demo-Time and this run's seeding secret (WEILINLI_DEMO_TIME_SECRET, which run_local
+generates); without the secret the history happens now. Finished things go months back, open
+ones stay where the services' real-time jobs leave them (last week's reports past their SLA,
+today's open orders, deliberations inside their windows).
 
-Idempotent: a system that already has the demo community (or any community) is left alone.
+Idempotent and resumable: a system that already has the demo community (or any community) is left
+alone, unless the journal (`.var/demo-seed-<gateway database>.jsonl`) says a run stopped halfway:
+then the same seed is replayed with the recorded answers and the history goes on from there.
 """
 
 from __future__ import annotations
