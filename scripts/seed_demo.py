@@ -1131,7 +1131,12 @@ class Seeder:
                 outcome in ("closed_rated", "resolved", "reopened", "in_progress", "paused", "assigned")
                 and code not in resolvable
             ):
-                outcome = "submitted" if n % 2 else "accepted"
+                # A category staff can resolve without an after-photo carries this life instead.
+                choices = sorted(resolvable & set(texts))
+                if choices:
+                    code = rng.choice(choices)
+                else:
+                    outcome = "submitted" if n % 2 else "accepted"
             if n < max(2, total // 15):  # left for the SLA to catch: lifts take one hour to accept
                 code, outcome = ("lifts" if "lifts" in categories else code), "submitted"
             reporter = reporters[n % len(reporters)]
