@@ -21,6 +21,7 @@ import collections
 import ctypes
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -490,9 +491,13 @@ def seed_demo_in_background(
         gateway_settings = gateway_settings.model_copy(update={"jwt_private_key_file": key_file})
     gateway_url = next(s.url for s in services if s.name == "gateway")
 
+    secret = env.get(seed_demo.DEMO_SECRET_ENV, "")
+
     def work() -> None:
         try:
-            result = asyncio.run(seed_demo.seed_demo(gateway_url, gateway_settings, scale=scale, say=say))
+            result = asyncio.run(
+                seed_demo.seed_demo(gateway_url, gateway_settings, scale=scale, say=say, demo_secret=secret)
+            )
         except Exception as exc:
             if not stopping.is_set():  # stopping midway is no failure worth a word
                 say(f"seeding the demo community failed: {type(exc).__name__}: {exc}")
@@ -549,6 +554,10 @@ def run(*, demo: bool = True, demo_scale: float = 1.0) -> int:
     say("checking PostgreSQL, Redis and RabbitMQ ...")
     check_infrastructure(settings)
     env = child_environment(settings)
+    if demo and all(s.environment == "development" for s in settings.values()):
+        # The seeder's key to the services' development clock (servicekit.clock): a new one each
+        # run, known only to this process and the services it starts.
+        env.setdefault("WEILINLI_DEMO_TIME_SECRET", secrets.token_urlsafe(32))
     if stopping.is_set():  # Ctrl-C during the preflight: nothing started yet
         say("stopped")
         return 0

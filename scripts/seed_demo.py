@@ -19,32 +19,44 @@ gateway's settings and database. Over HTTP they would take an hour: sign-up and 
 limited to 20 a minute per address (and the seeder would use up the limit the person who just
 started the system needs to sign in).
 
-Time cannot be moved through the API: the history is made now. Reports left unaccepted in the
-one- and two-hour SLA categories (lifts, e-bike charging, safety, heating) are flagged overdue by
-the reports job an hour or two after the first run; orders left dispatching expire after the
-dispatch timeout (30 minutes); the forum's hotspot job (every 5 minutes) finds the burst.
+The past: six months of it, through the services' development clock (servicekit.clock; why and
+how in docs/architecture.md, "The demo community's past"). Each request of the history carries
+X-Weilinli-Demo-Time and this run's seeding secret (WEILINLI_DEMO_TIME_SECRET, which run_local
+generates); without the secret the history happens now. Finished things go months back, open
+ones stay where the services' real-time jobs leave them (last week's reports past their SLA,
+today's open orders, deliberations inside their windows).
 
-Idempotent: a system that already has the demo community (or any community) is left alone.
+Idempotent and resumable: a system that already has the demo community (or any community) is left
+alone, unless the journal (`.var/demo-seed-<gateway database>.jsonl`) says a run stopped halfway:
+then the same seed is replayed with the recorded answers and the history goes on from there.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import io
 import itertools
+import json
+import os
 import random
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy.engine import make_url
+
+from servicekit.clock import DEMO_SECRET_HEADER, DEMO_TIME_HEADER
 
 DEMO_CODE = "demo"
 DEMO_NAME = "演示社区"
@@ -63,6 +75,11 @@ RESIDENT_ACCOUNTS = 50
 ORDERS = 110
 REPORTS = 70
 THREADS = 30
+# The history reaches this far back (the services' own clock, see "the past" below).
+HISTORY_DAYS = 182
+LOCAL = ZoneInfo("Asia/Shanghai")
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_SECRET_ENV = "WEILINLI_DEMO_TIME_SECRET"  # noqa: S105 - the variable's name
 
 
 class SeedError(Exception):
@@ -109,11 +126,26 @@ class Identity:
     async def __aenter__(self) -> Identity:
         from gateway.adapters.passwords import configure_hashing
         from gateway.adapters.signing import load_signer
+        from gateway.service_layer import accounts
         from gateway.service_layer.accounts import TokenPolicy
         from servicekit.db import UnitOfWorkFactory, create_engine, session_factory
 
         s = self.settings
         configure_hashing(time_cost=s.password_hash_time_cost, memory_kib=s.password_hash_memory_kib)
+        # Every demo account has the same public password: its argon2 hash (salted, the gateway's
+        # cost) is computed once and given to all of them, instead of 110 hashes of the same
+        # password (0.3-0.5 s each on this loaded machine). Any other password is hashed as ever.
+        real_hash = self.real_hash = accounts.hash_password
+        demo_hash: list[str] = []
+
+        async def hash_once(password: str) -> str:
+            if password != DEMO_PASSWORD:
+                return await real_hash(password)
+            if not demo_hash:
+                demo_hash.append(await real_hash(password))
+            return demo_hash[0]
+
+        accounts.hash_password = hash_once  # type: ignore[assignment]
         self.engine = create_engine(s.database_url.get_secret_value(), pool_size=4)
         self.uows = UnitOfWorkFactory(session_factory(self.engine), producer=s.service_name)
         self.policy = TokenPolicy(
@@ -124,6 +156,9 @@ class Identity:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        from gateway.service_layer import accounts
+
+        accounts.hash_password = self.real_hash  # type: ignore[assignment]
         await self.engine.dispose()
 
     async def communities(self) -> list[dict[str, Any]]:
@@ -143,12 +178,18 @@ class Identity:
         community_id: uuid.UUID = created["id"]
         return community_id
 
-    async def create(self, community_id: uuid.UUID, people: list[Account], admin: Account) -> None:
+    async def create(
+        self, community_id: uuid.UUID, people: list[Account], admin: Account, journal: Journal
+    ) -> None:
         from gateway.service_layer import accounts
 
-        gate = asyncio.Semaphore(2)  # two cores: two argon2 hashes at a time
+        gate = asyncio.Semaphore(4)
 
         async def one(person: Account) -> None:
+            made = journal.get(f"account:{person.phone}")
+            if made:  # made by a run that stopped halfway
+                person.id = uuid.UUID(made)
+                return
             async with gate, self.uows() as uow:
                 person.id = await accounts.create_user(
                     uow,
@@ -159,6 +200,7 @@ class Identity:
                     roles=("resident", "admin") if person is admin else ("resident",),
                 )
                 await uow.commit()
+            journal.record(f"account:{person.phone}", str(person.id))
 
         await asyncio.gather(*(one(p) for p in people))
 
@@ -175,10 +217,116 @@ class Identity:
 
 
 # -- HTTP --------------------------------------------------------------------------------------------
+# -- the past ----------------------------------------------------------------------------------------
+# The instant this task's requests happen at (None: now). Each concurrent strand of the history runs
+# in a task of its own, so each keeps its own calendar. Sent as X-Weilinli-Demo-Time with this run's
+# seeding secret; the services honour it in development only (servicekit.clock).
+seed_time: ContextVar[datetime | None] = ContextVar("seed_time", default=None)
+
+
+def happen_at(when: datetime | None) -> datetime:
+    """This task's next requests happen at ``when`` (at most a second ago: the services ignore a
+    time in the future); None: now."""
+    if when is None:
+        seed_time.set(None)
+        return datetime.now(UTC)
+    when = min(when, datetime.now(UTC) - timedelta(seconds=1))
+    seed_time.set(when)
+    return when
+
+
+def later(**delta: float) -> datetime:
+    """Move this task's clock on (e.g. ``later(minutes=20)``); it never passes the present."""
+    current = seed_time.get()
+    return happen_at(None if current is None else current + timedelta(**delta))
+
+
+def then() -> datetime:
+    """The instant this task's requests happen at."""
+    return seed_time.get() or datetime.now(UTC)
+
+
+def day_ago(origin: datetime, rng: random.Random, low: float, high: float) -> datetime:
+    """An instant in daytime (7:00-21:59 in the community) between ``low`` and ``high`` days before
+    ``origin``."""
+    day = (origin - timedelta(days=rng.uniform(low, high))).astimezone(LOCAL)
+    return day.replace(hour=rng.randint(7, 21), minute=rng.randint(0, 59), second=0, microsecond=0)
+
+
+# -- resuming -----------------------------------------------------------------------------------------
+class Journal:
+    """What this seeding has done, one JSON line per fact, so that a seeding stopped halfway
+    (Ctrl-C, a crash) is resumed by the next run: the community, each account, and the answer to
+    each change request under a key that names its place in the history (see `Scope`). Replaying
+    the same seed with the answers recorded reaches the same point and goes on from there."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, Any] = {}
+        if path is not None and path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    entry = json.loads(line)
+                    self.entries[entry["k"]] = entry["v"]
+
+    def get(self, key: str) -> Any:
+        return self.entries.get(key)
+
+    def record(self, key: str, value: Any) -> None:
+        self.entries[key] = value
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps({"k": key, "v": value}, ensure_ascii=False, default=str) + "\n")
+
+    def reset(self) -> None:
+        self.entries = {}
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+
+@dataclass
+class Scope:
+    """A sequential part of the history (a report's life, a courier's lane, the setup): its change
+    requests are numbered in order, which is the same on every run of the same seed."""
+
+    name: str
+    calls: int = 0
+    children: int = 0
+
+    def next_key(self) -> str:
+        self.calls += 1
+        return f"{self.name}#{self.calls}"
+
+
+scope_var: ContextVar[Scope] = ContextVar("seed_scope", default=Scope("main"))  # noqa: B039 - replaced per task
+
+
+def enter_scope(name: str) -> None:
+    scope_var.set(Scope(name))
+
+
+class SeedInterrupted(SeedError):
+    """Tests only: the seeding stopped after a given number of change requests (`stop_after`)."""
+
+
 class Api:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        demo_secret: str = "",
+        journal: Journal | None = None,
+        stop_after: int | None = None,
+    ) -> None:
         self.client = client
         self.requests = 0
+        self.demo_secret = demo_secret
+        self.journal = journal or Journal(None)
+        self.replayed = 0
+        self.changes = 0
+        self.stop_after = stop_after
+        self.resuming = False
+        self.idempotency_base = ""  # the community's id, once known
 
     async def call(
         self,
@@ -188,10 +336,28 @@ class Api:
         json: Any = None,
         *,
         ok: tuple[int, ...] = (200, 201, 202, 204),
+        key: str | None = None,
         **kwargs: Any,
     ) -> Any:
+        if method != "GET":
+            key = key or scope_var.get().next_key()
+            if key in self.journal.entries:
+                self.replayed += 1
+                return self.journal.get(key)
+            if self.stop_after is not None and self.changes >= self.stop_after:
+                raise SeedInterrupted(f"stopped after {self.changes} changes")
+            self.changes += 1
         headers = dict(who.headers) if who is not None else {}
         headers.update(kwargs.pop("headers", {}))
+        if key is not None:
+            # The same change has the same key on a resumed run: a service that keeps
+            # Idempotency-Key answers again what a stopped run never heard, instead of doing it twice.
+            name = f"weilinli-demo/{self.idempotency_base}/{key}"
+            headers.setdefault("Idempotency-Key", str(uuid.uuid5(uuid.NAMESPACE_URL, name)))
+        at = seed_time.get()
+        if at is not None and self.demo_secret:
+            headers[DEMO_TIME_HEADER] = at.isoformat()
+            headers[DEMO_SECRET_HEADER] = self.demo_secret
         for attempt in range(6):
             self.requests += 1
             response = await self.client.request(method, path, json=json, headers=headers, **kwargs)
@@ -199,18 +365,27 @@ class Api:
                 await asyncio.sleep(float(response.headers.get("Retry-After", "0.5") or 0.5))
                 continue
             break
+        if response.status_code == 409 and self.resuming and key is not None and 409 not in ok:
+            # Resuming: a change whose answer the stopped run never recorded was most likely made
+            # (the state moved on); the history goes on from there.
+            self.journal.record(key, None)
+            return None
         if response.status_code not in ok:
             raise SeedError(f"{method} {path} -> {response.status_code}: {response.text[:300]}")
-        return response.json() if response.content else None
+        body = response.json() if response.content else None
+        if key is not None:
+            self.journal.record(key, body)
+        return body
 
     async def until_ok(
         self, method: str, path: str, who: Account, json: Any = None, patience: float = 60
     ) -> Any:
         """For a request that depends on events another service has not applied yet."""
         deadline = time.monotonic() + patience
+        key = scope_var.get().next_key() if method != "GET" else None  # one key for every attempt
         while True:
             try:
-                return await self.call(method, path, who, json)
+                return await self.call(method, path, who, json, key=key)
             except SeedError:
                 if time.monotonic() > deadline:
                     raise
@@ -233,13 +408,18 @@ async def eventually(check: Callable[[], Awaitable[bool]], what: str, patience: 
 
 
 async def bounded(limit: int, jobs: Iterable[Awaitable[Any]]) -> list[Any]:
+    """Run ``jobs`` a few at a time, each in a `Scope` of its own named by its place."""
     gate = asyncio.Semaphore(limit)
+    parent = scope_var.get()
+    parent.children += 1
+    base = f"{parent.name}.{parent.children}"
 
-    async def run(job: Awaitable[Any]) -> Any:
+    async def run(index: int, job: Awaitable[Any]) -> Any:
+        enter_scope(f"{base}/{index}")
         async with gate:
             return await job
 
-    return list(await asyncio.gather(*(run(j) for j in jobs)))
+    return list(await asyncio.gather(*(run(i, j) for i, j in enumerate(jobs))))
 
 
 # -- the community's shape ---------------------------------------------------------------------------
@@ -469,6 +649,16 @@ REPLIES = [
     "上次也是这个问题，一直没解决",
 ]
 
+# An earlier burst, settled since: building 2's heating when the season began (hotspots' history).
+PAST_BURST = [
+    "2号楼暖气不热，家里才十六度",
+    "暖气不热，老人在家穿棉袄",
+    "2号楼暖气又不热了，热力公司什么时候来",
+    "暖气片冰凉，打了好几次电话没人管",
+    "我家暖气也不热，孩子感冒了",
+    "2号楼整栋暖气都不热吗",
+]
+
 BURST = [
     "7号楼电梯又坏了，困了两个人在里面",
     "电梯这个月第三次停运了，我妈八十多了爬不了十五楼",
@@ -487,6 +677,7 @@ class Seeder:
     def __init__(
         self, api: Api, identity: Identity, rng: random.Random, scale: float, say: Callable[[str], None]
     ) -> None:
+        self.journal = api.journal
         self.api, self.identity, self.rng, self.scale, self.say = api, identity, rng, scale, say
         self.counts: dict[str, int] = {}
         self.said: set[tuple[str, str]] = set()
@@ -507,20 +698,40 @@ class Seeder:
 
     async def run(self) -> SeedResult:
         started = time.monotonic()
+        journal = self.journal
         present = await self.identity.communities()
-        if present:
+        demo = next((c for c in present if c["code"] == DEMO_CODE), None)
+        stopped = journal.get("community")
+        if stopped and (demo is None or str(demo["id"]) != stopped):
+            journal.reset()  # the journal of a system since reset
+            stopped = None
+        if present and not stopped:
             codes = ", ".join(sorted(str(c["code"]) for c in present))
             message = (
                 "the demo community already exists: nothing to do"
-                if any(c["code"] == DEMO_CODE for c in present)
+                if demo is not None
                 else f"the system has communities ({codes}): no demo community"
             )
             return SeedResult(created=False, message=message)
+        if journal.get("done"):
+            return SeedResult(created=False, message="the demo community already exists: nothing to do")
         rng = self.rng
-        community_id = await self.identity.create_community()
+        if stopped:
+            self.api.resuming = True
+            community_id = uuid.UUID(stopped)
+            self.origin = datetime.fromisoformat(journal.get("origin"))
+            self.say("resuming the demo community a previous run stopped halfway")
+        else:
+            # The history ends here and reaches HISTORY_DAYS back (the same on a resumed run).
+            self.origin = datetime.now(UTC)
+            community_id = await self.identity.create_community()
+            journal.record("origin", self.origin.isoformat())
+            journal.record("community", str(community_id))
+        self.api.idempotency_base = str(community_id)
         cast = make_cast(rng, self.scale)
         self.cast = cast
-        await self.identity.create(community_id, cast.everyone, cast.admin)
+        enter_scope("setup")
+        await self.identity.create(community_id, cast.everyone, cast.admin, journal)
         self.counts["accounts"] = len(cast.everyone)
         self.say(f"{len(cast.everyone)} accounts created ({time.monotonic() - started:.1f} s)")
         await self.identity.sign_in([cast.admin])
@@ -534,14 +745,18 @@ class Seeder:
         errands, reports, forum = (random.Random(self.rng.getrandbits(64)) for _ in range(3))
 
         async def strand(name: str, work: Awaitable[None]) -> None:
+            enter_scope(name)
             await work
             self.say(f"{name} done ({time.monotonic() - started:.1f} s)")
 
         await asyncio.gather(
-            strand("merchants and errands", self.merchants_and_errands(errands)),
+            strand("errands", self.merchants_and_errands(errands)),
             strand("reports", self.reports(reports)),
             strand("forum", self.forum(forum)),
         )
+        journal.record("done", True)
+        if self.api.replayed:
+            self.say(f"resumed: {self.api.replayed} changes of the stopped run were already made")
         return SeedResult(
             created=True,
             message="demo community created",
@@ -779,7 +994,7 @@ class Seeder:
                 body["pickup"] = {"building": "社区卫生服务站", "lat": CENTER[0] - 0.002, "lng": CENTER[1]}
                 body["queue_minutes"] = rng.choice([30, 45, 60])
             else:
-                start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(
+                start = then().replace(minute=0, second=0, microsecond=0) + timedelta(
                     days=1, hours=rng.randint(1, 8)
                 )
                 body["time_slot"] = {
@@ -792,7 +1007,6 @@ class Seeder:
                 "/api/v1/errand/orders",
                 requester,
                 {"quote_id": quote["quote_id"], "tip_fen": rng.choice([0, 0, 0, 200, 500])},
-                headers={"Idempotency-Key": str(uuid.uuid4())},
             )
             return placed
 
@@ -801,55 +1015,81 @@ class Seeder:
         def count(state: str) -> None:
             states[state] = states.get(state, 0) + 1
 
-        async def work(index: int, jobs: list[str], rng: random.Random) -> None:
+        async def work(index: int, lane: int, jobs: list[str], rng: random.Random) -> None:
+            enter_scope(f"errands/lane/{index}/{lane}")
             courier = couriers[index]
+            # Finished orders over the six months, oldest first; the unfinished ones are today's
+            # (errand's jobs would expire or auto-confirm an old one).
+            finished = sum(j in ("completed", "failed", "cancelled_after_accept") for j in jobs)
+            days = iter(sorted(day_ago(self.origin, rng, 0.5, HISTORY_DAYS) for _ in range(finished)))
             for outcome in jobs:
-                requester = rng.choice(requesters)
-                placed = await order(requester, rng)
-                oid = placed["id"]
-                base = f"/api/v1/errand/orders/{oid}"
-                await api.post(f"{base}/accept", courier)
+                done = outcome in ("completed", "failed", "cancelled_after_accept")
+                happen_at(next(days) if done else None)
+                for _ in range(4):
+                    requester = rng.choice(requesters)
+                    placed = await order(requester, rng)
+                    oid = placed["id"]
+                    base = f"/api/v1/errand/orders/{oid}"
+                    # Accepted within minutes, the busy hours slower (errand's acceptance p50/p90).
+                    later(minutes=rng.choice([0.5, 1, 2, 3, 5, 8, 15]) * rng.uniform(0.6, 1.4))
+                    # errand's dispatch expiry runs on the real clock: an order placed in the past
+                    # may expire before its courier takes it (an expired order, as in real life).
+                    taken = await api.post(f"{base}/accept", courier, ok=(200, 201, 409))
+                    if not (isinstance(taken, dict) and taken.get("status") == 409):
+                        break
+                    count("expired")
+                    later(minutes=rng.uniform(1, 20))
                 if outcome == "cancelled_after_accept":
+                    later(minutes=rng.uniform(2, 10))
                     await api.post(f"{base}/cancel", requester, {"reason": "家里人已经买回来了"})
                     count("cancelled")
                     continue
                 if outcome == "accepted":
                     count(outcome)
                     continue
+                later(minutes=rng.uniform(5, 20))
                 await api.post(f"{base}/arrive", courier)
                 if outcome == "arrived":
                     count(outcome)
                     continue
+                later(minutes=rng.uniform(2, 15))
                 await api.post(f"{base}/pickup", courier)
                 if outcome == "picked_up":
                     count(outcome)
                     continue
                 if outcome == "failed":
+                    later(minutes=rng.uniform(5, 30))
                     await api.post(f"{base}/fail", courier, {"reason": "店里没货了，已电话告知"})
                     count(outcome)
                     continue
+                later(minutes=rng.uniform(8, 35))
                 await api.post(f"{base}/deliver", courier, {"delivery_code": placed["delivery_code"]})
                 if outcome == "delivered":
                     count(outcome)
                     continue
+                later(minutes=rng.uniform(2, 90))
                 await api.post(f"{base}/confirm", requester)
                 stars = rng.choices([5, 4, 3, 2], weights=[80, 12, 5, 3])[0]
                 comment = {5: "送得很快，态度好", 4: "挺好的", 3: "还行", 2: "送晚了"}[stars]
+                later(minutes=rng.uniform(1, 20))
                 await api.post(f"{base}/rate", requester, {"stars": stars, "comment": comment})
                 count("completed")
 
         # A busy courier works two orders at a time (two lanes, never more than two held at once,
         # the novice's limit); each lane has its own Random.
         lanes = [
-            (index, lane, random.Random(rng.getrandbits(64)))
+            (index, number, lane, random.Random(rng.getrandbits(64)))
             for index, jobs in plan.items()
-            for lane in ((jobs[0::2], jobs[1::2]) if len(jobs) > 6 else (jobs,))
+            for number, lane in enumerate((jobs[0::2], jobs[1::2]) if len(jobs) > 6 else (jobs,))
         ]
         await asyncio.gather(*(work(*lane) for lane in lanes))
         for outcome in open_orders:
             requester = rng.choice(requesters)
+            # Dispatching ones are waiting now; the cancelled ones were called off in the past.
+            happen_at(day_ago(self.origin, rng, 1, HISTORY_DAYS) if outcome == "cancelled" else None)
             placed = await order(requester, rng)
             if outcome == "cancelled":
+                later(minutes=rng.uniform(1, 10))
                 await api.post(
                     f"/api/v1/errand/orders/{placed['id']}/cancel", requester, {"reason": "不需要了"}
                 )
@@ -869,21 +1109,16 @@ class Seeder:
             for code, c in categories.items()
             if not c["photo_required"] and c["assignment_mode"] == "assign"
         }
+        # Most of six months' reports are closed (the statistics' months); the open ones are the
+        # last week's backlog, many of them past their SLA.
         outcomes = (
-            ["closed_rated"] * 8
+            ["closed_rated"] * 16
             + ["resolved"] * 3
-            + ["reopened"] * 2
+            + ["reopened"] * 3
             + ["in_progress"] * 3
-            + [
-                "paused",
-                "assigned",
-                "assigned",
-                "accepted",
-                "submitted",
-                "submitted",
-                "rejected",
-                "cancelled",
-            ]
+            + ["paused", "assigned", "assigned", "accepted", "submitted", "submitted"]
+            + ["rejected"] * 2
+            + ["cancelled"] * 2
         )
         states: dict[str, int] = {}
         reporters = cast.residents
@@ -896,12 +1131,25 @@ class Seeder:
                 outcome in ("closed_rated", "resolved", "reopened", "in_progress", "paused", "assigned")
                 and code not in resolvable
             ):
-                outcome = "submitted" if n % 2 else "accepted"
+                # A category staff can resolve without an after-photo carries this life instead.
+                choices = sorted(resolvable & set(texts))
+                if choices:
+                    code = rng.choice(choices)
+                else:
+                    outcome = "submitted" if n % 2 else "accepted"
             if n < max(2, total // 15):  # left for the SLA to catch: lifts take one hour to accept
                 code, outcome = ("lifts" if "lifts" in categories else code), "submitted"
             reporter = reporters[n % len(reporters)]
             home = reporter.household or {"building": "1", "unit": "1", "room": "101"}
             category = categories[code]
+            if outcome in ("closed_rated", "rejected", "cancelled"):
+                # Spread evenly over the months (a golden-ratio sequence), however few reports.
+                days = 3 + (HISTORY_DAYS - 4) * ((n * 0.6180339887) % 1)
+                happen_at(day_ago(self.origin, rng, days, days + 1))
+            elif outcome == "resolved":  # the reports job closes a resolved one after 48 hours
+                happen_at(self.origin - timedelta(hours=rng.uniform(8, 30)))
+            else:
+                happen_at(self.origin - timedelta(hours=rng.uniform(2, 24 * 6)))
             report = await api.post(
                 "/api/v1/reports",
                 reporter,
@@ -911,7 +1159,6 @@ class Seeder:
                     "description": rng.choice(texts[code]),
                     "anonymous": code == "noise" and rng.random() < 0.5,
                 },
-                headers={"Idempotency-Key": str(uuid.uuid4())},
             )
             rid = report["id"]
             base = f"/api/v1/reports/{rid}"
@@ -921,8 +1168,14 @@ class Seeder:
             if outcome == "submitted":
                 return
             if outcome == "cancelled":
+                later(minutes=rng.uniform(5, 120))
                 await api.post(f"{base}/cancel", reporter)
                 return
+            # Accepted mostly within the category's SLA, one in five late (a breach on record).
+            if rng.random() < 0.2:
+                later(hours=rng.uniform(1.2, 8))
+            else:
+                later(minutes=rng.uniform(3, 50))
             if outcome == "rejected":
                 await api.post(
                     f"{base}/reject",
@@ -934,25 +1187,33 @@ class Seeder:
             if outcome == "accepted":
                 return
             worker = rng.choice(cast.workers(department))
+            later(minutes=rng.uniform(5, 40))
             # Staff are known to reports from gateway.role.granted.v1: the first assignments may wait.
             await api.until_ok("POST", f"{base}/assign", manager, {"staff_id": str(worker.id)})
             if outcome == "assigned":
                 return
+            later(hours=rng.uniform(0.3, 6))
             await api.post(f"{base}/start", worker, {"note": "师傅已上门"})
             if outcome == "paused":
+                later(minutes=rng.uniform(10, 90))
                 await api.post(f"{base}/pause", worker, {"reason": "等配件到货"})
                 return
             if outcome == "in_progress":
                 return
+            later(hours=rng.uniform(0.5, 30) * (4 if rng.random() < 0.15 else 1))
             await api.post(f"{base}/resolve", worker, {"note": "已修好，请确认"})
             if outcome == "resolved":
                 return
             if outcome == "reopened":
+                later(hours=rng.uniform(2, 20))
                 await api.post(f"{base}/reopen", reporter, {"reason": "第二天又坏了"})
+                later(minutes=rng.uniform(10, 60))
                 await api.post(f"{base}/assign", manager, {"staff_id": str(worker.id)})
                 return
+            later(hours=rng.uniform(1, 30))
             await api.post(f"{base}/confirm", reporter)
             good = rng.random() < 0.8
+            later(minutes=rng.uniform(1, 30))
             await api.post(
                 f"{base}/rate",
                 reporter,
@@ -987,7 +1248,7 @@ class Seeder:
 
         await eventually(mediator_known, "the forum to know the mediators")
         # Who writes what is drawn in order first; the requests then run a few at a time.
-        plans: list[tuple[Account, dict[str, Any], list[tuple[Account, str]]]] = []
+        plans: list[tuple[datetime, Account, dict[str, Any], list[tuple[Account, str]]]] = []
         for n in range(scaled(THREADS, self.scale, 6)):
             board, title, body = THREADS_TEXT[n % len(THREADS_TEXT)]
             author = self.poster()
@@ -1001,21 +1262,28 @@ class Seeder:
             for _ in range(rng.randint(0, 4)):
                 replier = self.poster()
                 replies.append((replier, self.unique(replier, rng.choice(REPLIES))))
-            plans.append((author, thread, replies))
-        # The complaint burst: building 7's lift, from many households in one day (the hotspot).
-        for text in BURST:
-            author = self.poster()
-            thread = {
-                "board": "grievances",
-                "title": text[:12],
-                "body": self.unique(author, text),
-                "building": "7",
-            }
-            plans.append((author, thread, []))
+            plans.append((day_ago(self.origin, rng, 1, HISTORY_DAYS), author, thread, replies))
+        # The complaint bursts: building 2's heating eleven days ago, and building 7's lift from many
+        # households since yesterday (the open hotspot).
+        bursts = [("2", PAST_BURST, self.origin - timedelta(days=11)), ("7", BURST, self.origin)]
+        for building, texts, end in bursts:
+            for text in texts:
+                author = self.poster()
+                thread = {
+                    "board": "grievances",
+                    "title": text[:12],
+                    "body": self.unique(author, text),
+                    "building": building,
+                }
+                plans.append((end - timedelta(hours=rng.uniform(0.2, 18)), author, thread, []))
 
-        async def write(author: Account, thread: dict[str, Any], replies: list[tuple[Account, str]]) -> None:
+        async def write(
+            at: datetime, author: Account, thread: dict[str, Any], replies: list[tuple[Account, str]]
+        ) -> None:
+            happen_at(at)
             created = await api.post("/api/v1/forum/threads", author, thread)
-            for replier, text in replies:
+            for turn, (replier, text) in enumerate(replies):
+                later(hours=0.3 + 2.5 * turn)  # the neighbours answer over the day
                 await api.post(f"/api/v1/forum/threads/{created['id']}/posts", replier, {"body": text})
 
         self.counts["threads"] = len(plans)
@@ -1024,6 +1292,7 @@ class Seeder:
         )
 
     async def disputes(self, rng: random.Random) -> None:
+        enter_scope("forum/disputes")
         api, cast = self.api, self.cast
         people = [*cast.residents, *cast.couriers]
         pairs = list(itertools.combinations(people, 2))
@@ -1052,9 +1321,13 @@ class Seeder:
             "closed_not_dispute",
         ]
         states: dict[str, int] = {}
+        # Settled cases months ago, the open ones this week (the forum's jobs act on stale ones).
+        settled = {"resolved": 75, "withdrawn": 120, "closed_not_dispute": 40, "escalated": 25}
         for n, target in enumerate(targets):
             # A new complaint between the same two households reopens their case: distinct pairs.
             complainant, respondent = pairs[n % len(pairs)]
+            days = settled.get(target, 1 + n % 4)
+            happen_at(day_ago(self.origin, rng, days, days + 0.5))
             dispute = await api.post(
                 "/api/v1/forum/disputes",
                 complainant,
@@ -1069,26 +1342,33 @@ class Seeder:
             if target == "reported":
                 continue
             if target == "withdrawn":
+                later(days=2)
                 await api.post(f"{base}/withdraw", complainant)
                 continue
             if target == "closed_not_dispute":
+                later(hours=5)
                 await api.post(f"{base}/close", mediator, {"reason": "属于物业报修，已转报事"})
                 continue
+            later(hours=3)
             await api.post(f"{base}/triage", mediator)
             if target == "triaged":
                 continue
+            later(hours=2)
             await api.post(f"{base}/mediator", mediator, {"mediator_id": str(mediator.id)})
             if target == "mediator_proposed":
                 continue
+            later(hours=6)
             for party in (complainant, respondent):
                 await api.post(f"{base}/mediator/accept", party)
             await api.post(f"{base}/notes", mediator, {"body": "双方情绪较激动，先分开谈，再约时间见面"})
             if target == "in_mediation":
                 continue
             if target == "escalated":
+                later(days=3)
                 await api.post(f"{base}/escalate", mediator, {"to": "committee"})
                 continue
-            due = (datetime.now(UTC) + timedelta(days=14)).isoformat()
+            later(days=2)
+            due = (then() + timedelta(days=14)).isoformat()
             await api.post(
                 f"{base}/agreement",
                 mediator,
@@ -1096,21 +1376,25 @@ class Seeder:
             )
             if target == "agreement_proposed":
                 continue
+            later(hours=20)
             for party in (complainant, respondent):
                 await api.post(f"{base}/agreement/accept", party)
             await api.post(f"{base}/monitoring", mediator)
             if target == "monitoring":
                 continue
+            later(days=15)
             await api.post(
                 f"{base}/check-ins", mediator, {"outcome": "passed", "note": "回访：已修好，双方满意"}
             )
         self.counts.update({f"disputes_{k}": v for k, v in states.items()})
 
     async def deliberations(self, voters: list[Account]) -> None:
+        enter_scope("forum/deliberations")
         api, cast = self.api, self.cast
         committee = cast.committee[0]
         # A small community policy so the demo's few verified households can carry topics.
         support = min(3, len(voters))
+        happen_at(self.origin - timedelta(days=HISTORY_DAYS + 1))  # the policy before any topic
         await api.call(
             "PUT",
             "/api/v1/forum/policy",
@@ -1133,27 +1417,37 @@ class Seeder:
             ("closed", "楼道安装声控灯", "老楼楼道没有灯，晚上上下楼不安全"),
         ]
         states: dict[str, int] = {}
+        # Days ago each topic was proposed: the finished ones weeks back, the open ones days back.
+        # Each stage must be reached inside the window of the one before (30 days to collect
+        # support): the forum's jobs run on the real clock and would expire an older topic.
+        started = {"rejected": 20, "evaluating": 26, "closed": 28}
         for n, (target, title, body) in enumerate(topics):
             proposer = voters[n % len(voters)]
+            days = started.get(target, 1 + n % 3)
+            happen_at(self.origin - timedelta(days=days, hours=n))
             topic = await api.post("/api/v1/forum/deliberations", proposer, {"title": title, "body": body})
             base = f"/api/v1/forum/deliberations/{topic['id']}"
             states[target] = states.get(target, 0) + 1
             if target == "collecting":
                 continue
+            later(hours=8)
             for voter in voters[:support]:
                 await api.post(f"{base}/supports", voter)
             if target == "screening":
                 continue
             if target == "rejected":
+                later(hours=12)
                 await api.post(
                     f"{base}/screening",
                     committee,
                     {"decision": "reject", "reason": "绿地属于公共绿化，不能改作他用"},
                 )
                 continue
+            later(hours=12)
             await api.post(f"{base}/screening", committee, {"decision": "accept"})
             if target == "deliberating":
                 continue
+            later(hours=6)
             if target == "voting":
                 await api.post(
                     f"{base}/minutes",
@@ -1177,21 +1471,27 @@ class Seeder:
                 },
             )
             owner = cast.managers("property")[0]
-            due = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+            later(days=2)
+            due = (then() + timedelta(days=30)).isoformat()
             await api.post(
                 f"{base}/acting",
                 committee,
                 {"owner_id": str(owner.id), "milestones": [{"title": "采购与安装", "due_at": due}]},
             )
+            later(days=1)
             await api.post(f"{base}/progress", owner, {"percent": 40, "note": "已采购，等待安装"})
             if target == "acting":
                 continue
+            later(days=12)
             await api.post(f"{base}/progress", owner, {"percent": 100, "note": "已完工"})
+            later(days=2)
             await api.post(f"{base}/supervision", committee)
+            later(days=3)
             await api.post(f"{base}/evaluation", committee)
             for voter in voters[:support]:
                 await api.post(f"{base}/ratings", voter, {"stars": 5})
             if target == "closed":
+                later(days=7)
                 await api.post(f"{base}/conclusion", committee)
         self.counts.update({f"deliberations_{k}": v for k, v in states.items()})
 
@@ -1205,14 +1505,35 @@ async def seed_demo(
     seed: int = DEFAULT_SEED,
     say: Callable[[str], None] = print,
     http_timeout: float = 30.0,
+    demo_secret: str | None = None,
+    journal_path: Path | None = None,
+    stop_after: int | None = None,
 ) -> SeedResult:
-    """Seed the demo community through the gateway at ``gateway_url`` (see the module docstring)."""
+    """Seed the demo community through the gateway at ``gateway_url`` (see the module docstring).
+    ``demo_secret``: the services' WEILINLI_DEMO_TIME_SECRET (default: this process's environment);
+    without it the whole history happens now. ``journal_path``: where the progress is kept for a
+    resumed run (default: `.var/demo-seed-<gateway database>.jsonl`). ``stop_after``: tests only,
+    stop after that many change requests as if the run had been stopped."""
     started = time.monotonic()
+    if journal_path is None:
+        database = make_url(gateway_settings.database_url.get_secret_value()).database or "gateway"
+        journal_path = ROOT / ".var" / f"demo-seed-{database}.jsonl"
+    journal = Journal(journal_path)
+    # A resumed run goes on with the seed and scale it started with.
+    seed = int(journal.get("seed") or seed)
+    scale = float(journal.get("scale") or scale)
+    if journal.get("seed") is None:
+        journal.record("seed", seed)
+        journal.record("scale", scale)
+    if demo_secret is None:
+        demo_secret = os.environ.get(DEMO_SECRET_ENV, "")
+    if not demo_secret:
+        say(f"{DEMO_SECRET_ENV} is not set: the history happens now, not over six months")
     async with (
         Identity(gateway_settings) as identity,
         httpx.AsyncClient(base_url=gateway_url, timeout=http_timeout) as client,
     ):
-        api = Api(client)
+        api = Api(client, demo_secret, journal, stop_after)
         result = await Seeder(api, identity, random.Random(seed), scale, say).run()
         result.counts["requests"] = api.requests
     result.seconds = time.monotonic() - started

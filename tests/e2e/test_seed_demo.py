@@ -1,6 +1,7 @@
 """The demo community of the first run (issue 12, API.md "First run"), seeded on the real stack at a
-small scale: it is made through the services' use cases (its events arrive in the others), the demo
-logins work, and a second run adds nothing."""
+small scale: it is made through the services' use cases (its events arrive in the others) over six
+months of the services' development clock (servicekit.clock), the demo logins work, and a second run
+adds nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import importlib.util
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -49,14 +51,20 @@ async def login(gw: httpx.AsyncClient, phone: str, password: str) -> dict[str, s
 
 
 @pytest.mark.slow
-async def test_the_demo_community_is_seeded_through_the_services_once(namespace: str) -> None:
+async def test_the_demo_community_is_seeded_through_the_services_once(namespace: str, tmp_path: Path) -> None:
     seeder = load_seeder()
     signer = TokenSigner.generate()
+    secret = f"seeding-{namespace}"  # what `dev.py run` generates for its services and the seeder
     overrides: dict[str, dict[str, object]] = {
-        # The hotspot job runs every few seconds here instead of every five minutes.
+        # The hotspot job runs every few seconds here instead of every five minutes, the SLA watch
+        # every two seconds instead of every minute.
         "forum": {"redis_prefix": f"wltest:{namespace}:forum:", "jobs_interval_seconds": 2.0},
+        "reports": {"job_interval_seconds": 2.0},
+        "errand": {},
         "gateway": {"password_hash_time_cost": 1, "password_hash_memory_kib": 8192},
     }
+    for values in overrides.values():
+        values["demo_time_secret"] = secret
     async with (
         stack_of(
             ["errand", "reports", "forum", "gateway"], namespace=namespace, signer=signer, overrides=overrides
@@ -65,8 +73,27 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
     ):
         settings = stack.settings["gateway"]
         lines: list[str] = []
-        result = await seeder.seed_demo(stack.urls["gateway"], settings, scale=0.04, say=lines.append)
+        journal = tmp_path / "demo-seed.jsonl"
+
+        async def seed(**extra: Any) -> Any:
+            return await seeder.seed_demo(
+                stack.urls["gateway"],
+                settings,
+                scale=0.04,
+                say=lines.append,
+                demo_secret=secret,
+                journal_path=journal,
+                **extra,
+            )
+
+        # A run stopped halfway through the history (after the setup, within the strands) ...
+        with pytest.raises(seeder.SeedInterrupted):
+            await seed(stop_after=150)
+        await asyncio.sleep(1)  # the strands' requests in flight end
+        # ... is resumed by the next one, which makes each part of the history once.
+        result = await seed()
         assert result.created, result.message
+        assert any("resuming" in line for line in lines), lines
         logins = seeder.login_lines(result)
         roles = {line.split()[1] for line in logins}
         for role in (
@@ -107,6 +134,33 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
         assert queue.status_code == 200, queue.text
         assert queue.json()["items"], queue.json()
 
+        # Six months of history: reports submitted over at least five months, their statistics
+        # (time to accept p50/p90) per month, breaches on record, and overdue ones in the queue as
+        # soon as the SLA watch has run once.
+        now = datetime.now(UTC)
+        stats = await gw.get(
+            "/api/v1/reports/stats",
+            params={"since": (now - timedelta(days=200)).isoformat()},
+            headers=manager_headers,
+        )
+        assert stats.status_code == 200, stats.text
+        months = [m for m in stats.json()["by_month"] if m["count"]]
+        planned = sum(v for k, v in result.counts.items() if k.startswith("reports_"))
+        assert sum(m["count"] for m in months) == planned  # none made twice by the resumed run
+        assert len(months) >= 5, months
+        assert (
+            sum(m["accept_p50_seconds"] is not None and m["accept_p90_seconds"] is not None for m in months)
+            >= 3
+        )
+        assert any(m["sla_breach_rate"] for m in months), months
+
+        async def overdue() -> Any:
+            found = await gw.get("/api/v1/reports?scope=queue&overdue=true", headers=manager_headers)
+            return found.json()["items"]
+
+        late = await eventually(overdue, "the SLA watch to flag the overdue reports", timeout=30)
+        assert all(datetime.fromisoformat(r["submitted_at"]) < now - timedelta(hours=1) for r in late)
+
         # The lead courier has orders (history, and open ones in the feed).
         courier = by_role["courier"]
         courier_headers = await login(
@@ -114,6 +168,9 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
         )
         mine = (await gw.get("/api/v1/errand/orders?as=courier", headers=courier_headers)).json()
         assert mine["items"], mine
+        # The lead courier's finished orders go back months.
+        oldest = min(datetime.fromisoformat(o["created_at"]) for o in mine["items"])
+        assert oldest < datetime.now(UTC) - timedelta(days=30), mine["items"]
         await gw.put(
             "/api/v1/errand/courier/presence",
             json={"online": True, "lat": seeder.CENTER[0], "lng": seeder.CENTER[1]},
@@ -135,7 +192,7 @@ async def test_the_demo_community_is_seeded_through_the_services_once(namespace:
         assert len(spots[0]["evidence_post_ids"]) >= 5, spots
 
         # A second run adds nothing.
-        again = await seeder.seed_demo(stack.urls["gateway"], settings, scale=0.04, say=lines.append)
+        again = await seed()
         assert not again.created
         assert "already exists" in again.message
         assert len((await gw.get("/api/v1/community/communities", headers=admin)).json()) == 1

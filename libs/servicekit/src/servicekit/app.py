@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from servicekit.auth import TokenVerifier, load_public_key
+from servicekit.clock import DemoTimeMiddleware
 from servicekit.consumer import EventHandler
 from servicekit.db import UnitOfWork
 from servicekit.errors import install_error_handlers
@@ -91,6 +92,10 @@ def create_service_app(
     app.add_middleware(
         RequestContextMiddleware, service=settings.service_name, expose_route=expose_route_template
     )
+    demo_secret = settings.demo_time_secret.get_secret_value()
+    if settings.environment == "development" and demo_secret:
+        # The demo seeder's past (servicekit.clock); never installed outside development.
+        app.add_middleware(DemoTimeMiddleware, secret=demo_secret)
     app.include_router(health_router(settings.service_name))
     for router in routers:
         app.include_router(router)

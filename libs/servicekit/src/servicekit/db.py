@@ -16,6 +16,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from contracts import Envelope, EventPayload
+from servicekit.clock import system_clock
 from servicekit.logging import correlation_id_var, get_logger
 from servicekit.tables import outbox_messages, processed_events
 
@@ -145,6 +146,7 @@ class UnitOfWork:
             producer=self.producer,
             correlation_id=self.correlation_id or correlation_id_var.get(),
             actor_id=actor_id if actor_id is not None else self.actor_id,
+            occurred_at=system_clock(),
         )
         self._pending.append(envelope)
         return envelope

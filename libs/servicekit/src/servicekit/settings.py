@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -98,6 +98,13 @@ class BaseServiceSettings(BaseSettings):
 
     community_timezone: str = "Asia/Shanghai"
 
+    # Development only: the demo seeder's secret for this run (servicekit.clock). One variable for
+    # every service, WEILINLI_DEMO_TIME_SECRET, which `dev.py run` generates; refused elsewhere.
+    demo_time_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("demo_time_secret", "WEILINLI_DEMO_TIME_SECRET"),
+    )
+
     @model_validator(mode="before")
     @classmethod
     def _default_database_url(cls, data: Any) -> Any:
@@ -106,6 +113,15 @@ class BaseServiceSettings(BaseSettings):
             name = data.get("service_name") or cls.model_fields["service_name"].default
             data = {**data, "database_url": f"{DEV_DATABASE_HOST}/weilinli_{name}"}
         return data
+
+    @model_validator(mode="after")
+    def _demo_time_in_development_only(self) -> BaseServiceSettings:
+        if self.environment != "development" and self.demo_time_secret.get_secret_value():
+            raise ValueError(
+                f"{self.service_name}: WEILINLI_DEMO_TIME_SECRET is for development only; "
+                f"refused in {self.environment}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_default_secrets_outside_development(self) -> BaseServiceSettings:
