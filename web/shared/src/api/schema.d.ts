@@ -7038,7 +7038,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the same key and body replay the first answer */
+                /** @description the same key and body return the original response */
                 "Idempotency-Key"?: string | null;
                 /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
                 "Accept-Language"?: string;
@@ -7128,7 +7128,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description the same key and body replay the first answer */
+                /** @description the same key and body return the original response */
                 "Idempotency-Key"?: string | null;
                 /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
                 "Accept-Language"?: string;
@@ -8395,6 +8395,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description the same key and body return the original response */
                 "Idempotency-Key"?: string | null;
                 /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
                 "Accept-Language"?: string;
@@ -9695,6 +9696,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description the same key and body return the original response */
                 "Idempotency-Key"?: string | null;
                 /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
                 "Accept-Language"?: string;
@@ -13935,6 +13937,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description the same key and body return the original response */
                 "Idempotency-Key"?: string | null;
                 /** @description The language of problem titles and details: one of zh-CN, en, ko (q-values honoured; zh-CN when none matches). */
                 "Accept-Language"?: string;

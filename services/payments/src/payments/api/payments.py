@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from payments.api.deps import Context, Provider
 from payments.api.schemas import LedgerOut, PaymentCreated, PaymentIn, PaymentOut
 from payments.service_layer import payments as cases
+from servicekit import idempotency
+from servicekit.idempotency import IdempotencyKey
 from servicekit.pagination import Limit
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
@@ -21,14 +23,14 @@ async def create_payment(
     body: PaymentIn,
     ctx: Context,
     client: Provider,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     created = await cases.create_payment(
         ctx.uow,
         client,
         ctx.user,
         body.model_dump(mode="json"),
-        idempotency_key=idempotency_key,
+        keyed=idempotency.Keyed.of(idempotency_key, body),
         timing=ctx.settings.errand_payment_timing,
         now=ctx.now,
         ttl_seconds=ctx.settings.payment_ttl_seconds,

@@ -250,7 +250,7 @@ async def create_payment(
     user: CurrentUser,
     body: dict[str, Any],
     *,
-    idempotency_key: str | None,
+    keyed: idempotency.Keyed,
     timing: str,
     now: datetime,
     ttl_seconds: int,
@@ -259,13 +259,7 @@ async def create_payment(
     the open one again) and the client's JSAPI parameters, once per Idempotency-Key. The
     transaction is held while WeChat Pay answers, so its failure keeps nothing: the client tries
     again with the same key."""
-    claim, stored = await idempotency.claim(
-        uow,
-        scope="payments.create",
-        user_id=user.id,
-        key=idempotency_key,
-        request_fingerprint=idempotency.fingerprint(body),
-    )
+    claim, stored = await keyed.claim(uow, scope="payments.create", user_id=user.id)
     if stored is not None:
         return Created(stored.status, stored.body)
     due = await amount_due(uow, user, Purpose(body["purpose"]), uuid.UUID(body["ref_id"]), timing)
