@@ -248,8 +248,12 @@ async def test_deliberation_steps_that_change_nothing_are_409(world: tuple[World
     )
     url = f"/api/v1/forum/deliberations/{created.json()['id']}"
     assert (await gw.post(f"{url}/supports", headers=lv.headers)).status_code == 200
+    # The same account again is a retry from a flaky network: the topic, counted once. (Another
+    # account of a counted household is told 409 household_already_counted:
+    # tests/forum/test_household_concurrency.py.)
     again = await gw.post(f"{url}/supports", headers=lv.headers)
-    assert (again.status_code, again.json()["code"]) == (409, "household_already_counted")
+    assert again.status_code == 200, again.text
+    assert again.json()["household_supports"] == 1
     assert (await gw.post(f"{url}/supports", headers=chen.headers)).status_code == 200  # -> screening
     late = await gw.post(f"{url}/supports", headers={**chen.headers, "Accept-Language": "zh-CN"})
     assert (late.status_code, late.json()["code"]) == (409, "transition_not_allowed")
